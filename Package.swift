@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libtorch comes from `make setup` (.deps/libtorch, the PyPI wheel's layout) or from the
+// environment: LIBTORCH=/path/to/site-packages/torch (a folder holding lib/ and include/).
+let packageRoot = Context.packageDirectory
+let libtorch = Context.environment["LIBTORCH"] ?? "\(packageRoot)/.deps/libtorch/torch"
+let torchLib = "\(libtorch)/lib"
+// libtorch_cpu NEEDS libcudart/libcupti; the wheels put them in site-packages/nvidia/cu13/lib.
+let cudaRuntimeLib = "\(libtorch)/../nvidia/cu13/lib"
+
+let torchCxxFlags: [String] = [
+    "-isystem", "\(libtorch)/include",
+    "-isystem", "\(libtorch)/include/torch/csrc/api/include",
+    "-D_GLIBCXX_USE_CXX11_ABI=1",
+    "-Wno-deprecated-declarations",
+]
+// RPATH (not RUNPATH, hence --disable-new-dtags) so that libtorch's own dependencies resolve
+// without LD_LIBRARY_PATH; --no-as-needed keeps torch_cpu even if only reached via dlopen'd code.
+let torchLinkFlags: [String] = [
+    "-L\(torchLib)",
+    "-Xlinker", "--no-as-needed", "-ltorch_cpu", "-lc10", "-Xlinker", "--as-needed",
+    "-Xlinker", "--disable-new-dtags",
+    "-Xlinker", "-rpath", "-Xlinker", torchLib,
+    "-Xlinker", "-rpath", "-Xlinker", cudaRuntimeLib,
+    // A shipped binary finds a torch/lib placed (or symlinked) beside it.
+    "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/torch/lib",
+]
+
+let package = Package(
+    name: "Contour",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "contour", targets: ["contour"]),
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "Geometry", targets: ["Geometry"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Floor 1
+        .target(
+            name: "CTorch",
+            cxxSettings: [.unsafeFlags(torchCxxFlags)],
+            linkerSettings: [.unsafeFlags(torchLinkFlags), .linkedLibrary("dl")]
+        ),
+        .target(name: "Geometry"),
+        // Floor 2
+        .target(name: "Torch", dependencies: ["CTorch", "Geometry"]),
+        .target(name: "Metrics", dependencies: ["Geometry"]),
+        // Floor 3
+        .target(name: "NeuralNet", dependencies: ["Torch"]),
+        // Floor 6
+        .executableTarget(
+            name: "contour",
+            dependencies: [
+                "Torch", "NeuralNet", "Geometry", "Metrics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,159 @@
+// Linear algebra and the neural-network functions (convolution, pooling, normalisation, losses).
+#include "internal.h"
+
+namespace {
+at::Tensor reduce(const at::Tensor &t, int reduction) {
+  return reduction == 1 ? t.mean() : reduction == 2 ? t.sum() : t;
+}
+}  // namespace
+
+extern "C" {
+
+ct_status ct_matmul(ct_tensor a, ct_tensor b, ct_tensor *out) { CT_OUT(at::matmul(a->t, b->t)); }
+ct_status ct_linear(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor *out) {
+  CT_OUT(at::linear(x->t, w->t, ctorch::optional(b)));
+}
+
+ct_status ct_convolution(ct_tensor x, ct_tensor w, ct_tensor b, const int64_t *stride, const int64_t *padding,
+                         const int64_t *dilation, int transposed, const int64_t *output_padding, int64_t groups,
+                         int spatial, ct_tensor *out) {
+  CT_GUARD({
+    if (spatial < 1 || spatial > 3) throw std::invalid_argument("convolution needs 1, 2 or 3 spatial dimensions");
+    if (x->t.dim() != spatial + 2)
+      throw std::invalid_argument("convolution input must be (N, C, " + std::to_string(spatial) +
+                                  " spatial dims), got " + std::to_string(x->t.dim()) + " dims");
+    std::vector<int64_t> zeros(spatial, 0);
+    *out = ctorch::wrap(at::convolution(x->t, w->t, ctorch::optional(b), ctorch::ints(stride, spatial),
+                                        ctorch::ints(padding, spatial), ctorch::ints(dilation, spatial),
+                                        transposed != 0,
+                                        output_padding ? ctorch::ints(output_padding, spatial) : at::IntArrayRef(zeros),
+                                        groups));
+  });
+}
+
+ct_status ct_pool(int kind, ct_tensor x, int spatial, const int64_t *kernel, const int64_t *stride,
+                  const int64_t *padding, const int64_t *dilation, int ceil_mode, int count_include_pad,
+                  ct_tensor *out) {
+  CT_GUARD({
+    auto k = ctorch::ints(kernel, spatial), s = ctorch::ints(stride, spatial), p = ctorch::ints(padding, spatial);
+    bool c = ceil_mode != 0;
+    at::Tensor r;
+    if (kind == 0) {
+      auto d = ctorch::ints(dilation, spatial);
+      switch (spatial) {
+        case 1: r = at::max_pool1d(x->t, k, s, p, d, c); break;
+        case 2: r = at::max_pool2d(x->t, k, s, p, d, c); break;
+        case 3: r = at::max_pool3d(x->t, k, s, p, d, c); break;
+        default: throw std::invalid_argument("pooling needs 1, 2 or 3 spatial dimensions");
+      }
+    } else {
+      bool inc = count_include_pad != 0;
+      switch (spatial) {
+        case 1: r = at::avg_pool1d(x->t, k, s, p, c, inc); break;
+        case 2: r = at::avg_pool2d(x->t, k, s, p, c, inc); break;
+        case 3: r = at::avg_pool3d(x->t, k, s, p, c, inc); break;
+        default: throw std::invalid_argument("pooling needs 1, 2 or 3 spatial dimensions");
+      }
+    }
+    *out = ctorch::wrap(std::move(r));
+  });
+}
+
+ct_status ct_adaptive_pool(int kind, ct_tensor x, int spatial, const int64_t *output_size, ct_tensor *out) {
+  CT_GUARD({
+    auto o = ctorch::ints(output_size, spatial);
+    at::Tensor r;
+    switch (spatial * 2 + kind) {
+      case 2: r = std::get<0>(at::adaptive_max_pool1d(x->t, o)); break;
+      case 3: r = at::adaptive_avg_pool1d(x->t, o); break;
+      case 4: r = std::get<0>(at::adaptive_max_pool2d(x->t, o)); break;
+      case 5: r = at::adaptive_avg_pool2d(x->t, o); break;
+      case 6: r = std::get<0>(at::adaptive_max_pool3d(x->t, o)); break;
+      case 7: r = at::adaptive_avg_pool3d(x->t, o); break;
+      default: throw std::invalid_argument("adaptive pooling needs 1, 2 or 3 spatial dimensions");
+    }
+    *out = ctorch::wrap(std::move(r));
+  });
+}
+
+ct_status ct_interpolate(ct_tensor x, int mode, const int64_t *sizes, const double *scales, int spatial,
+                         int align_corners, ct_tensor *out) {
+  CT_GUARD({
+    if (x->t.dim() != spatial + 2) throw std::invalid_argument("interpolate input must be (N, C, spatial...)");
+    std::vector<int64_t> size(spatial);
+    std::vector<double> sc;
+    for (int i = 0; i < spatial; ++i) {
+      if (sizes) size[i] = sizes[i];
+      else size[i] = static_cast<int64_t>(std::floor(x->t.size(i + 2) * scales[i]));
+    }
+    auto o = at::IntArrayRef(size);
+    bool ac = align_corners != 0;
+    std::optional<double> s0, s1, s2;
+    if (!sizes) { s0 = scales[0]; if (spatial > 1) s1 = scales[1]; if (spatial > 2) s2 = scales[2]; }
+    at::Tensor r;
+    if (mode == 1) {
+      switch (spatial) {
+        case 1: r = at::upsample_linear1d(x->t, o, ac, s0); break;
+        case 2: r = at::upsample_bilinear2d(x->t, o, ac, s0, s1); break;
+        case 3: r = at::upsample_trilinear3d(x->t, o, ac, s0, s1, s2); break;
+      }
+    } else if (mode == 0) {
+      switch (spatial) {
+        case 1: r = at::upsample_nearest1d(x->t, o, s0); break;
+        case 2: r = at::upsample_nearest2d(x->t, o, s0, s1); break;
+        case 3: r = at::upsample_nearest3d(x->t, o, s0, s1, s2); break;
+      }
+    } else if (mode == 2) {
+      switch (spatial) {
+        case 1: r = at::_upsample_nearest_exact1d(x->t, o, s0); break;
+        case 2: r = at::_upsample_nearest_exact2d(x->t, o, s0, s1); break;
+        case 3: r = at::_upsample_nearest_exact3d(x->t, o, s0, s1, s2); break;
+      }
+    }
+    if (!r.defined()) throw std::invalid_argument("unsupported interpolation mode or dimensionality");
+    *out = ctorch::wrap(std::move(r));
+  });
+}
+
+ct_status ct_pad(ct_tensor x, const int64_t *pad, int n, const char *mode, double value, ct_tensor *out) {
+  CT_GUARD({
+    std::string m(mode);
+    *out = ctorch::wrap(at::pad(x->t, ctorch::ints(pad, n), m,
+                                m == "constant" ? std::optional<double>(value) : std::nullopt));
+  });
+}
+
+ct_status ct_softmax(ct_tensor x, int64_t dim, int log, ct_tensor *out) {
+  CT_OUT(log ? at::log_softmax(x->t, dim) : at::softmax(x->t, dim));
+}
+ct_status ct_dropout(ct_tensor x, double p, int train, ct_tensor *out) { CT_OUT(at::dropout(x->t, p, train != 0)); }
+
+ct_status ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_mean, ct_tensor running_var,
+                        int training, double momentum, double eps, ct_tensor *out) {
+  CT_OUT(at::batch_norm(x->t, ctorch::optional(w), ctorch::optional(b), ctorch::optional(running_mean),
+                        ctorch::optional(running_var), training != 0, momentum, eps, true));
+}
+ct_status ct_instance_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_mean, ct_tensor running_var,
+                           int use_input_stats, double momentum, double eps, ct_tensor *out) {
+  CT_OUT(at::instance_norm(x->t, ctorch::optional(w), ctorch::optional(b), ctorch::optional(running_mean),
+                           ctorch::optional(running_var), use_input_stats != 0, momentum, eps, true));
+}
+ct_status ct_group_norm(ct_tensor x, int64_t groups, ct_tensor w, ct_tensor b, double eps, ct_tensor *out) {
+  CT_OUT(at::group_norm(x->t, groups, ctorch::optional(w), ctorch::optional(b), eps, true));
+}
+ct_status ct_layer_norm(ct_tensor x, const int64_t *shape, int n, ct_tensor w, ct_tensor b, double eps, ct_tensor *out) {
+  CT_OUT(at::layer_norm(x->t, ctorch::ints(shape, n), ctorch::optional(w), ctorch::optional(b), eps, true));
+}
+
+ct_status ct_cross_entropy(ct_tensor logits, ct_tensor target, ct_tensor weight, int reduction,
+                           int64_t ignore_index, double label_smoothing, ct_tensor *out) {
+  CT_OUT(at::cross_entropy_loss(logits->t, target->t, ctorch::optional(weight), reduction,
+                                ignore_index < -1000000000LL ? -100 : ignore_index, label_smoothing));
+}
+ct_status ct_bce_with_logits(ct_tensor logits, ct_tensor target, ct_tensor weight, ct_tensor pos_weight,
+                             int reduction, ct_tensor *out) {
+  CT_OUT(at::binary_cross_entropy_with_logits(logits->t, target->t, ctorch::optional(weight),
+                                              ctorch::optional(pos_weight), reduction));
+}
+
+}  // extern "C"

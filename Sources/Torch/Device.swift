@@ -1,0 +1,44 @@
+import CTorch
+
+/// Where a tensor lives.
+public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
+    case cpu
+    case cuda(Int)
+
+    /// Whether libtorch's CUDA library could be loaded and sees at least one GPU.
+    public static var isCUDAAvailable: Bool { ct_cuda_init() != 0 && ct_cuda_device_count() > 0 }
+    public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }
+    /// Why CUDA is unavailable, or nil when it is available.
+    public static var cudaUnavailableReason: String? {
+        _ = ct_cuda_init()
+        let s = String(cString: ct_cuda_status())
+        return s.isEmpty ? nil : s
+    }
+
+    /// The best available device: `cuda(0)` when CUDA is usable, else `cpu`.
+    public static var best: Device { isCUDAAvailable ? .cuda(0) : .cpu }
+
+    /// Parses `cpu`, `cuda`, `cuda:N`, or `auto`.
+    public init(parsing text: String) throws {
+        let t = text.lowercased()
+        if t == "cpu" { self = .cpu; return }
+        if t == "auto" { self = .best; return }
+        if t == "cuda" || t == "gpu" { self = .cuda(0); return }
+        if t.hasPrefix("cuda:"), let n = Int(t.dropFirst(5)), n >= 0 { self = .cuda(n); return }
+        throw TorchError("unknown device '\(text)': expected cpu, cuda, cuda:N or auto")
+    }
+
+    public var description: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .cuda(let i): return "cuda:\(i)"
+        }
+    }
+
+    var code: (type: Int32, index: Int32) {
+        switch self {
+        case .cpu: return (0, 0)
+        case .cuda(let i): return (1, Int32(i))
+        }
+    }
+}

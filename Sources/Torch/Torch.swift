@@ -1,0 +1,42 @@
+import CTorch
+
+/// Library-wide settings of libtorch.
+public enum Torch {
+    /// libtorch's version, e.g. "2.11.0".
+    public static var version: String { String(cString: ct_torch_version()) }
+
+    /// Intra-op threads used by CPU kernels.
+    public static var threads: Int { Int(ct_get_num_threads()) }
+
+    public static func setThreads(_ n: Int) throws {
+        guard n >= 1 else { throw TorchError("thread count must be ≥ 1, got \(n)") }
+        try check(ct_set_num_threads(Int32(n)))
+    }
+
+    /// Seeds the default generators (CPU and every CUDA device).
+    public static func manualSeed(_ seed: UInt64) throws { try check(ct_manual_seed(seed)) }
+
+    /// Makes libtorch use deterministic algorithms only (errors where none exists).
+    public static func setDeterministic(_ enabled: Bool) throws { try check(ct_set_deterministic(enabled ? 1 : 0)) }
+
+    /// Whether autograd records operations on this thread.
+    public static var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }
+
+    /// Waits for queued CUDA work (no-op without CUDA); use before reading timers.
+    public static func synchronize() throws { try check(ct_cuda_synchronize()) }
+}
+
+/// Runs `body` with autograd recording disabled on this thread, restoring the previous mode.
+/// The closure is synchronous: grad mode is per thread, as in PyTorch.
+public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ct_set_grad_enabled(0)
+    defer { _ = ct_set_grad_enabled(previous) }
+    return try body()
+}
+
+/// Runs `body` with autograd recording enabled (inside a `withoutGradients` block, say).
+public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ct_set_grad_enabled(1)
+    defer { _ = ct_set_grad_enabled(previous) }
+    return try body()
+}
