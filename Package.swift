@@ -51,20 +51,23 @@ let package = Package(
         // Floor 2
         .target(name: "Torch", dependencies: ["CTorch", "Geometry"]),
         .target(name: "Metrics", dependencies: ["Geometry"]),
+        // libpng through its simplified C API (system library; `link "png"`).
+        .systemLibrary(name: "CLibPNG"),
+        .target(name: "Imaging", dependencies: ["Geometry", "CLibPNG"]),
         // Floor 3
         .target(name: "NeuralNet", dependencies: ["Torch"]),
         // Floor 6
         .executableTarget(
             name: "contour",
             dependencies: [
-                "Torch", "NeuralNet", "Geometry", "Metrics",
+                "Torch", "NeuralNet", "Geometry", "Metrics", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

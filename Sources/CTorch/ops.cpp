@@ -168,8 +168,9 @@ ct_status ct_inplace_binary(int op, ct_tensor a, ct_tensor b, double alpha) {
     }
   });
 }
-ct_status ct_inplace_scalar(int op, ct_tensor a, double s) {
+ct_status ct_inplace_scalar(int op, ct_tensor a, double value) {
   CT_GUARD({
+    at::Scalar s = scalar_for(a->t, value);
     switch (op) {
       case CT_ADD: a->t.add_(s); break;
       case CT_SUB: a->t.sub_(s); break;
