@@ -59,7 +59,7 @@ public struct Grid<Element>: Sendable where Element: Sendable {
         set { storage[(z * shape[1] + y) * shape[2] + x] = newValue }
     }
 
-    public func map<T>(_ transform: (Element) throws -> T) rethrows -> Grid<T> {
+    @inlinable public func map<T>(_ transform: (Element) throws -> T) rethrows -> Grid<T> {
         Grid<T>(unchecked: shape, spacing: spacing, storage: try storage.map(transform))
     }
 

@@ -40,3 +40,13 @@ public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
     defer { _ = ct_set_grad_enabled(previous) }
     return try body()
 }
+
+extension Torch {
+    /// Seconds libtorch itself takes for `n` adds of 1-element tensors, timed in C++
+    /// (the reference for the binding's per-op overhead).
+    public static func nativeAddLoopSeconds(_ n: Int) throws -> Double {
+        var s = 0.0
+        try check(ct_bench_add_loop(Int64(n), &s))
+        return s
+    }
+}

@@ -14,7 +14,7 @@ final class NPYTests: XCTestCase {
     func testFortranOrderIsTransposedToC() throws {
         // np.asfortranarray(np.arange(6, dtype='<i4').reshape(2, 3)) stores 0,3,1,4,2,5.
         var header = "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }"
-        header += String(repeating: " ", count: 64 - 10 - header.utf8.count - 1) + "\n"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
         for v: Int32 in [0, 3, 1, 4, 2, 5] { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
         let a = try NPYArray(decoding: bytes)

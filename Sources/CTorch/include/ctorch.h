@@ -198,6 +198,10 @@ ct_status ct_autograd_grad(const ct_tensor *outputs, int n_out, const ct_tensor 
                            const ct_tensor *inputs, int n_in, int retain_graph, int create_graph,
                            int allow_unused, ct_tensor *outs);
 
+// ---- benchmarking ---------------------------------------------------------------------------
+/// Times `n` adds of 1-element tensors inside C++ (libtorch's own dispatch cost).
+ct_status ct_bench_add_loop(int64_t n, double *seconds);
+
 #ifdef __cplusplus
 }
 #endif

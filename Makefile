@@ -1,0 +1,37 @@
+# Contour — the two commands a user needs are `make demo` and `make test`; both run `make setup`
+# first, which installs what is missing (Debian -dev packages, libtorch 2.11.0 into .deps/).
+SWIFT ?= swift
+BENCH_PY := .venv-bench/bin/python
+
+.PHONY: setup build test demo bench bench-venv fixtures clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product contour
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	.build/release/contour demo
+
+# Benchmarks (not tests). The PyTorch references need `make bench-venv` once (≈5 GB: torch with CUDA wheels).
+bench: build
+	.build/release/contour bench engine
+	.build/release/contour bench geometry
+
+bench-venv:
+	test -x $(BENCH_PY) || python3 -m venv .venv-bench
+	$(BENCH_PY) -m pip install -q torch==2.11.0 safetensors monai scikit-image connected-components-3d scipy numpy
+
+# Regenerate test fixtures (commit the outputs; CI only reads them).
+fixtures:
+	python3 scripts/fixtures/make_torch_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_neuralnet_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_geometry_fixtures.py
+
+clean:
+	rm -rf .build demo-output

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `contour` command line.
+@main
+struct Contour: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "contour",
+        abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
+        version: version,
+        subcommands: [Info.self, Demo.self, MetricsCommand.self, Bench.self]
+    )
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
+        subcommands: [EngineBench.self, GeometryBench.self]
+    )
+}

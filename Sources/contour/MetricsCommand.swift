@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import Geometry
+import Imaging
+import Metrics
+
+/// `contour metrics`: scores any model's saved masks against the truth, case by case.
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Dice, IoU, precision, recall, BFScore, Betti errors, clDice, HD, HD95 and ASSD of saved masks.",
+        discussion: """
+        Files in --pred and --truth are paired by case name (the file name without its extension).
+        Supported now: 8/16-bit gray PNG (2D) and integer or boolean .npy (2D or 3D); NIfTI and TIFF
+        arrive with the imaging layer. One row is written per case and label. A missing counterpart,
+        a shape mismatch or an unreadable file is reported with the file's path; the other cases are
+        still scored and the exit code is then non-zero.
+        """)
+
+    @Option(help: "Folder of predicted masks (label maps).")
+    var pred: String
+
+    @Option(help: "Folder of ground-truth masks (label maps).")
+    var truth: String
+
+    @Option(help: "Comma-separated foreground labels, e.g. 1,2 (default: every non-zero label present).")
+    var labels: String?
+
+    @Option(help: "Voxel spacing in mm, one value per array axis in the files' axis order (default 1).")
+    var spacing: String?
+
+    @Option(help: "BFScore tolerance in the spacing's units (pixels when no spacing is given); default 0.75 % of the image diagonal.")
+    var tolerance: Double?
+
+    @Option(name: .customLong("hd95"), help: "HD95 convention: monai (max of directed 95th percentiles) or pooled (medpy).")
+    var hd95Convention: String = "monai"
+
+    @Flag(help: "Skip Betti errors and clDice (skeletons), which dominate the time on large 3D volumes.")
+    var noTopology = false
+
+    @Option(help: "Also write every column, one row per case and label, to this CSV file.")
+    var csv: String?
+
+    @Flag(help: "Print the cases and summary as JSON.")
+    var json = false
+
+    func run() throws {
+        var options = CaseMetricsOptions()
+        options.boundaryTolerance = tolerance
+        options.topology = !noTopology
+        guard let convention = SurfaceDistances.PercentileConvention(rawValue: hd95Convention) else {
+            throw ValidationError("--hd95 must be monai or pooled, got \(hd95Convention)")
+        }
+        options.percentileConvention = convention
+        if let spacing {
+            let values = spacing.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! > 0 && $0!.isFinite }) else {
+                throw ValidationError("--spacing must be positive numbers separated by commas, got \(spacing)")
+            }
+            options.spacing = values.map { $0! }
+        }
+        var wanted: [Int]?
+        if let labels {
+            let values = labels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--labels must be integers separated by commas, got \(labels)")
+            }
+            wanted = values.map { $0! }
+        }
+
+        let predFiles = try MaskFiles.list(pred), truthFiles = try MaskFiles.list(truth)
+        var rows: [CaseMetricsRow] = []
+        var failures: [String] = []
+        for name in Set(predFiles.keys).union(truthFiles.keys).sorted() {
+            guard let p = predFiles[name] else {
+                failures.append("\(truthFiles[name]!): no prediction named \(name) in \(pred)")
+                continue
+            }
+            guard let t = truthFiles[name] else {
+                failures.append("\(p): no ground truth named \(name) in \(truth)")
+                continue
+            }
+            do {
+                let a = try MaskFiles.read(p), g = try MaskFiles.read(t)
+                guard a.shape == g.shape else {
+                    throw GeometryError.invalidShape("\(p): shape \(a.shape) does not match \(t) shape \(g.shape)")
+                }
+                var caseOptions = options
+                if let sp = options.spacing, sp.count != g.rank {
+                    throw ValidationError("--spacing has \(sp.count) values but \(t) is \(g.rank)D")
+                }
+                caseOptions.spacing = options.spacing ?? g.spacing
+                rows += try CaseMetrics.evaluate(caseName: name, prediction: a, truth: g, labels: wanted, options: caseOptions)
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+
+        if let csv {
+            do {
+                try MetricsReport.csv(rows).write(toFile: csv, atomically: true, encoding: .utf8)
+            } catch {
+                failures.append("\(csv): cannot write CSV: \(error.localizedDescription)")
+            }
+        }
+        if json {
+            print(MetricsReport.json(rows))
+        } else {
+            print(Self.table(rows))
+        }
+        for f in failures { FileHandle.standardError.write(Data("error: \(f)\n".utf8)) }
+        if !failures.isEmpty { throw ExitCode.failure }
+    }
+
+    static func table(_ rows: [CaseMetricsRow]) -> String {
+        let names = MetricsReport.jsonColumns
+        let columns = names.map { n in CaseMetricsRow.columns.first { $0.name == n }! }
+        func cell(_ v: Double) -> String {
+            if v.isNaN { return "nan" }
+            if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+            return String(format: "%.4f", v)
+        }
+        var lines = [(["case", "label"] + names).joined(separator: "\t")]
+        for r in rows {
+            lines.append(([r.caseName, String(r.label)] + columns.map { cell(r[keyPath: $0.value]) }).joined(separator: "\t"))
+        }
+        lines.append((["mean", ""] + columns.map { c in cell(Summary(rows.map { $0[keyPath: c.value] }).mean) })
+            .joined(separator: "\t"))
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Mask files by case name, and reading them as label maps.
+enum MaskFiles {
+    static let extensions = [".nii.gz", ".nii", ".png", ".npy", ".tif", ".tiff"]
+
+    static func caseName(_ file: String) -> String? {
+        for ext in extensions where file.lowercased().hasSuffix(ext) { return String(file.dropLast(ext.count)) }
+        return nil
+    }
+
+    static func list(_ folder: String) throws -> [String: String] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("\(folder) is not a folder")
+        }
+        var out: [String: String] = [:]
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() {
+            guard let name = caseName(file) else { continue }
+            out[name] = (folder as NSString).appendingPathComponent(file)
+        }
+        return out
+    }
+
+    static func read(_ path: String) throws -> Grid<Int32> {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".png") {
+            return try PNGFile.read(path: path).map { Int32($0) }
+        }
+        if lower.hasSuffix(".npy") {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw GeometryError.format("\(path): cannot read: \(error.localizedDescription)")
+            }
+            let array = try NPYArray(decoding: [UInt8](data), name: path)
+            guard array.shape.count == 2 || array.shape.count == 3 else {
+                throw GeometryError.invalidShape("\(path): a mask is 2D or 3D, got shape \(array.shape)")
+            }
+            let values = array.doubles()
+            if values.contains(where: { $0 != $0.rounded() || abs($0) > Double(Int32.max) }) {
+                throw GeometryError.format("\(path): holds non-integer values; save masks as integer label maps")
+            }
+            return try Grid(shape: array.shape, storage: values.map { Int32($0) })
+        }
+        throw GeometryError.format("\(path): NIfTI/TIFF masks are not readable yet (the imaging layer adds them); use PNG or .npy")
+    }
+}
