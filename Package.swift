@@ -53,7 +53,15 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Geometry"]),
         // libpng through its simplified C API (system library; `link "png"`).
         .systemLibrary(name: "CLibPNG"),
-        .target(name: "Imaging", dependencies: ["Geometry", "CLibPNG"]),
+        .systemLibrary(name: "CLibJPEG"),
+        .systemLibrary(name: "CLibTIFF"),
+        .systemLibrary(name: "CNIfTI"),
+        .target(
+            name: "Imaging",
+            dependencies: ["Geometry", "CLibPNG", "CLibJPEG", "CLibTIFF", "CNIfTI"],
+            // nifticlib's headers include their siblings with <…> from /usr/include/nifti.
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])]
+        ),
         // Floor 3
         .target(name: "NeuralNet", dependencies: ["Torch"]),
         // Floor 6
@@ -67,6 +75,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5],

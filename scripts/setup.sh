@@ -7,7 +7,7 @@ set -euo pipefail
 TORCH_VERSION=2.11.0
 CUDART_VERSION=13.0.96   # pinned by torch 2.11.0; libtorch_cpu.so NEEDS libcudart.so.13
 CUPTI_VERSION=13.0.85    # ... and libcupti.so.13 (no GPU or driver is needed to load them)
-APT_PACKAGES="libpng-dev zlib1g-dev"
+APT_PACKAGES="libpng-dev zlib1g-dev libturbojpeg0-dev libtiff-dev libnifti2-dev"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="${CONTOUR_CACHE:-$HOME/.cache/contour}"

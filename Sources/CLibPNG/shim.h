@@ -14,3 +14,5 @@ static inline png_image contour_png_image(void) {
 // Function-like and composite format macros are not visible to Swift.
 static const png_uint_32 contour_png_format_gray8 = PNG_FORMAT_GRAY;
 static const png_uint_32 contour_png_format_gray16 = PNG_FORMAT_LINEAR_Y;
+static const png_uint_32 contour_png_format_rgb8 = PNG_FORMAT_RGB;
+static const png_uint_32 contour_png_format_rgb16 = PNG_FORMAT_LINEAR_RGB;

@@ -133,17 +133,30 @@ public enum ConnectedComponents {
                         let base = r * nx
                         var x = 0
                         if isBool {
-                            // Booleans are bytes 0/1: skip eight at a time through uniform stretches.
-                            while x < nx {
-                                while x + 8 <= nx && bytes.loadUnaligned(fromByteOffset: base + x, as: UInt64.self) == 0 { x += 8 }
-                                while x < nx && bytes.load(fromByteOffset: base + x, as: UInt8.self) == 0 { x += 1 }
-                                if x == nx { break }
-                                let start = x
-                                while x + 8 <= nx && bytes.loadUnaligned(fromByteOffset: base + x, as: UInt64.self) == 0x0101_0101_0101_0101 { x += 8 }
-                                while x < nx && bytes.load(fromByteOffset: base + x, as: UInt8.self) != 0 { x += 1 }
-                                runs.x0.append(Int32(start))
-                                runs.x1.append(Int32(x))
+                            // Booleans are bytes 0/1: XOR each 8-byte word with itself shifted by one
+                            // byte, so that set bits mark the run boundaries inside it.
+                            var inRun = bytes.load(fromByteOffset: base, as: UInt8.self) != 0
+                            var start = 0
+                            while x + 9 <= nx {
+                                let w = bytes.loadUnaligned(fromByteOffset: base + x, as: UInt64.self)
+                                let next = UInt64(bytes.load(fromByteOffset: base + x + 8, as: UInt8.self))
+                                var d = w ^ ((w >> 8) | (next << 56))
+                                while d != 0 {
+                                    let edge = x + d.trailingZeroBitCount / 8 + 1
+                                    d &= d - 1
+                                    if inRun { runs.x0.append(Int32(start)); runs.x1.append(Int32(edge)) } else { start = edge }
+                                    inRun.toggle()
+                                }
+                                x += 8
                             }
+                            while x + 1 < nx {
+                                if bytes.load(fromByteOffset: base + x, as: UInt8.self) != bytes.load(fromByteOffset: base + x + 1, as: UInt8.self) {
+                                    if inRun { runs.x0.append(Int32(start)); runs.x1.append(Int32(x + 1)) } else { start = x + 1 }
+                                    inRun.toggle()
+                                }
+                                x += 1
+                            }
+                            if inRun { runs.x0.append(Int32(start)); runs.x1.append(Int32(nx)) }
                             runs.rowStart.append(Int32(runs.x0.count))
                             continue
                         }
@@ -186,37 +199,62 @@ public enum ConnectedComponents {
         x0.withUnsafeBufferPointer { x0b in
         x1.withUnsafeBufferPointer { x1b in
             let rs = rsb.baseAddress!, a0p = x0b.baseAddress!, a1p = x1b.baseAddress!
-            // Unions of the runs of row r with those of row q whose x-ranges overlap once widened
-            // by `widen`, when their keys agree. Runs of different keys may touch, so for each run
-            // of row r the runs of row q that can reach it are scanned.
-            func link(_ r: Int, _ q: Int, widen: Int) {
-                let w = Int32(widen)
-                var jStart = rs[q]; let jEnd = rs[q + 1]
-                let baseA = r * nx, baseB = q * nx
-                for i in rs[r]..<rs[r + 1] {
-                    let a0 = a0p[i], a1 = a1p[i]
-                    while jStart < jEnd && a1p[jStart] + w <= a0 { jStart += 1 }
-                    var j = jStart
-                    var root: Int32 = -1 // root of run i, found once
-                    while j < jEnd && a0p[j] < a1 + w {
-                        if isBool || kp[baseA + Int(a0)] == kp[baseB + Int(a0p[j])] {
-                            if root < 0 { root = find(shared, Int32(i)) }
-                            let other = find(shared, Int32(j))
-                            if other < root { shared[Int(root)] = other; root = other } else if root < other { shared[Int(other)] = root }
-                        }
-                        j += 1
-                    }
-                }
-            }
+            // Unions of the runs of row r with those of its neighbour rows (up to four) whose
+            // x-ranges overlap once widened by one voxel where diagonal steps connect, when their
+            // keys agree. Runs of different keys may touch, so for each run of row r every run of
+            // a neighbour row that can reach it is scanned.
             func linkRow(_ r: Int, within allowed: Range<Int>) {
                 let z = r / ny, y = r % ny
-                if y > 0, allowed.contains(r - 1) { link(r, r - 1, widen: sameY) }
-                guard z > 0 else { return }
-                let p = r - ny
-                if allowed.contains(p) { link(r, p, widen: prevPlaneSameY) }
-                if let w = prevPlaneOtherY {
-                    if y > 0, allowed.contains(p - 1) { link(r, p - 1, widen: w) }
-                    if y < ny - 1, allowed.contains(p + 1) { link(r, p + 1, widen: w) }
+                var qs: (Int, Int, Int, Int) = (-1, -1, -1, -1)
+                var ws: (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
+                var m = 0
+                func add(_ q: Int, _ w: Int) {
+                    guard allowed.contains(q), rs[q] < rs[q + 1] else { return }
+                    switch m {
+                    case 0: qs.0 = q; ws.0 = Int32(w)
+                    case 1: qs.1 = q; ws.1 = Int32(w)
+                    case 2: qs.2 = q; ws.2 = Int32(w)
+                    default: qs.3 = q; ws.3 = Int32(w)
+                    }
+                    m += 1
+                }
+                if y > 0 { add(r - 1, sameY) }
+                if z > 0 {
+                    let p = r - ny
+                    add(p, prevPlaneSameY)
+                    if let w = prevPlaneOtherY {
+                        if y > 0 { add(p - 1, w) }
+                        if y < ny - 1 { add(p + 1, w) }
+                    }
+                }
+                if m == 0 { return }
+                var jStart: (Int, Int, Int, Int) = (rs[max(qs.0, 0)], rs[max(qs.1, 0)], rs[max(qs.2, 0)], rs[max(qs.3, 0)])
+                let baseA = r * nx
+                for i in rs[r]..<rs[r + 1] {
+                    let a0 = a0p[i], a1 = a1p[i]
+                    var root: Int32 = -1 // root of run i, found once
+                    for k in 0..<m {
+                        let q = k == 0 ? qs.0 : k == 1 ? qs.1 : k == 2 ? qs.2 : qs.3
+                        let w = k == 0 ? ws.0 : k == 1 ? ws.1 : k == 2 ? ws.2 : ws.3
+                        var j = k == 0 ? jStart.0 : k == 1 ? jStart.1 : k == 2 ? jStart.2 : jStart.3
+                        let jEnd = rs[q + 1]
+                        while j < jEnd && a1p[j] + w <= a0 { j += 1 }
+                        switch k {
+                        case 0: jStart.0 = j
+                        case 1: jStart.1 = j
+                        case 2: jStart.2 = j
+                        default: jStart.3 = j
+                        }
+                        let baseB = q * nx
+                        while j < jEnd && a0p[j] < a1 + w {
+                            if isBool || kp[baseA + Int(a0)] == kp[baseB + Int(a0p[j])] {
+                                if root < 0 { root = find(shared, Int32(i)) }
+                                let other = find(shared, Int32(j))
+                                if other < root { shared[Int(root)] = other; root = other } else if root < other { shared[Int(other)] = root }
+                            }
+                            j += 1
+                        }
+                    }
                 }
             }
             // Unions inside each slab touch only that slab's runs, so slabs run in parallel.

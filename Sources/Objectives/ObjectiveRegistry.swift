@@ -1,0 +1,77 @@
+import Foundation
+import Torch
+
+/// Objectives by name, with options from configuration (a JSON object or a dictionary).
+///
+/// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
+/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`. Unknown names and
+/// unknown or invalid options are errors that name them.
+public enum ObjectiveRegistry {
+    public struct Entry: Sendable {
+        public let name: String
+        public let summary: String
+        let make: @Sendable (ObjectiveOptions) throws -> any Objective
+    }
+
+    public static let entries: [Entry] = [
+        Entry(name: "ce", summary: "softmax cross-entropy (BCE for one channel); weight, labelSmoothing, ignoreIndex") {
+            try CrossEntropyLoss(options: $0) },
+        Entry(name: "dice", summary: "MONAI soft Dice; includeBackground, squaredPred, jaccard, batch, smoothNr/Dr") {
+            try DiceLoss(options: $0) },
+        Entry(name: "cedice", summary: "MONAI DiceCE: lambdaDice·Dice + lambdaCe·CE") { try DiceCELoss(options: $0) },
+        Entry(name: "focal", summary: "MONAI focal loss; gamma, alpha, useSoftmax") { try FocalLoss(options: $0) },
+        Entry(name: "tversky", summary: "MONAI Tversky loss; alpha, beta") { try TverskyLoss(options: $0) },
+        Entry(name: "tmcedice", summary: "the SCNP/TopoMortar CE + negative per-sample Dice with background (METHODS §1.3)") {
+            try OfficialCEDiceLoss(options: $0) },
+        Entry(name: "scnp", summary: "official SCNP(CEDice): tmcedice on SCNP logits; k (3), joint") { o in
+            let s = try SCNPObjective.settings(o)
+            return try SCNPObjective(name: o.objective, inner: OfficialCEDiceLoss(options: o), k: s.k, joint: s.joint) },
+        Entry(name: "rrw", summary: "region-wise loss with rectified region-wise maps; parity, spacing") {
+            try RegionWiseLoss(options: $0) },
+        Entry(name: "regionwise", summary: "region-wise loss with a map: rrw, boundary, rwboundary") {
+            try RegionWiseLoss(options: $0) },
+        Entry(name: "boundary", summary: "Kervadec's Boundary loss (region-wise with signed distances, foreground)") {
+            try RegionWiseLoss(options: $0, defaultMap: "boundary", defaultIncludeBackground: false) },
+        Entry(name: "cldice", summary: "(1−alpha)·Dice + alpha·clDice with the soft skeleton; iterations, smooth") {
+            try ClDiceLoss(options: $0) },
+        Entry(name: "skelrecall", summary: "CE + Skeleton Recall (tubed GT skeleton); recallWeight, batchDice") {
+            try SkeletonRecallLoss(options: $0) },
+    ]
+
+    public static var names: [String] { entries.map(\.name) }
+
+    public static let scnpPrefix = "scnp+"
+
+    /// Builds `name` with `options`; every option must be known to the objective.
+    public static func make(_ name: String, options: ObjectiveOptions) throws -> any Objective {
+        let objective: any Objective
+        if name.hasPrefix(scnpPrefix) {
+            let innerName = String(name.dropFirst(scnpPrefix.count))
+            guard !innerName.hasPrefix("scnp") else {
+                throw ObjectiveError("'\(name)': SCNP is applied once; use 'scnp+<loss>' with a loss that is not SCNP")
+            }
+            let entry = try lookup(innerName, asked: name)
+            let s = try SCNPObjective.settings(options)
+            objective = try SCNPObjective(name: name, inner: entry.make(options), k: s.k, joint: s.joint)
+        } else {
+            objective = try lookup(name, asked: name).make(options)
+        }
+        try options.finish()
+        return objective
+    }
+
+    public static func make(_ name: String, options: [String: OptionValue] = [:]) throws -> any Objective {
+        try make(name, options: ObjectiveOptions(options, for: name))
+    }
+
+    public static func make(_ name: String, json: String) throws -> any Objective {
+        try make(name, options: ObjectiveOptions(json: json, for: name))
+    }
+
+    private static func lookup(_ name: String, asked: String) throws -> Entry {
+        guard let e = entries.first(where: { $0.name == name }) else {
+            throw ObjectiveError("unknown loss '\(asked)'; known: \(names.joined(separator: ", ")), and scnp+<any of them>")
+        }
+        return e
+    }
+}
