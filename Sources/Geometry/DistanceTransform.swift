@@ -199,9 +199,10 @@ public enum DistanceTransform {
             let items = outer * blocksPerOuter
             Parallel.forRanges(items, grain: max(1, 4096 / max(1, n))) { range in
                 let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
+                let res = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
                 let v = UnsafeMutablePointer<Int>.allocate(capacity: n)
                 let z = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
-                defer { buf.deallocate(); v.deallocate(); z.deallocate() }
+                defer { buf.deallocate(); res.deallocate(); v.deallocate(); z.deallocate() }
                 for item in range {
                     let o = item / blocksPerOuter
                     let i0 = (item % blocksPerOuter) * block
@@ -212,8 +213,16 @@ public enum DistanceTransform {
                         for b in 0..<width { buf[b * n + q] = f[row + b] }
                     }
                     for b in 0..<width {
-                        lowerEnvelope(buf + b * n, n: n, s2: s2, v: v, z: z) { q, value in
-                            f[base + q * inner + b] = finalPass ? value.squareRoot() : value
+                        let out = res + b * n
+                        lowerEnvelope(buf + b * n, n: n, s2: s2, v: v, z: z) { q, value in out[q] = value }
+                    }
+                    // Scatter row by row, `width` contiguous elements at a time (cache and TLB friendly).
+                    for q in 0..<n {
+                        let row = base + q * inner
+                        if finalPass {
+                            for b in 0..<width { f[row + b] = res[b * n + q].squareRoot() }
+                        } else {
+                            for b in 0..<width { f[row + b] = res[b * n + q] }
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import NeuralNet
 import Torch
 
@@ -23,7 +24,7 @@ struct Demo: ParsableCommand {
         if let threads { try Torch.setThreads(threads) }
         let dev = try Device(parsing: device)
         try Torch.manualSeed(seed)
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let train = try DiskData(count: 256, size: size, rng: &rng)
         let test = try DiskData(count: 64, size: size, rng: &rng)
 
@@ -97,7 +98,7 @@ struct DiskData {
     let labels: Tensor  // (N, S, S) int64
     let count: Int
 
-    init(count: Int, size: Int, rng: inout SplitMix64) throws {
+    init(count: Int, size: Int, rng: inout SeededGenerator) throws {
         var pixels = [Float](repeating: 0, count: count * size * size)
         var mask = [Int64](repeating: 0, count: count * size * size)
         for n in 0..<count {
@@ -124,22 +125,5 @@ struct DiskData {
         images = try Tensor(pixels, shape: [count, 1, size, size])
         labels = try Tensor(mask, shape: [count, size, size])
         self.count = count
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64), so demo data is identical on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func gaussian() -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
     }
 }

@@ -1,12 +1,18 @@
 import Foundation
 
 /// A one-line progress display: redrawn in place on a terminal, plain lines otherwise.
-struct Progress {
-    let total: Int
+final class Progress {
+    var total: Int
     let label: String
     let quiet: Bool
     let isTerminal = isatty(STDOUT_FILENO) != 0
     let start = Date()
+
+    init(total: Int, label: String, quiet: Bool) {
+        self.total = total
+        self.label = label
+        self.quiet = quiet
+    }
 
     func update(_ done: Int, _ detail: String) {
         guard !quiet else { return }

@@ -1,0 +1,144 @@
+import FoundationEssentials
+
+/// `dataset.json` of the nnU-Net v2 layout, plus Contour's extensions for landmarks and
+/// heterogeneous partially labelled data:
+///
+/// ```json
+/// { "channel_names": {"0": "CT"}, "labels": {"background": 0, "liver": 1, "spleen": 2},
+///   "numTraining": 40, "file_ending": ".nii.gz",
+///   "landmarks": ["apex", "hilum"],
+///   "tasks": {"case_007": {"labels": [1], "landmarks": []},
+///             "case_012": {"labels": [], "landmarks": ["apex"]}} }
+/// ```
+/// `tasks` lists, for the cases it names, which foreground labels are annotated and which
+/// landmarks exist; cases it does not name have every label and landmark. Keys nnU-Net uses
+/// but Contour does not need (name, description, licence, …) are accepted and ignored.
+public struct DatasetDescription: Sendable, Equatable {
+    public var channelNames: [String]
+    /// Label name → value, background included.
+    public var labels: [String: Int]
+    public var numTraining: Int
+    public var fileEnding: String
+    public var landmarkNames: [String]
+    public var tasks: [String: TaskAvailability]
+
+    public init(channelNames: [String], labels: [String: Int], numTraining: Int, fileEnding: String,
+                landmarkNames: [String] = [], tasks: [String: TaskAvailability] = [:]) {
+        self.channelNames = channelNames
+        self.labels = labels
+        self.numTraining = numTraining
+        self.fileEnding = fileEnding
+        self.landmarkNames = landmarkNames
+        self.tasks = tasks
+    }
+
+    /// Foreground label values, ascending.
+    public var foregroundLabels: [Int] { labels.values.filter { $0 != 0 }.sorted() }
+
+    /// What case `id` carries (everything, unless `tasks` says otherwise).
+    public func availability(of id: String) -> TaskAvailability {
+        tasks[id] ?? TaskAvailability(labels: Set(foregroundLabels), landmarks: Set(landmarkNames))
+    }
+
+    // MARK: JSON
+
+    struct Raw: Codable {
+        var channel_names: [String: String]
+        var labels: [String: LabelValue]
+        var numTraining: Int
+        var file_ending: String
+        var landmarks: [String]?
+        var tasks: [String: RawTask]?
+    }
+
+    struct RawTask: Codable {
+        var labels: [Int]?
+        var landmarks: [String]?
+    }
+
+    enum LabelValue: Codable {
+        case single(Int)
+        case region([Int])
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let v = try? c.decode(Int.self) { self = .single(v) } else { self = .region(try c.decode([Int].self)) }
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .single(let v): try c.encode(v)
+            case .region(let v): try c.encode(v)
+            }
+        }
+    }
+
+    public static func read(path: String) throws -> DatasetDescription {
+        let raw: Raw
+        do {
+            raw = try JSONDecoder().decode(Raw.self, from: Data(try FileSystem.read(path)))
+        } catch let e as ImagingError {
+            throw e
+        } catch {
+            throw ImagingError("\(path): not a valid nnU-Net dataset.json (needs channel_names, labels, numTraining, file_ending): \(error)")
+        }
+        var channels: [String] = []
+        for i in 0..<raw.channel_names.count {
+            guard let name = raw.channel_names[String(i)] else {
+                throw ImagingError("\(path): channel_names must be keyed \"0\"…\"\(raw.channel_names.count - 1)\"")
+            }
+            channels.append(name)
+        }
+        var labels: [String: Int] = [:]
+        for (name, value) in raw.labels {
+            switch value {
+            case .single(let v):
+                guard (0...255).contains(v) else { throw ImagingError("\(path): label \"\(name)\" = \(v) is outside 0…255") }
+                labels[name] = v
+            case .region:
+                throw ImagingError("\(path): label \"\(name)\" is a region (a list of values); region-based training is not supported")
+            }
+        }
+        guard labels.values.contains(0) else { throw ImagingError("\(path): labels must include background = 0") }
+        guard Set(labels.values).count == labels.count else { throw ImagingError("\(path): two labels share a value") }
+        let landmarkNames = raw.landmarks ?? []
+        var tasks: [String: TaskAvailability] = [:]
+        let foreground = Set(labels.values.filter { $0 != 0 })
+        for (id, task) in raw.tasks ?? [:] {
+            let l = Set(task.labels ?? Array(foreground))
+            let m = Set(task.landmarks ?? landmarkNames)
+            if let bad = l.subtracting(foreground).sorted().first {
+                throw ImagingError("\(path): tasks[\"\(id)\"] lists label \(bad), which is not a foreground label in labels")
+            }
+            if let bad = m.subtracting(landmarkNames).sorted().first {
+                throw ImagingError("\(path): tasks[\"\(id)\"] lists landmark \"\(bad)\", which is not in landmarks")
+            }
+            tasks[id] = TaskAvailability(labels: l, landmarks: m)
+        }
+        return DatasetDescription(channelNames: channels, labels: labels, numTraining: raw.numTraining,
+                                  fileEnding: raw.file_ending, landmarkNames: landmarkNames, tasks: tasks)
+    }
+
+    public func write(path: String) throws {
+        let raw = Raw(
+            channel_names: Dictionary(uniqueKeysWithValues: channelNames.enumerated().map { (String($0.offset), $0.element) }),
+            labels: labels.mapValues { .single($0) }, numTraining: numTraining, file_ending: fileEnding,
+            landmarks: landmarkNames.isEmpty ? nil : landmarkNames,
+            tasks: tasks.isEmpty ? nil : tasks.mapValues { RawTask(labels: $0.labels.sorted(), landmarks: $0.landmarks.sorted()) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try FileSystem.writeAtomically(Array(try encoder.encode(raw)), to: path)
+    }
+}
+
+/// Which targets exist for a case: the annotated foreground labels and the landmark names.
+/// Losses mask what a case does not carry.
+public struct TaskAvailability: Sendable, Equatable, Hashable {
+    public var labels: Set<Int>
+    public var landmarks: Set<String>
+    public init(labels: Set<Int>, landmarks: Set<String>) {
+        self.labels = labels
+        self.landmarks = landmarks
+    }
+    public var hasSegmentation: Bool { !labels.isEmpty }
+    public var hasLandmarks: Bool { !landmarks.isEmpty }
+}

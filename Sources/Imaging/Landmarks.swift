@@ -1,0 +1,80 @@
+import FoundationEssentials
+
+/// Named points of one case, in voxel coordinates of numpy axis order ([y, x] or [z, y, x]),
+/// fractional allowed.
+///
+/// File format (`landmarksTr/CASE.json`):
+/// `{"space": "voxel" | "world", "points": {"sella": [x, y], "nasion": [x, y], …}}` — each
+/// point is given as (x, y) or (x, y, z), i.e. column, row, slice, the way viewers show them.
+/// `"world"` points are millimetres through the image's affine (NIfTI) or spacing.
+public struct Landmarks: Sendable, Equatable {
+    public var points: [String: [Double]]
+
+    public init(points: [String: [Double]]) { self.points = points }
+
+    public var names: [String] { points.keys.sorted() }
+
+    struct FileFormat: Codable {
+        var space: String?
+        var points: [String: [Double]]
+    }
+
+    /// Reads a landmark file; `header` converts world coordinates, `rank` is the image's rank.
+    public static func read(path: String, rank: Int, header: ImageHeader? = nil) throws -> Landmarks {
+        let bytes = try FileSystem.read(path)
+        let file: FileFormat
+        do {
+            file = try JSONDecoder().decode(FileFormat.self, from: Data(bytes))
+        } catch {
+            throw ImagingError("\(path): not a landmark file ({\"space\": \"voxel\"|\"world\", \"points\": {name: [x, y(, z)]}}): \(error)")
+        }
+        let space = file.space ?? "voxel"
+        guard space == "voxel" || space == "world" else {
+            throw ImagingError("\(path): \"space\" must be \"voxel\" or \"world\", got \"\(space)\"")
+        }
+        var out: [String: [Double]] = [:]
+        for (name, xyz) in file.points {
+            guard xyz.count == rank, xyz.allSatisfy(\.isFinite) else {
+                throw ImagingError("\(path): landmark \"\(name)\" needs \(rank) finite coordinates, got \(xyz)")
+            }
+            var voxel = xyz
+            if space == "world" {
+                guard let header else { throw ImagingError("\(path): world coordinates need the image header") }
+                voxel = try worldToVoxel(xyz, header: header, path: path)
+            }
+            out[name] = Array(voxel.reversed())  // (x, y, z) → numpy order (z, y, x)
+        }
+        return Landmarks(points: out)
+    }
+
+    /// Writes voxel-space landmarks in the file format above (atomically).
+    public func write(path: String) throws {
+        let file = FileFormat(space: "voxel", points: points.mapValues { Array($0.reversed()) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try FileSystem.writeAtomically(Array(try encoder.encode(file)), to: path)
+    }
+
+    /// Inverts the affine (or scales by spacing when there is none).
+    static func worldToVoxel(_ world: [Double], header: ImageHeader, path: String) throws -> [Double] {
+        let n = world.count
+        guard let a = header.affine, n == 3 else {
+            let spacingXYZ = Array(header.spacing.reversed())
+            return zip(world, spacingXYZ).map { $0 / $1 }
+        }
+        // Solve A[0..2, 0..2] v = w − t by Cramer's rule (3×3).
+        let m = (0..<3).map { r in (0..<3).map { c in a[r][c] } }
+        let rhs = (0..<3).map { world[$0] - a[$0][3] }
+        func det(_ x: [[Double]]) -> Double {
+            x[0][0] * (x[1][1] * x[2][2] - x[1][2] * x[2][1]) - x[0][1] * (x[1][0] * x[2][2] - x[1][2] * x[2][0])
+                + x[0][2] * (x[1][0] * x[2][1] - x[1][1] * x[2][0])
+        }
+        let d = det(m)
+        guard Swift.abs(d) > 1e-12 else { throw ImagingError("\(path): the image affine is singular") }
+        return (0..<3).map { col in
+            var mc = m
+            for r in 0..<3 { mc[r][col] = rhs[r] }
+            return det(mc) / d
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import FoundationEssentials
+
+/// Train/validation splits: k-fold by seed, or nnU-Net's `splits_final.json` format
+/// (`[{"train": [...], "val": [...]}, …]`).
+public struct Split: Codable, Sendable, Equatable {
+    public var train: [String]
+    public var val: [String]
+    public init(train: [String], val: [String]) {
+        self.train = train
+        self.val = val
+    }
+}
+
+public enum Splits {
+    /// Shuffles the sorted ids with `seed` (SplitMix64 + Fisher–Yates) and deals them into `folds`
+    /// nearly equal validation sets; the same ids and seed always give the same folds.
+    public static func kFold(_ ids: [String], folds: Int = 5, seed: UInt64 = 12345) throws -> [Split] {
+        guard folds >= 2 else { throw ImagingError("folds must be ≥ 2, got \(folds)") }
+        guard ids.count >= folds else { throw ImagingError("\(ids.count) cases cannot make \(folds) folds") }
+        var order = ids.sorted()
+        var rng = SeededGenerator(seed: seed)
+        order.shuffle(using: &rng)
+        return (0..<folds).map { k in
+            let val = order.enumerated().filter { $0.offset % folds == k }.map(\.element).sorted()
+            let valSet = Set(val)
+            return Split(train: order.filter { !valSet.contains($0) }.sorted(), val: val)
+        }
+    }
+
+    public static func read(path: String) throws -> [Split] {
+        do {
+            return try JSONDecoder().decode([Split].self, from: Data(try FileSystem.read(path)))
+        } catch let e as ImagingError {
+            throw e
+        } catch {
+            throw ImagingError("\(path): not a splits file ([{\"train\": [...], \"val\": [...]}, …]): \(error)")
+        }
+    }
+
+    public static func write(_ splits: [Split], path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted]
+        try FileSystem.writeAtomically(Array(try encoder.encode(splits)), to: path)
+    }
+}
+
+/// SplitMix64: small, fast and identical on every platform, for reproducible data decisions.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Standard normal (Box–Muller).
+    public mutating func gaussian() -> Double {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
+        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
+@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+#endif

@@ -1,0 +1,153 @@
+import Foundation
+import XCTest
+import Geometry
+@testable import Imaging
+
+/// Builds small nnU-Net-layout datasets on disk and checks loading, splits and `DataCheck`.
+final class DatasetTests: XCTestCase {
+    var root: String!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "contour-dataset-\(UUID().uuidString)"
+        for sub in ["imagesTr", "labelsTr", "landmarksTr", "imagesTs"] {
+            try FileManager.default.createDirectory(atPath: "\(root!)/\(sub)", withIntermediateDirectories: true)
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
+
+    func image(_ h: Int, _ w: Int, seed: UInt16) throws -> Grid<UInt16> {
+        try Grid(shape: [h, w], storage: (0..<(h * w)).map { UInt16(($0 * 7 + Int(seed)) % 200) })
+    }
+
+    func labels(_ h: Int, _ w: Int, value: UInt8) throws -> Grid<UInt8> {
+        try Grid(shape: [h, w], storage: (0..<(h * w)).map { $0 % 3 == 0 ? value : 0 })
+    }
+
+    /// Three clean 2D cases (two channels each) with landmarks; case_002 is landmarks-only.
+    func writeCleanDataset(extraTasks: [String: TaskAvailability] = [:]) throws {
+        var tasks = ["case_002": TaskAvailability(labels: [], landmarks: ["apex"])]
+        for (k, v) in extraTasks { tasks[k] = v }
+        try DatasetDescription(channelNames: ["T1", "T2"], labels: ["background": 0, "organ": 1, "tumour": 2],
+                               numTraining: 3, fileEnding: ".png", landmarkNames: ["apex", "base"], tasks: tasks)
+            .write(path: "\(root!)/dataset.json")
+        for (i, id) in ["case_000", "case_001", "case_002"].enumerated() {
+            for c in 0..<2 { try PNGFile.write(try image(12, 10, seed: UInt16(i * 2 + c)), path: "\(root!)/imagesTr/\(id)_000\(c).png") }
+            if id != "case_002" { try ImageFile.writeLabels(try labels(12, 10, value: UInt8(1 + i % 2)), path: "\(root!)/labelsTr/\(id).png") }
+            try Landmarks(points: ["apex": [2, 3], "base": [10.5, 8]]).write(path: "\(root!)/landmarksTr/\(id).json")
+        }
+        for c in 0..<2 { try PNGFile.write(try image(12, 10, seed: 9), path: "\(root!)/imagesTs/test_000_000\(c).png") }
+    }
+
+    func testOpensNnUNetLayoutWithTasksAndLandmarks() throws {
+        try writeCleanDataset()
+        let ds = try Dataset.open(root)
+        XCTAssertEqual(ds.training.map(\.id), ["case_000", "case_001", "case_002"])
+        XCTAssertEqual(ds.test.map(\.id), ["test_000"])
+        XCTAssertEqual(ds.description.foregroundLabels, [1, 2])
+        XCTAssertEqual(ds.training[0].tasks, TaskAvailability(labels: [1, 2], landmarks: ["apex", "base"]))
+        XCTAssertEqual(ds.training[2].tasks, TaskAvailability(labels: [], landmarks: ["apex"]))
+        XCTAssertNil(ds.training[2].labelPath)
+        let image = try Dataset.loadImage(ds.training[1])
+        XCTAssertEqual(image.channels.count, 2)
+        XCTAssertEqual(image.shape, [12, 10])
+        XCTAssertEqual(image.channels[1].storage[1], Float((7 + 3) % 200))
+        XCTAssertEqual(try Dataset.loadLabels(ds.training[1])?.storage.max(), 2)
+        // Points live in numpy order (y, x); the file stores them as (x, y).
+        let marks = try Dataset.loadLandmarks(ds.training[0], rank: 2, header: image.header)
+        XCTAssertEqual(marks?.points["apex"], [2, 3])
+        XCTAssertEqual(marks?.points["base"], [10.5, 8])
+        let text = try String(contentsOfFile: ds.training[0].landmarkPath!, encoding: .utf8)
+        XCTAssertTrue(text.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\n", with: "").contains("[3,2]"), text)
+        XCTAssertTrue(DataCheck.run(root).isClean, "\(DataCheck.run(root).problems)")
+    }
+
+    func testDataCheckReportsEveryBrokenFile() throws {
+        try writeCleanDataset()
+        // 1. truncated PNG channel; 2. label shape mismatch; 3. label 7 not in labels;
+        // 4. landmark outside; 5. missing channel; 6. truncated .nii.gz in the test set.
+        let truncated = try Data(contentsOf: URL(fileURLWithPath: try fixture("truncated.png")))
+        try truncated.write(to: URL(fileURLWithPath: "\(root!)/imagesTr/case_000_0001.png"))
+        try ImageFile.writeLabels(try labels(11, 10, value: 1), path: "\(root!)/labelsTr/case_001.png")
+        try FileManager.default.removeItem(atPath: "\(root!)/imagesTr/case_002_0001.png")
+        try Landmarks(points: ["apex": [40, 3], "base": [1, 1]]).write(path: "\(root!)/landmarksTr/case_002.json")
+        for c in 0..<2 { try PNGFile.write(try image(12, 10, seed: 1), path: "\(root!)/imagesTr/case_003_000\(c).png") }
+        try ImageFile.writeLabels(try labels(12, 10, value: 7), path: "\(root!)/labelsTr/case_003.png")
+        try Landmarks(points: ["apex": [1, 1], "base": [2, 2]]).write(path: "\(root!)/landmarksTr/case_003.json")
+        let gz = try Data(contentsOf: URL(fileURLWithPath: try fixture("truncated.nii.gz")))
+        try gz.write(to: URL(fileURLWithPath: "\(root!)/imagesTs/test_000_0001.png"))  // wrong content under a .png name
+
+        let report = DataCheck.run(root)
+        let text = report.problems.map(\.description).joined(separator: "\n")
+        XCTAssertEqual(report.casesChecked, 5)
+        func expect(_ file: String, _ fragment: String) {
+            XCTAssertTrue(report.problems.contains { $0.file.hasSuffix(file) && $0.message.contains(fragment) },
+                          "no problem '\(fragment)' for \(file) in:\n\(text)")
+        }
+        expect("dataset.json", "numTraining is 3 but imagesTr holds 4")
+        expect("imagesTr/case_000_0001.png", "unreadable")
+        expect("labelsTr/case_001.png", "label shape [11, 10] differs from image shape [12, 10]")
+        expect("imagesTr/case_002_0001.png", "missing channel file")
+        expect("landmarksTr/case_002.json", "landmark \"apex\" at [3.0, 40.0]")
+        expect("labelsTr/case_003.png", "label values [7] are not in dataset.json labels [0, 1, 2]")
+        expect("imagesTs/test_000_0001.png", "unreadable")
+        XCTAssertFalse(report.isClean)
+    }
+
+    func testPartialLabelsAndNaNAreReported() throws {
+        try writeCleanDataset(extraTasks: ["case_001": TaskAvailability(labels: [1], landmarks: [])])
+        // case_001's labels contain value 2, but it is annotated for label 1 only.
+        let nan = try Grid(shape: [4, 4], storage: [Float](repeating: .nan, count: 16))
+        try TIFFFile.write(nan, path: "\(root!)/x.tif", as: .float32)
+        let report = DataCheck.run(root)
+        XCTAssertTrue(report.problems.contains { $0.file.hasSuffix("labelsTr/case_001.png") && $0.message.contains("annotated only for [1]") },
+                      "\(report.problems)")
+        let volume = try TIFFFile.readImage(path: "\(root!)/x.tif")
+        XCTAssertTrue(volume.channels[0].storage.allSatisfy(\.isNaN))
+    }
+
+    func testBadDatasetJSONIsOneClearProblem() throws {
+        try "{\"labels\": {\"background\": 0}}".write(toFile: "\(root!)/dataset.json", atomically: true, encoding: .utf8)
+        let report = DataCheck.run(root)
+        XCTAssertEqual(report.problems.count, 1)
+        XCTAssertTrue(report.problems[0].message.contains("dataset.json"), report.problems[0].message)
+        XCTAssertThrowsError(try DatasetDescription.read(path: "\(root!)/dataset.json"))
+        try """
+        {"channel_names": {"0": "CT"}, "labels": {"background": 0, "a": 1}, "numTraining": 0, "file_ending": ".png",
+         "tasks": {"c": {"labels": [5]}}}
+        """.write(toFile: "\(root!)/dataset.json", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DatasetDescription.read(path: "\(root!)/dataset.json")) {
+            XCTAssertTrue("\($0)".contains("label 5"), "\($0)")
+        }
+    }
+
+    func testKFoldSplitsAreDeterministicPartitions() throws {
+        let ids = (0..<11).map { String(format: "c%02d", $0) }
+        let a = try Splits.kFold(ids, folds: 5, seed: 7), b = try Splits.kFold(ids.reversed(), folds: 5, seed: 7)
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, try Splits.kFold(ids, folds: 5, seed: 8))
+        XCTAssertEqual(a.flatMap(\.val).sorted(), ids)
+        for s in a {
+            XCTAssertEqual(Set(s.train).union(s.val), Set(ids))
+            XCTAssertTrue(Set(s.train).isDisjoint(with: s.val))
+            XCTAssertTrue((2...3).contains(s.val.count))
+        }
+        try Splits.write(a, path: "\(root!)/splits.json")
+        XCTAssertEqual(try Splits.read(path: "\(root!)/splits.json"), a)
+        XCTAssertThrowsError(try Splits.kFold(["a"], folds: 2))
+    }
+
+    func testWorldLandmarksUseTheAffine() throws {
+        // A 3D header with spacing (z 2, y 0.5, x 0.25) and offset (10, 20, 30) mm.
+        let affine: [[Double]] = [[0.25, 0, 0, 10], [0, 0.5, 0, 20], [0, 0, 2, 30], [0, 0, 0, 1]]
+        let header = ImageHeader(spacing: [2, 0.5, 0.25], affine: affine)
+        try "{\"space\": \"world\", \"points\": {\"p\": [11, 21.5, 36]}}".write(toFile: "\(root!)/w.json", atomically: true, encoding: .utf8)
+        let marks = try Landmarks.read(path: "\(root!)/w.json", rank: 3, header: header)
+        let p = try XCTUnwrap(marks.points["p"])
+        XCTAssertEqual(p[0], 3, accuracy: 1e-12)   // z
+        XCTAssertEqual(p[1], 3, accuracy: 1e-12)   // y
+        XCTAssertEqual(p[2], 4, accuracy: 1e-12)   // x
+        try "{\"points\": {\"p\": [1, 2]}}".write(toFile: "\(root!)/bad.json", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Landmarks.read(path: "\(root!)/bad.json", rank: 3)) { XCTAssertTrue("\($0)".contains("needs 3")) }
+    }
+}
