@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "contour", targets: ["contour"]),
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "Models", targets: ["Models"]),
         .library(name: "Geometry", targets: ["Geometry"]),
         .library(name: "Metrics", targets: ["Metrics"]),
     ],
@@ -64,11 +65,13 @@ let package = Package(
         ),
         // Floor 3
         .target(name: "NeuralNet", dependencies: ["Torch"]),
+        // Floor 4
+        .target(name: "Models", dependencies: ["NeuralNet", "Torch"]),
         // Floor 6
         .executableTarget(
             name: "contour",
             dependencies: [
-                "Torch", "NeuralNet", "Geometry", "Metrics", "Imaging",
+                "Torch", "NeuralNet", "Geometry", "Metrics", "Imaging", "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5],

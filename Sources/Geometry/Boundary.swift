@@ -8,8 +8,12 @@ public enum Boundary {
         let conn = connectivity ?? .minimal(rank: mask.rank)
         try conn.validate(rank: mask.rank)
         let eroded = Morphology.neighbourhoodAll(mask, connectivity: conn, borderValue: !borderIsBackground)
-        var out = mask
-        for i in 0..<mask.count { out.storage[i] = mask.storage[i] && !eroded.storage[i] }
+        var out = eroded
+        out.storage.withUnsafeMutableBufferPointer { o in
+            mask.storage.withUnsafeBufferPointer { m in
+                for i in 0..<m.count { o[i] = m[i] && !o[i] }
+            }
+        }
         return out
     }
 

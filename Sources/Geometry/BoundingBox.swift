@@ -11,18 +11,26 @@ public struct BoundingBox: Sendable, Equatable {
 
     /// nil when the mask has no true element.
     public init?(_ mask: Grid<Bool>) {
-        let shape = mask.shape, strides = mask.strides
+        let shape = mask.shape
+        let nx = shape[shape.count - 1]
+        let rows = nx == 0 ? 0 : mask.count / nx
         var lo = shape, hi = [Int](repeating: 0, count: shape.count)
         var any = false
         mask.storage.withUnsafeBufferPointer { m in
-            for i in 0..<m.count where m[i] {
+            // Row by row: only the first and last true element of a row can move the x bounds.
+            for r in 0..<rows {
+                let base = r * nx
+                guard let first = (0..<nx).first(where: { m[base + $0] }) else { continue }
+                let last = (first..<nx).last(where: { m[base + $0] })!
                 any = true
-                var rem = i
-                for a in 0..<shape.count {
-                    let idx = rem / strides[a]
-                    rem -= idx * strides[a]
-                    if idx < lo[a] { lo[a] = idx }
-                    if idx + 1 > hi[a] { hi[a] = idx + 1 }
+                lo[shape.count - 1] = min(lo[shape.count - 1], first)
+                hi[shape.count - 1] = max(hi[shape.count - 1], last + 1)
+                let y = shape.count == 3 ? r % shape[1] : r
+                let ya = shape.count - 2
+                lo[ya] = min(lo[ya], y); hi[ya] = max(hi[ya], y + 1)
+                if shape.count == 3 {
+                    let z = r / shape[1]
+                    lo[0] = min(lo[0], z); hi[0] = max(hi[0], z + 1)
                 }
             }
         }

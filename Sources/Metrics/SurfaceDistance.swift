@@ -38,7 +38,11 @@ public struct SurfaceDistances: Sendable {
             throw GeometryError.invalidSpacing("spacing \(sp) must have \(truth.rank) positive finite values")
         }
         var union = prediction
-        for i in 0..<union.count where truth.storage[i] { union.storage[i] = true }
+        union.storage.withUnsafeMutableBufferPointer { u in
+            truth.storage.withUnsafeBufferPointer { t in
+                for i in 0..<u.count where t[i] { u[i] = true }
+            }
+        }
         guard let box = BoundingBox(union)?.expanded(by: 1, within: truth.shape) else {
             self.init(predictionToTruth: [], truthToPrediction: [])
             return
@@ -60,7 +64,11 @@ public struct SurfaceDistances: Sendable {
 
     static func sample(_ squared: Grid<Double>, at mask: Grid<Bool>) -> [Double] {
         var out: [Double] = []
-        for i in 0..<mask.count where mask.storage[i] { out.append(squared.storage[i].squareRoot()) }
+        squared.storage.withUnsafeBufferPointer { d in
+            mask.storage.withUnsafeBufferPointer { m in
+                for i in 0..<m.count where m[i] { out.append(d[i].squareRoot()) }
+            }
+        }
         return out
     }
 

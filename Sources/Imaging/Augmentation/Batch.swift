@@ -1,0 +1,87 @@
+/// A collated batch, laid out for direct conversion to tensors.
+///
+/// `images` is [B, C, spatial…] and `labels` [B, spatial…] (row-major, last axis fastest).
+/// Samples without a label map contribute zeros; `tasks[b]` says which targets sample `b`
+/// really carries, so losses mask the rest.
+public struct Batch: Sendable {
+    public var epoch: Int
+    /// Position of this batch within its epoch (for resuming).
+    public var index: Int
+    public var ids: [String]
+    /// [B, C, spatial…]
+    public var imageShape: [Int]
+    public var images: [Float]
+    /// [B, spatial…] when any sample has a label map.
+    public var labels: [UInt8]?
+    public var tasks: [TaskAvailability]
+    /// Per sample: landmark name → numpy-order voxel coordinates in the batch's patch.
+    public var landmarks: [[String: [Double]]]
+    /// The loader's landmark names, the order of `landmarkCoordinates`.
+    public var landmarkNames: [String]
+    /// [B, K, rank], zero where `landmarkMask` is false.
+    public var landmarkCoordinates: [Double]
+    /// [B, K]: whether sample b has landmark k.
+    public var landmarkMask: [Bool]
+
+    public var batchSize: Int { imageShape[0] }
+    public var channelCount: Int { imageShape[1] }
+    public var spatialShape: [Int] { Array(imageShape.dropFirst(2)) }
+    /// [B, spatial…]
+    public var labelShape: [Int] { [imageShape[0]] + spatialShape }
+
+    /// Collates samples of one shape; throws naming the case whose shape or channel count differs.
+    public init(samples: [Sample], epoch: Int, index: Int, landmarkNames: [String]) throws {
+        guard let first = samples.first else { throw ImagingError("a batch needs at least one sample") }
+        let spatial = first.shape, channels = first.channelCount
+        let voxels = spatial.reduce(1, *)
+        for s in samples {
+            guard s.shape == spatial, s.channelCount == channels else {
+                throw ImagingError("case \(s.id): shape \(s.shape) × \(s.channelCount) channels cannot be batched with case \(first.id)'s \(spatial) × \(channels); set a patch size")
+            }
+            try s.validate()
+        }
+        self.epoch = epoch
+        self.index = index
+        ids = samples.map(\.id)
+        imageShape = [samples.count, channels] + spatial
+        var images = [Float](repeating: 0, count: samples.count * channels * voxels)
+        images.withUnsafeMutableBufferPointer { dst in
+            for (b, s) in samples.enumerated() {
+                for (c, grid) in s.image.enumerated() {
+                    grid.storage.withUnsafeBufferPointer { src in
+                        (dst.baseAddress! + (b * channels + c) * voxels).update(from: src.baseAddress!, count: voxels)
+                    }
+                }
+            }
+        }
+        self.images = images
+        if samples.contains(where: { $0.labels != nil }) {
+            var labels = [UInt8](repeating: 0, count: samples.count * voxels)
+            labels.withUnsafeMutableBufferPointer { dst in
+                for (b, s) in samples.enumerated() {
+                    s.labels?.storage.withUnsafeBufferPointer { src in
+                        (dst.baseAddress! + b * voxels).update(from: src.baseAddress!, count: voxels)
+                    }
+                }
+            }
+            self.labels = labels
+        } else {
+            labels = nil
+        }
+        tasks = samples.map(\.tasks)
+        landmarks = samples.map { $0.landmarks ?? [:] }
+        self.landmarkNames = landmarkNames
+        let rank = spatial.count, k = landmarkNames.count
+        var coordinates = [Double](repeating: 0, count: samples.count * k * rank)
+        var mask = [Bool](repeating: false, count: samples.count * k)
+        for (b, s) in samples.enumerated() {
+            for (j, name) in landmarkNames.enumerated() {
+                guard let p = s.landmarks?[name], s.tasks.landmarks.contains(name), p.count == rank else { continue }
+                mask[b * k + j] = true
+                for a in 0..<rank { coordinates[(b * k + j) * rank + a] = p[a] }
+            }
+        }
+        landmarkCoordinates = coordinates
+        landmarkMask = mask
+    }
+}

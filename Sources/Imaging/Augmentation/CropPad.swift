@@ -1,0 +1,103 @@
+import Geometry
+
+/// Random crop (or zero pad) to a patch size, with nnU-Net's foreground oversampling: with
+/// probability `foregroundProbability` (nnU-Net: 33 %) the patch is centred on a random voxel
+/// of a random foreground class the case carries; otherwise its origin is uniform over all
+/// positions nnU-Net allows (images smaller than the patch are padded symmetrically).
+///
+/// nnU-Net forces foreground on the last third of each batch; here every sample draws on its
+/// own (same expected rate, and independent of batch size and worker timing).
+public struct CropPad: Sendable, Equatable {
+    public var patchSize: [Int]
+    public var foregroundProbability: Double
+
+    public init(patchSize: [Int], foregroundProbability: Double = 0.33) {
+        self.patchSize = patchSize
+        self.foregroundProbability = foregroundProbability
+    }
+
+    /// The patch's lower corner in the sample's voxel grid (may be negative: padding).
+    public func origin(for sample: Sample, using rng: inout SeededGenerator) throws -> [Int] {
+        let shape = sample.shape
+        guard patchSize.count == shape.count else {
+            throw ImagingError("case \(sample.id): patch size \(patchSize) does not match the image's rank (shape \(shape))")
+        }
+        let wantForeground = Double.random(in: 0..<1, using: &rng) < foregroundProbability
+        var lower = [Int](), upper = [Int]()
+        for a in 0..<shape.count {
+            let need = Swift.max(0, patchSize[a] - shape[a])
+            lower.append(-(need / 2))
+            upper.append(shape[a] + need / 2 + need % 2 - patchSize[a])
+        }
+        if wantForeground, let voxel = randomForegroundVoxel(sample, using: &rng) {
+            return (0..<shape.count).map { a in Swift.min(upper[a], Swift.max(lower[a], voxel[a] - patchSize[a] / 2)) }
+        }
+        return (0..<shape.count).map { a in Int.random(in: lower[a]...upper[a], using: &rng) }
+    }
+
+    /// A uniformly chosen voxel of a uniformly chosen foreground class that the case carries.
+    func randomForegroundVoxel(_ sample: Sample, using rng: inout SeededGenerator) -> [Int]? {
+        guard let labels = sample.labels else { return nil }
+        var counts = [Int](repeating: 0, count: 256)
+        labels.storage.withUnsafeBufferPointer { p in for v in p { counts[Int(v)] &+= 1 } }
+        let classes = (1..<256).filter { counts[$0] > 0 && (sample.tasks.labels.isEmpty || sample.tasks.labels.contains($0)) }
+        guard !classes.isEmpty else { return nil }
+        let cls = UInt8(classes[Int.random(in: 0..<classes.count, using: &rng)])
+        var k = Int.random(in: 0..<counts[Int(cls)], using: &rng)
+        let flat: Int = labels.storage.withUnsafeBufferPointer { p in
+            for i in p.indices where p[i] == cls {
+                if k == 0 { return i }
+                k -= 1
+            }
+            return 0
+        }
+        let strides = labels.strides
+        return strides.map { (flat / $0) } .enumerated().map { $0.element % labels.shape[$0.offset] }
+    }
+
+    /// Draws an origin and crops.
+    public func apply(_ sample: Sample, using rng: inout SeededGenerator) throws -> Sample {
+        try Self.crop(sample, origin: try origin(for: sample, using: &rng), size: patchSize)
+    }
+
+    /// Exact crop of `size` voxels from `origin` (zero outside the image); landmarks shift by −origin.
+    public static func crop(_ sample: Sample, origin: [Int], size: [Int]) throws -> Sample {
+        try sample.validate()
+        guard origin.count == sample.rank, size.count == sample.rank else {
+            throw ImagingError("case \(sample.id): crop origin \(origin) / size \(size) do not match rank \(sample.rank)")
+        }
+        var out = sample
+        out.image = sample.image.map { cropGrid($0, origin: origin, size: size, fill: 0) }
+        out.labels = sample.labels.map { cropGrid($0, origin: origin, size: size, fill: 0) }
+        out.landmarks = sample.landmarks?.mapValues { p in zip(p, origin).map { $0 - Double($1) } }
+        return out
+    }
+
+    static func cropGrid<T>(_ g: Grid<T>, origin: [Int], size: [Int], fill: T) -> Grid<T> {
+        var out = Grid<T>(shape: size, spacing: g.spacing, repeating: fill)
+        let rank = size.count
+        // Work as 3D with a leading extent of 1 for 2D.
+        let inShape = rank == 3 ? g.shape : [1] + g.shape
+        let outShape = rank == 3 ? size : [1] + size
+        let o = rank == 3 ? origin : [0] + origin
+        // Copy whole rows of the overlap along the last axis.
+        let x0 = Swift.max(0, o[2]), x1 = Swift.min(inShape[2], o[2] + outShape[2])
+        guard x1 > x0 else { return out }
+        g.storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for z in 0..<outShape[0] {
+                    let iz = z + o[0]
+                    guard iz >= 0 && iz < inShape[0] else { continue }
+                    for y in 0..<outShape[1] {
+                        let iy = y + o[1]
+                        guard iy >= 0 && iy < inShape[1] else { continue }
+                        let s = (iz * inShape[1] + iy) * inShape[2] + x0
+                        let d = (z * outShape[1] + y) * outShape[2] + (x0 - o[2])
+                        (dst.baseAddress! + d).update(from: src.baseAddress! + s, count: x1 - x0)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

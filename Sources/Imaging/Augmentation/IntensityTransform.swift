@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Geometry
+
+/// Intensity augmentations (nnU-Net's set). Each applies to a sample with its `probability`;
+/// parameters are drawn from the given ranges with the sample's generator.
+public enum IntensityTransform: Sendable, Equatable {
+    /// Adds N(0, σ²) noise with σ² drawn from `variance`.
+    case gaussianNoise(probability: Double, variance: ClosedRange<Double>)
+    /// Gaussian blur with σ (voxels) drawn per channel (and axis) from `sigma`; each channel is
+    /// blurred with `perChannelProbability`.
+    case gaussianBlur(probability: Double, sigma: ClosedRange<Double>, perChannelProbability: Double)
+    /// Multiplies every channel by a factor from `range`.
+    case brightness(probability: Double, range: ClosedRange<Double>)
+    /// Scales deviations from the channel mean by a factor from `range`; `preserveRange`
+    /// clips back to the channel's former min/max.
+    case contrast(probability: Double, range: ClosedRange<Double>, preserveRange: Bool)
+    /// x ↦ min + (max−min)·((x−min)/(max−min))^γ, γ from `range` (half the time below 1 when the
+    /// range straddles 1); `invert` works on −x; `retainStats` restores mean and std.
+    case gamma(probability: Double, range: ClosedRange<Double>, invert: Bool, retainStats: Bool)
+    /// Nearest-neighbour downsampling by a zoom from `zoom`, then linear upsampling back.
+    case lowResolution(probability: Double, zoom: ClosedRange<Double>, perChannelProbability: Double)
+
+    public func apply(to sample: inout Sample, using rng: inout SeededGenerator) {
+        let fire = Double.random(in: 0..<1, using: &rng) < probability
+        guard fire else { return }
+        switch self {
+        case .gaussianNoise(_, let variance):
+            let sigma = Float(Double.random(in: variance, using: &rng).squareRoot())
+            for c in sample.image.indices {
+                sample.image[c].storage.withUnsafeMutableBufferPointer { p in rng.addGaussian(to: p, sigma: sigma) }
+            }
+        case .gaussianBlur(_, let sigma, let perChannel):
+            for c in sample.image.indices {
+                guard Double.random(in: 0..<1, using: &rng) < perChannel else { continue }
+                let s = (0..<sample.rank).map { _ in Double.random(in: sigma, using: &rng) }
+                let shape = sample.shape
+                sample.image[c].storage.withUnsafeMutableBufferPointer { GaussianSmoothing.smooth($0, shape: shape, sigma: s) }
+            }
+        case .brightness(_, let range):
+            let f = Float(Double.random(in: range, using: &rng))
+            for c in sample.image.indices { Normalization.map(&sample.image[c].storage) { $0 * f } }
+        case .contrast(_, let range, let preserve):
+            let f = Float(Double.random(in: range, using: &rng))
+            for c in sample.image.indices {
+                let (mean, _) = Normalization.meanStd(sample.image[c].storage)
+                let m = Float(mean)
+                let (lo, hi) = Self.extrema(sample.image[c].storage)
+                if preserve {
+                    Normalization.map(&sample.image[c].storage) { Swift.min(hi, Swift.max(lo, ($0 - m) * f + m)) }
+                } else {
+                    Normalization.map(&sample.image[c].storage) { ($0 - m) * f + m }
+                }
+            }
+        case .gamma(_, let range, let invert, let retain):
+            let g: Double
+            if range.lowerBound < 1 && range.upperBound > 1 && Double.random(in: 0..<1, using: &rng) < 0.5 {
+                g = Double.random(in: range.lowerBound...1, using: &rng)
+            } else {
+                g = Double.random(in: Swift.max(range.lowerBound, 1)...range.upperBound, using: &rng)
+            }
+            let gamma = Float(g)
+            for c in sample.image.indices {
+                let sign: Float = invert ? -1 : 1
+                let (mean, std) = Normalization.meanStd(sample.image[c].storage)
+                let (a, b) = Self.extrema(sample.image[c].storage)
+                let lo = invert ? -b : a, span = (b - a) + 1e-7
+                Normalization.map(&sample.image[c].storage) { sign * (powf((sign * $0 - lo) / span, gamma) * span + lo) }
+                if retain {
+                    let (m2, s2) = Normalization.meanStd(sample.image[c].storage)
+                    let k = Float(s2 > 1e-12 ? std / s2 : 1), m2f = Float(m2), mf = Float(mean)
+                    Normalization.map(&sample.image[c].storage) { ($0 - m2f) * k + mf }
+                }
+            }
+        case .lowResolution(_, let zoom, let perChannel):
+            for c in sample.image.indices {
+                guard Double.random(in: 0..<1, using: &rng) < perChannel else { continue }
+                let z = Double.random(in: zoom, using: &rng)
+                sample.image[c] = Self.simulateLowResolution(sample.image[c], zoom: z)
+            }
+        }
+    }
+
+    public var probability: Double {
+        switch self {
+        case .gaussianNoise(let p, _), .gaussianBlur(let p, _, _), .brightness(let p, _), .contrast(let p, _, _),
+             .gamma(let p, _, _, _), .lowResolution(let p, _, _): return p
+        }
+    }
+
+    static func extrema(_ v: [Float]) -> (Float, Float) {
+        v.withUnsafeBufferPointer { p in
+            var lo = Float.infinity, hi = -Float.infinity
+            for x in p { lo = Swift.min(lo, x); hi = Swift.max(hi, x) }
+            return p.isEmpty ? (0, 0) : (lo, hi)
+        }
+    }
+
+    static func simulateLowResolution(_ g: Grid<Float>, zoom: Double) -> Grid<Float> {
+        let small = g.shape.map { Swift.max(1, Int((Double($0) * zoom).rounded())) }
+        let rank = g.rank
+        // Down: nearest, sampling voxel centres of the small grid in source coordinates.
+        let m = small.reduce(1, *)
+        var coords = [Float](repeating: 0, count: rank * m)
+        fillCoordinates(&coords, count: m, outShape: small, inShape: g.shape)
+        let down = try! Grid(shape: small, storage: Interpolator.nearest(g, at: coords, count: m))
+        // Up: linear, clamped inside the small grid so borders do not fade to 0.
+        var up = [Float](repeating: 0, count: rank * g.count)
+        fillCoordinates(&up, count: g.count, outShape: g.shape, inShape: small, clamp: true)
+        return try! Grid(shape: g.shape, spacing: g.spacing, storage: Interpolator.linear(down, at: up, count: g.count))
+    }
+
+    /// Centre-aligned coordinates of `outShape`'s voxels in a grid of `inShape` (axis-major).
+    static func fillCoordinates(_ coords: inout [Float], count n: Int, outShape: [Int], inShape: [Int], clamp: Bool = false) {
+        let rank = outShape.count
+        var strides = [Int](repeating: 1, count: rank)
+        for a in stride(from: rank - 2, through: 0, by: -1) { strides[a] = strides[a + 1] * outShape[a + 1] }
+        let axisCoords: [[Float]] = (0..<rank).map { a in
+            let s = Float(inShape[a]) / Float(outShape[a])
+            return (0..<outShape[a]).map { i in
+                let v = (Float(i) + 0.5) * s - 0.5
+                return clamp ? Swift.min(Float(inShape[a] - 1), Swift.max(0, v)) : v
+            }
+        }
+        coords.withUnsafeMutableBufferPointer { c in
+            for i in 0..<n {
+                for a in 0..<rank { c[a * n + i] = axisCoords[a][(i / strides[a]) % outShape[a]] }
+            }
+        }
+    }
+}
+
+extension SeededGenerator {
+    /// Uniform in [0, 1) with 24 bits, for per-voxel draws.
+    @inline(__always) mutating func unitFloat() -> Float { Float(next() >> 40) * (1 / Float(1 << 24)) }
+
+    /// Adds N(0, σ²) to every element (Box–Muller, both outputs used).
+    mutating func addGaussian(to p: UnsafeMutableBufferPointer<Float>, sigma: Float) {
+        var i = 0
+        while i < p.count {
+            let bits = next()
+            let u1 = (Float(bits >> 40) + 1) * (1 / Float(1 << 24))  // (0, 1]
+            let u2 = Float((bits >> 16) & 0xFF_FFFF) * (1 / Float(1 << 24))
+            let r = (-2 * logf(u1)).squareRoot() * sigma
+            let t = 2 * Float.pi * u2
+            p[i] += r * cosf(t)
+            if i + 1 < p.count { p[i + 1] += r * sinf(t) }
+            i += 2
+        }
+    }
+}

@@ -1,0 +1,261 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Geometry
+
+/// How image values are sampled between voxels (labels are always nearest).
+public enum Interpolation: String, Sendable, CaseIterable {
+    case nearest, linear, cubic
+}
+
+/// Spatial augmentation acting on image, labels and landmarks together.
+///
+/// Crop/pad, rotation, scaling and elastic deformation are one resampling of the source (as in
+/// nnU-Net: the patch is sampled directly from the full image, so nothing is interpolated
+/// twice); mirroring and 90° rotations are exact index permutations done afterwards. Landmarks
+/// go through the same matrix analytically (and the elastic field by fixed-point inversion).
+///
+/// Conventions: coordinates are numpy-order voxel indices with voxel centres at integers. The
+/// resampling maps an output voxel o to the input point `c_in + M (o − c_out + d(o))`, where
+/// `M = scale · R`, `c_out` is the patch centre, `c_in` the matching point of the source and
+/// `d` the elastic displacement; a landmark p goes to `c_out + M⁻¹ (p − c_in)`.
+public struct SpatialTransform: Sendable {
+    /// Axes that may be mirrored (numpy order); nil means every spatial axis.
+    public var mirrorAxes: [Int]?
+    /// Per-axis probability of a mirror.
+    public var mirrorProbability: Double
+    /// Probability of rotating by k·90° (k ∈ 1…3) in a plane whose two extents are equal.
+    public var rot90Probability: Double
+    public var rotationProbability: Double
+    /// Angle range in degrees, drawn per plane (one plane in 2D, three in 3D).
+    public var rotationDegrees: ClosedRange<Double>
+    public var scaleProbability: Double
+    /// Zoom factor range; s > 1 samples a larger region (content appears smaller).
+    public var scale: ClosedRange<Double>
+    public var elastic: ElasticDeformation?
+    public var interpolation: Interpolation
+
+    public init(mirrorAxes: [Int]? = nil, mirrorProbability: Double = 0, rot90Probability: Double = 0,
+                rotationProbability: Double = 0, rotationDegrees: ClosedRange<Double> = 0...0,
+                scaleProbability: Double = 0, scale: ClosedRange<Double> = 1...1,
+                elastic: ElasticDeformation? = nil, interpolation: Interpolation = .linear) {
+        self.mirrorAxes = mirrorAxes
+        self.mirrorProbability = mirrorProbability
+        self.rot90Probability = rot90Probability
+        self.rotationProbability = rotationProbability
+        self.rotationDegrees = rotationDegrees
+        self.scaleProbability = scaleProbability
+        self.scale = scale
+        self.elastic = elastic
+        self.interpolation = interpolation
+    }
+
+    /// No spatial change (cropping still applies).
+    public static let identity = SpatialTransform()
+
+    /// Crops/pads with `crop` (if any), then draws and applies the spatial augmentation.
+    public func apply(_ sample: Sample, crop: CropPad?, using rng: inout SeededGenerator) throws -> Sample {
+        try sample.validate()
+        let rank = sample.rank
+        let outShape = crop?.patchSize ?? sample.shape
+        guard outShape.count == rank, outShape.allSatisfy({ $0 > 0 }) else {
+            throw ImagingError("case \(sample.id): patch size \(outShape) does not fit an image of shape \(sample.shape)")
+        }
+        let origin = try crop?.origin(for: sample, using: &rng) ?? Array(repeating: 0, count: rank)
+        // Draw every decision in a fixed order so a seed always means the same augmentation.
+        let planes = rank == 2 ? 1 : 3
+        let rotate = Double.random(in: 0..<1, using: &rng) < rotationProbability
+        var degrees = [Double](repeating: 0, count: planes)
+        for i in 0..<planes { degrees[i] = Double.random(in: rotationDegrees, using: &rng) }
+        let doScale = Double.random(in: 0..<1, using: &rng) < scaleProbability
+        let factor = Double.random(in: scale, using: &rng)
+        var field: [[Float]]?
+        if let elastic, Double.random(in: 0..<1, using: &rng) < elastic.probability {
+            field = elastic.field(shape: outShape, using: &rng)
+        }
+        var out: Sample
+        if rotate || doScale || field != nil {
+            var m = Self.rotationMatrix(rank: rank, degrees: rotate ? degrees : Array(repeating: 0, count: planes))
+            if doScale { m = m.map { $0.map { $0 * factor } } }
+            let cOut = outShape.map { Double($0 - 1) / 2 }
+            let cIn = zip(origin, cOut).map { Double($0) + $1 }
+            out = try Self.resample(sample, matrix: m, inputCenter: cIn, outputShape: outShape,
+                                    displacement: field, interpolation: interpolation)
+        } else if crop != nil {
+            out = try CropPad.crop(sample, origin: origin, size: outShape)
+        } else {
+            out = sample
+        }
+        var flips = [Bool](repeating: false, count: rank)
+        for axis in mirrorAxes ?? Array(0..<rank) where axis >= 0 && axis < rank {
+            flips[axis] = Double.random(in: 0..<1, using: &rng) < mirrorProbability
+        }
+        if flips.contains(true) { out = Self.permute(out, permutation: Array(0..<rank), flipped: flips) }
+        let squarePlanes = rank == 2 ? [(0, 1)] : [(1, 2), (0, 2), (0, 1)]
+        let eligible = squarePlanes.filter { outShape[$0.0] == outShape[$0.1] }
+        let doRot90 = Double.random(in: 0..<1, using: &rng) < rot90Probability
+        let k = Int.random(in: 1...3, using: &rng)
+        let plane = Int.random(in: 0..<3, using: &rng)
+        if doRot90 && !eligible.isEmpty {
+            let (a, b) = eligible[plane % eligible.count]
+            out = Self.rotate90(out, k: k, axes: (a, b))
+        }
+        return out
+    }
+
+    // MARK: Exact transforms
+
+    /// Mirrors along `axis` (i → n − 1 − i); landmarks likewise.
+    public static func flip(_ sample: Sample, axis: Int) -> Sample {
+        var flips = [Bool](repeating: false, count: sample.rank)
+        flips[axis] = true
+        return permute(sample, permutation: Array(0..<sample.rank), flipped: flips)
+    }
+
+    /// numpy's `rot90(m, k, axes=(a, b))` on image, labels and landmarks.
+    public static func rotate90(_ sample: Sample, k: Int, axes: (Int, Int)) -> Sample {
+        let (a, b) = axes
+        var perm = Array(0..<sample.rank), flips = [Bool](repeating: false, count: sample.rank)
+        switch ((k % 4) + 4) % 4 {
+        case 1: perm[a] = b; perm[b] = a; flips[a] = true
+        case 2: flips[a] = true; flips[b] = true
+        case 3: perm[a] = b; perm[b] = a; flips[b] = true
+        default: return sample
+        }
+        return permute(sample, permutation: perm, flipped: flips)
+    }
+
+    /// Output axis d is input axis `permutation[d]`, reversed where `flipped[d]`.
+    public static func permute(_ sample: Sample, permutation: [Int], flipped: [Bool]) -> Sample {
+        var out = sample
+        out.image = sample.image.map { permuteGrid($0, permutation: permutation, flipped: flipped) }
+        out.labels = sample.labels.map { permuteGrid($0, permutation: permutation, flipped: flipped) }
+        let shape = sample.shape
+        out.landmarks = sample.landmarks?.mapValues { p in
+            (0..<p.count).map { d in
+                let a = permutation[d]
+                return flipped[d] ? Double(shape[a] - 1) - p[a] : p[a]
+            }
+        }
+        return out
+    }
+
+    static func permuteGrid<T>(_ g: Grid<T>, permutation: [Int], flipped: [Bool]) -> Grid<T> {
+        let rank = g.rank
+        let outShape = permutation.map { g.shape[$0] }
+        let inStrides = g.strides
+        var step = [Int](repeating: 0, count: 3), base = 0
+        var ext = [Int](repeating: 1, count: 3)
+        for d in 0..<rank {
+            let s = inStrides[permutation[d]]
+            step[3 - rank + d] = flipped[d] ? -s : s
+            ext[3 - rank + d] = outShape[d]
+            if flipped[d] { base += (outShape[d] - 1) * s }
+        }
+        guard let first = g.storage.first else { return g }
+        var storage = [T](repeating: first, count: g.count)
+        g.storage.withUnsafeBufferPointer { src in
+            storage.withUnsafeMutableBufferPointer { dst in
+                var o = 0
+                for z in 0..<ext[0] {
+                    for y in 0..<ext[1] {
+                        var i = base + z * step[0] + y * step[1]
+                        let sx = step[2]
+                        for _ in 0..<ext[2] { dst[o] = src[i]; o += 1; i += sx }
+                    }
+                }
+            }
+        }
+        return try! Grid(shape: outShape, spacing: permutation.map { g.spacing[$0] }, storage: storage)
+    }
+
+    // MARK: Resampling
+
+    /// Rotation by per-plane angles: 2D one angle in the (0, 1) plane; 3D R = R(1,2) · R(0,2) · R(0,1).
+    public static func rotationMatrix(rank: Int, degrees: [Double]) -> [[Double]] {
+        func planeRotation(_ a: Int, _ b: Int, _ deg: Double) -> [[Double]] {
+            var m = (0..<rank).map { i in (0..<rank).map { $0 == i ? 1.0 : 0.0 } }
+            let t = deg * Double.pi / 180, c = cos(t), s = sin(t)
+            m[a][a] = c; m[a][b] = -s; m[b][a] = s; m[b][b] = c
+            return m
+        }
+        if rank == 2 { return planeRotation(0, 1, degrees.first ?? 0) }
+        return multiply(multiply(planeRotation(1, 2, degrees[0]), planeRotation(0, 2, degrees[1])), planeRotation(0, 1, degrees[2]))
+    }
+
+    static func multiply(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
+        (0..<a.count).map { i in (0..<b[0].count).map { j in (0..<b.count).reduce(0) { $0 + a[i][$1] * b[$1][j] } } }
+    }
+
+    /// Inverse of a 2×2 or 3×3 matrix (adjugate / determinant).
+    static func inverse(_ m: [[Double]]) throws -> [[Double]] {
+        if m.count == 2 {
+            let d = m[0][0] * m[1][1] - m[0][1] * m[1][0]
+            guard abs(d) > 1e-300 else { throw ImagingError("singular spatial transform \(m)") }
+            return [[m[1][1] / d, -m[0][1] / d], [-m[1][0] / d, m[0][0] / d]]
+        }
+        var inv = [[Double]](repeating: [0, 0, 0], count: 3)
+        for i in 0..<3 {
+            for j in 0..<3 {
+                let r = [(j + 1) % 3, (j + 2) % 3], c = [(i + 1) % 3, (i + 2) % 3]
+                inv[i][j] = m[r[0]][c[0]] * m[r[1]][c[1]] - m[r[0]][c[1]] * m[r[1]][c[0]]
+            }
+        }
+        let d = (0..<3).reduce(0.0) { $0 + m[0][$1] * inv[$1][0] }
+        guard abs(d) > 1e-300 else { throw ImagingError("singular spatial transform \(m)") }
+        return inv.map { $0.map { $0 / d } }
+    }
+
+    /// One resampling of image (with `interpolation`) and labels (nearest) into `outputShape`;
+    /// outside the source reads 0. See the type's comment for the mapping.
+    public static func resample(_ sample: Sample, matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int],
+                                displacement: [[Float]]? = nil, interpolation: Interpolation = .linear) throws -> Sample {
+        try sample.validate()
+        let rank = sample.rank
+        guard m.count == rank, m.allSatisfy({ $0.count == rank }), cIn.count == rank, outputShape.count == rank else {
+            throw ImagingError("case \(sample.id): a \(rank)D transform needs a \(rank)×\(rank) matrix and \(rank) centre coordinates")
+        }
+        let n = outputShape.reduce(1, *)
+        let cOut = outputShape.map { Double($0 - 1) / 2 }
+        // Source coordinates of every output voxel, axis-major (rank × n).
+        var coords = [Float](repeating: 0, count: rank * n)
+        let ext3 = rank == 3 ? outputShape : [1] + outputShape
+        coords.withUnsafeMutableBufferPointer { c in
+            var i = 0
+            var o = [Double](repeating: 0, count: rank)
+            for z in 0..<ext3[0] {
+                for y in 0..<ext3[1] {
+                    for x in 0..<ext3[2] {
+                        if rank == 3 { o[0] = Double(z) - cOut[0]; o[1] = Double(y) - cOut[1]; o[2] = Double(x) - cOut[2] } else { o[0] = Double(y) - cOut[0]; o[1] = Double(x) - cOut[1] }
+                        if let displacement { for a in 0..<rank { o[a] += Double(displacement[a][i]) } }
+                        for r in 0..<rank {
+                            var p = cIn[r]
+                            for a in 0..<rank { p += m[r][a] * o[a] }
+                            c[r * n + i] = Float(p)
+                        }
+                        i += 1
+                    }
+                }
+            }
+        }
+        var out = sample
+        out.image = try sample.image.map { g in
+            try Grid(shape: outputShape, spacing: g.spacing, storage: Interpolator.sample(g, at: coords, count: n, method: interpolation))
+        }
+        if let labels = sample.labels {
+            out.labels = try Grid(shape: outputShape, spacing: labels.spacing, storage: Interpolator.nearest(labels, at: coords, count: n))
+        }
+        if let points = sample.landmarks {
+            let inv = try inverse(m)
+            var moved: [String: [Double]] = [:]
+            for (name, p) in points {
+                var q = cOut
+                for r in 0..<rank { for a in 0..<rank { q[r] += inv[r][a] * (p[a] - cIn[a]) } }
+                if let displacement { q = ElasticDeformation.invert(q, field: displacement, shape: outputShape) }
+                moved[name] = q
+            }
+            out.landmarks = moved
+        }
+        return out
+    }
+}

@@ -1,0 +1,72 @@
+import NeuralNet
+import Torch
+
+/// Normalisation after each convolution.
+public enum NormKind: String, Sendable, CaseIterable {
+    case instance, batch, group
+}
+
+/// Builders that pick the 2D or 3D layer, so one model definition serves both.
+enum Layers {
+    static func conv(_ spatial: Int, _ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, bias: Bool = true) throws -> any UnaryLayer {
+        let pad = kernel / 2
+        return spatial == 2
+            ? try Conv2d(cin, cout, kernelSize: kernel, stride: stride, padding: pad, bias: bias)
+            : try Conv3d(cin, cout, kernelSize: kernel, stride: stride, padding: pad, bias: bias)
+    }
+
+    static func upConv(_ spatial: Int, _ cin: Int, _ cout: Int, factor: Int = 2) throws -> any UnaryLayer {
+        spatial == 2
+            ? try ConvTranspose2d(cin, cout, kernelSize: factor, stride: factor, bias: false)
+            : try ConvTranspose3d(cin, cout, kernelSize: factor, stride: factor, bias: false)
+    }
+
+    static func norm(_ kind: NormKind, _ spatial: Int, _ channels: Int) throws -> any UnaryLayer {
+        switch kind {
+        case .instance: return spatial == 2 ? try InstanceNorm2d(channels, affine: true) : try InstanceNorm3d(channels, affine: true)
+        case .batch: return spatial == 2 ? try BatchNorm2d(channels) : try BatchNorm3d(channels)
+        case .group: return try GroupNorm(groups: Swift.min(8, channels), channels: channels)
+        }
+    }
+}
+
+/// `convs` × (conv 3 – norm – LeakyReLU 0.01), the first conv optionally strided: nnU-Net's
+/// stage (`StackedConvBlocks`).
+final class ConvStage: Module, UnaryLayer {
+    let convs: Sequential
+
+    init(_ spatial: Int, _ cin: Int, _ cout: Int, convs n: Int, stride: Int, norm: NormKind) throws {
+        var layers: [any UnaryLayer] = []
+        for i in 0..<n {
+            layers.append(try Layers.conv(spatial, i == 0 ? cin : cout, cout, kernel: 3, stride: i == 0 ? stride : 1))
+            layers.append(try Layers.norm(norm, spatial, cout))
+            layers.append(LeakyReLU(negativeSlope: 0.01))
+        }
+        convs = Sequential(layers)
+        super.init()
+    }
+
+    func callAsFunction(_ x: Tensor) throws -> Tensor { try convs(x) }
+}
+
+/// Segmentation networks return logits at full resolution; with deep supervision they also
+/// return lower-resolution logits (highest resolution first) for auxiliary losses.
+public protocol SegmentationModel: UnaryLayer {
+    var spatialDims: Int { get }
+    var classes: Int { get }
+    /// The input side must be divisible by this (2^(stages−1)).
+    var sizeDivisor: Int { get }
+    /// Full-resolution logits first, then deep-supervision outputs when enabled.
+    func outputs(_ x: Tensor) throws -> [Tensor]
+}
+
+extension SegmentationModel {
+    func checkInput(_ x: Tensor, inChannels: Int) throws {
+        guard x.rank == spatialDims + 2, x.shape[1] == inChannels else {
+            throw TorchError("\(type(of: self)) expects (N, \(inChannels), \(spatialDims) spatial dims), got shape \(x.shape)")
+        }
+        if let bad = x.shape.dropFirst(2).first(where: { $0 % sizeDivisor != 0 }) {
+            throw TorchError("\(type(of: self)): spatial size \(bad) is not divisible by \(sizeDivisor) (2^(stages−1)); pad or pick another patch size")
+        }
+    }
+}

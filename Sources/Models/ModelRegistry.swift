@@ -1,0 +1,81 @@
+import NeuralNet
+import Torch
+
+/// Models by name with typed options (timm-style); `contour models` lists them.
+public enum ModelRegistry {
+    public struct Entry: Sendable {
+        public let name: String
+        public let summary: String
+        let make: @Sendable (Options, _ inChannels: Int, _ classes: Int) throws -> any SegmentationModel
+    }
+
+    static func common(_ o: Options, defaultStages: Int) throws -> (stages: Int, base: Int, maxWidth: Int?, norm: NormKind, ds: Bool) {
+        let stages = try o.int("stages", default: defaultStages, requirement: "an integer from 2 to 8") { (2...8).contains($0) }
+        let base = try o.int("baseWidth", default: 32, requirement: "a positive integer") { $0 > 0 }
+        let maxWidth = o.has("maxWidth") ? try o.int("maxWidth", default: 0, requirement: "a positive integer") { $0 > 0 } : nil
+        let norm = NormKind(rawValue: try o.string("norm", default: "instance", allowed: NormKind.allCases.map(\.rawValue)))!
+        let ds = try o.bool("deepSupervision", default: false)
+        return (stages, base, maxWidth, norm, ds)
+    }
+
+    public static let entries: [Entry] = [
+        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") { o, cin, classes in
+            let c = try common(o, defaultStages: 5)
+            let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
+            try o.finish()
+            return try UNet(spatialDims: 2, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+                            maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+        },
+        Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") { o, cin, classes in
+            let c = try common(o, defaultStages: 5)
+            let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
+            try o.finish()
+            return try UNet(spatialDims: 3, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+                            maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+        },
+        Entry(name: "attention-unet", summary: "U-Net with additive attention gates on the skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, cin, classes in
+            let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }
+            let c = try common(o, defaultStages: 5)
+            try o.finish()
+            return try AttentionUNet(spatialDims: dims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+                                     maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds)
+        },
+        Entry(name: "unet++", summary: "UNet++ with nested dense skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, cin, classes in
+            let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }
+            let c = try common(o, defaultStages: 5)
+            try o.finish()
+            return try UNetPlusPlus(spatialDims: dims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+                                    maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds)
+        },
+    ]
+
+    public static var names: [String] { entries.map(\.name) }
+
+    /// Builds `name` with `options`; unknown names list the valid ones, unknown options name themselves.
+    public static func make(_ name: String, options: Options, inChannels: Int, classes: Int) throws -> any SegmentationModel {
+        guard let entry = entries.first(where: { $0.name == name }) else {
+            throw NeuralNetError("unknown model '\(name)'; available: \(names.joined(separator: ", "))")
+        }
+        return try entry.make(options, inChannels, classes)
+    }
+
+    /// Names matching a shell-style pattern (`*` and `?`), as timm's `list_models`.
+    public static func list(matching pattern: String = "*") -> [Entry] {
+        entries.filter { wildcard(pattern, matches: $0.name) }
+    }
+
+    static func wildcard(_ pattern: String, matches text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var memo = [[Bool?]](repeating: [Bool?](repeating: nil, count: t.count + 1), count: p.count + 1)
+        func go(_ i: Int, _ j: Int) -> Bool {
+            if let v = memo[i][j] { return v }
+            let r: Bool
+            if i == p.count { r = j == t.count }
+            else if p[i] == "*" { r = go(i + 1, j) || (j < t.count && go(i, j + 1)) }
+            else { r = j < t.count && (p[i] == "?" || p[i] == t[j]) && go(i + 1, j + 1) }
+            memo[i][j] = r
+            return r
+        }
+        return go(0, 0)
+    }
+}

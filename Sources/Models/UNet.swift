@@ -1,0 +1,53 @@
+import NeuralNet
+import Torch
+
+/// U-Net in nnU-Net's form (PlainConvUNet): stages of two conv–norm–LeakyReLU blocks,
+/// strided-convolution downsampling, transposed-convolution upsampling, skip concatenation,
+/// widths base·2^i capped at `maxWidth`, optional deep supervision (a 1×1 head per decoder stage).
+public final class UNet: Module, SegmentationModel {
+    public let spatialDims: Int, classes: Int, inChannels: Int, deepSupervision: Bool
+    let encoder: [ConvStage]
+    let ups: [any UnaryLayer]
+    let decoder: [ConvStage]
+    let heads: [any UnaryLayer]
+
+    public init(spatialDims: Int, inChannels: Int, classes: Int, stages: Int = 5, baseWidth: Int = 32,
+                maxWidth: Int? = nil, norm: NormKind = .instance, convsPerStage: Int = 2, deepSupervision: Bool = false) throws {
+        guard spatialDims == 2 || spatialDims == 3 else { throw TorchError("UNet: spatialDims must be 2 or 3") }
+        guard stages >= 2 else { throw TorchError("UNet: stages must be ≥ 2, got \(stages)") }
+        guard baseWidth >= 1, inChannels >= 1, classes >= 1 else { throw TorchError("UNet: widths and channel counts must be positive") }
+        let cap = maxWidth ?? (spatialDims == 2 ? 512 : 320)
+        let widths = (0..<stages).map { Swift.min(baseWidth << $0, cap) }
+        self.spatialDims = spatialDims
+        self.classes = classes
+        self.inChannels = inChannels
+        self.deepSupervision = deepSupervision
+        encoder = try (0..<stages).map { i in
+            try ConvStage(spatialDims, i == 0 ? inChannels : widths[i - 1], widths[i], convs: convsPerStage, stride: i == 0 ? 1 : 2, norm: norm)
+        }
+        ups = try (1..<stages).reversed().map { try Layers.upConv(spatialDims, widths[$0], widths[$0 - 1]) }
+        decoder = try (1..<stages).reversed().map { try ConvStage(spatialDims, 2 * widths[$0 - 1], widths[$0 - 1], convs: convsPerStage, stride: 1, norm: norm) }
+        heads = try (1..<stages).reversed().map { try Layers.conv(spatialDims, widths[$0 - 1], classes, kernel: 1) }
+        super.init()
+    }
+
+    public var sizeDivisor: Int { 1 << (encoder.count - 1) }
+
+    public func outputs(_ x: Tensor) throws -> [Tensor] {
+        try checkInput(x, inChannels: inChannels)
+        var skips: [Tensor] = []
+        var y = x
+        for stage in encoder {
+            y = try stage(y)
+            skips.append(y)
+        }
+        var outs: [Tensor] = []
+        for i in 0..<decoder.count {
+            y = try decoder[i](Tensor.cat([try ups[i](y), skips[skips.count - 2 - i]], dim: 1))
+            if deepSupervision || i == decoder.count - 1 { outs.append(try heads[i](y)) }
+        }
+        return outs.reversed()
+    }
+
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try outputs(x)[0] }
+}

@@ -1,0 +1,82 @@
+import XCTest
+@testable import Models
+import NeuralNet
+import Torch
+
+final class ModelTests: XCTestCase {
+    func testUNet2DShapesAndDeepSupervision() throws {
+        let net = try UNet(spatialDims: 2, inChannels: 2, classes: 3, stages: 4, baseWidth: 4, deepSupervision: true)
+        let outs = try net.outputs(try Tensor.randn([2, 2, 32, 24]))
+        XCTAssertEqual(outs.map(\.shape), [[2, 3, 32, 24], [2, 3, 16, 12], [2, 3, 8, 6]])
+        XCTAssertEqual(try net(try Tensor.randn([1, 2, 16, 16])).shape, [1, 3, 16, 16])
+        XCTAssertEqual(net.sizeDivisor, 8)
+        XCTAssertThrowsError(try net(try Tensor.randn([1, 2, 20, 16]))) { XCTAssertTrue("\($0)".contains("divisible by 8"), "\($0)") }
+        XCTAssertThrowsError(try net(try Tensor.randn([1, 1, 16, 16]))) { XCTAssertTrue("\($0)".contains("expects (N, 2"), "\($0)") }
+    }
+
+    func testUNetWidthsAndParameterCountMatchTheFormula() throws {
+        // 2 stages, base 4, 1 → 2 classes, instance norm (affine): count by hand.
+        let net = try UNet(spatialDims: 2, inChannels: 1, classes: 2, stages: 2, baseWidth: 4)
+        func conv(_ i: Int, _ o: Int, _ k: Int, bias: Bool = true) -> Int { i * o * k * k + (bias ? o : 0) }
+        let encoder = conv(1, 4, 3) + 8 + conv(4, 4, 3) + 8 + conv(4, 8, 3) + 16 + conv(8, 8, 3) + 16
+        let up = 8 * 4 * 2 * 2
+        let decoder = conv(8, 4, 3) + 8 + conv(4, 4, 3) + 8
+        let head = conv(4, 2, 1)
+        XCTAssertEqual(net.parameterCount, encoder + up + decoder + head)
+        XCTAssertEqual(net.stateDict().first?.name, "encoder.0.convs.0.weight")
+        let widths = try UNet(spatialDims: 3, inChannels: 1, classes: 2, stages: 6, baseWidth: 32).encoder.map { stage in
+            stage.convs.layers[0].parameters()[0].shape[0]
+        }
+        XCTAssertEqual(widths, [32, 64, 128, 256, 320, 320])  // capped at 320 in 3D, like nnU-Net
+    }
+
+    func testUNet3DAttentionAndUNetPlusPlus() throws {
+        let x3 = try Tensor.randn([1, 1, 8, 8, 8])
+        XCTAssertEqual(try UNet(spatialDims: 3, inChannels: 1, classes: 2, stages: 3, baseWidth: 2, norm: .group)(x3).shape, [1, 2, 8, 8, 8])
+        let att = try AttentionUNet(spatialDims: 2, inChannels: 1, classes: 2, stages: 3, baseWidth: 4, norm: .batch, deepSupervision: true)
+        XCTAssertEqual(try att.outputs(try Tensor.randn([2, 1, 16, 16])).map(\.shape), [[2, 2, 16, 16], [2, 2, 8, 8]])
+        XCTAssertEqual(try AttentionUNet(spatialDims: 3, inChannels: 1, classes: 2, stages: 2, baseWidth: 2)(x3).shape, [1, 2, 8, 8, 8])
+        let pp = try UNetPlusPlus(spatialDims: 2, inChannels: 1, classes: 2, stages: 3, baseWidth: 4, deepSupervision: true)
+        XCTAssertEqual(try pp.outputs(try Tensor.randn([1, 1, 16, 16])).map(\.shape), [[1, 2, 16, 16], [1, 2, 16, 16]])
+        // UNet++ with L = 2 has nested nodes X(0,1), X(1,1), X(0,2).
+        XCTAssertEqual(pp.nested.count, 3)
+        XCTAssertEqual(try UNetPlusPlus(spatialDims: 3, inChannels: 1, classes: 3, stages: 2, baseWidth: 2)(x3).shape, [1, 3, 8, 8, 8])
+    }
+
+    func testAttentionGateWeightsSkipsBySigmoid() throws {
+        let gate = try AttentionGate(2, skip: 2, gate: 2, inner: 1)
+        let x = try Tensor.ones([1, 2, 4, 4]), g = try Tensor.zeros([1, 2, 2, 2])
+        let y = try gate(skip: x, gate: g)
+        // Every output is x·α with α ∈ (0, 1).
+        let v = try y.floats()
+        XCTAssertTrue(v.allSatisfy { $0 > 0 && $0 < 1 })
+        XCTAssertEqual(y.shape, x.shape)
+    }
+
+    func testRegistryBuildsByNameAndRejectsBadOptions() throws {
+        let m = try ModelRegistry.make("unet2d", options: try Options(json: "{\"stages\": 3, \"baseWidth\": 4, \"norm\": \"batch\"}", for: "unet2d"),
+                                       inChannels: 1, classes: 2)
+        XCTAssertEqual(m.spatialDims, 2)
+        XCTAssertEqual(m.sizeDivisor, 4)
+        XCTAssertThrowsError(try ModelRegistry.make("vnet", options: Options(for: "vnet"), inChannels: 1, classes: 2)) {
+            XCTAssertTrue("\($0)".contains("available: unet2d, unet3d, attention-unet, unet++"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelRegistry.make("unet2d", options: try Options(json: "{\"depth\": 3}", for: "unet2d"), inChannels: 1, classes: 2)) {
+            XCTAssertTrue("\($0)".contains("unknown option 'depth'"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelRegistry.make("unet3d", options: try Options(json: "{\"norm\": \"layer\"}", for: "unet3d"), inChannels: 1, classes: 2)) {
+            XCTAssertTrue("\($0)".contains("option 'norm'"), "\($0)")
+        }
+        XCTAssertEqual(ModelRegistry.list(matching: "unet*").map(\.name), ["unet2d", "unet3d", "unet++"])
+        XCTAssertEqual(ModelRegistry.list(matching: "*att*").map(\.name), ["attention-unet"])
+    }
+
+    func testGradientsReachTheFirstLayer() throws {
+        let net = try UNet(spatialDims: 2, inChannels: 1, classes: 2, stages: 3, baseWidth: 2)
+        let loss = try net(try Tensor.randn([1, 1, 8, 8])).crossEntropy(target: try Tensor.randint(0, 2, [1, 8, 8]))
+        try loss.backward()
+        let first = net.parameters()[0]
+        XCTAssertNotNil(first.grad)
+        XCTAssertGreaterThan(try first.grad!.abs().sum().item(), 0)
+    }
+}
