@@ -35,11 +35,14 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Training", targets: ["Training"]),
         .library(name: "Geometry", targets: ["Geometry"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "Objectives", targets: ["Objectives"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // Floor 1
@@ -67,11 +70,18 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["Torch"]),
         // Floor 4
         .target(name: "Models", dependencies: ["NeuralNet", "Torch"]),
+        .target(name: "Objectives", dependencies: ["Torch", "NeuralNet", "Geometry"]),
+        // Floor 5
+        .target(
+            name: "Training",
+            dependencies: ["Torch", "NeuralNet", "Geometry", "Metrics", "Imaging", "Models", "Objectives",
+                           .product(name: "Yams", package: "Yams")]
+        ),
         // Floor 6
         .executableTarget(
             name: "contour",
             dependencies: [
-                "Torch", "NeuralNet", "Geometry", "Metrics", "Imaging", "Models",
+                "Torch", "NeuralNet", "Geometry", "Metrics", "Imaging", "Models", "Training", "Objectives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +91,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Torch", "Geometry"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -231,35 +231,37 @@ public enum DistanceTransform {
     }
 
     /// d(q) = min_p s²(q−p)² + g(p) over the finite g(p) (Felzenszwalb & Huttenlocher 2012).
+    /// The envelope tests compare cross-multiplied slopes instead of dividing: with
+    /// F(x) = g(x) + s²x², parabola p is hidden between r < p < q when
+    /// (F(q) − F(p))(p − r) ≤ (F(p) − F(r))(q − p), and the envelope passes from v[j] to v[j+1]
+    /// before q when F(v[j+1]) − F(v[j]) < 2s²·q·(v[j+1] − v[j]). `fv` holds F(v[k]).
     @inline(__always)
     static func lowerEnvelope(_ g: UnsafeMutablePointer<Double>, n: Int, s2: Double,
-                              v: UnsafeMutablePointer<Int>, z: UnsafeMutablePointer<Double>,
+                              v: UnsafeMutablePointer<Int>, z fv: UnsafeMutablePointer<Double>,
                               write: (Int, Double) -> Void) {
         var k = -1
         for q in 0..<n {
             let gq = g[q]
             if gq == .infinity { continue }
             let dq = Double(q)
-            var cut = -Double.infinity
-            while k >= 0 {
-                let p = v[k]
-                let dp = Double(p)
-                cut = ((gq + s2 * dq * dq) - (g[p] + s2 * dp * dp)) / (2 * s2 * (dq - dp))
-                if cut <= z[k] { k -= 1 } else { break }
+            let fq = gq + s2 * dq * dq
+            while k >= 1 {
+                let p = Double(v[k]), r = Double(v[k - 1])
+                if (fq - fv[k]) * (p - r) <= (fv[k] - fv[k - 1]) * (dq - p) { k -= 1 } else { break }
             }
             k += 1
             v[k] = q
-            z[k] = k == 0 ? -.infinity : cut
-            z[k + 1] = .infinity
+            fv[k] = fq
         }
         if k < 0 {
             for q in 0..<n { write(q, .infinity) }
             return
         }
         var j = 0
+        let twoS2 = 2 * s2
         for q in 0..<n {
             let dq = Double(q)
-            while z[j + 1] < dq { j += 1 }
+            while j < k && fv[j + 1] - fv[j] < twoS2 * dq * Double(v[j + 1] - v[j]) { j += 1 }
             let p = v[j]
             let off = dq - Double(p)
             write(q, s2 * off * off + g[p])

@@ -94,11 +94,7 @@ public enum EulerCharacteristic {
     // MARK: - Window scans
 
     static func windowSum(_ mask: Grid<Bool>, table: [Int]) -> Int {
-        if mask.rank == 2 {
-            var s = 0
-            forEachWindow2D(mask) { s += table[$0] }
-            return s
-        }
+        if mask.rank == 2 { return windowSum2D(mask, table: table) }
         return windowSum3D(mask, table: table)
     }
 
@@ -121,6 +117,35 @@ public enum EulerCharacteristic {
                 }
             }
         }
+    }
+
+    /// Σ table[configuration] over the 2×2 windows of the zero-padded image, rows in parallel.
+    static func windowSum2D(_ mask: Grid<Bool>, table: [Int]) -> Int {
+        let h = mask.shape[0], w = mask.shape[1]
+        var partial = [Int](repeating: 0, count: h + 1)
+        mask.storage.withUnsafeBufferPointer { m in
+            partial.withUnsafeMutableBufferPointer { pb in
+                table.withUnsafeBufferPointer { t in
+                    let mp = m.baseAddress!, tp = t.baseAddress!, out = SharedPointer(pb.baseAddress!)
+                    Parallel.forRanges(h + 1, grain: max(1, 65536 / max(1, w))) { rows in
+                        for wy in rows {
+                            let top = wy - 1
+                            let hasTop = top >= 0, hasBottom = wy < h
+                            var sum = 0, prev = 0
+                            for wx in 0..<w {
+                                var right = 0
+                                if hasTop && mp[top * w + wx] { right |= 2 }
+                                if hasBottom && mp[wy * w + wx] { right |= 8 }
+                                sum += tp[prev | right]
+                                prev = right >> 1
+                            }
+                            out[wy] = sum + tp[prev]
+                        }
+                    }
+                }
+            }
+        }
+        return partial.reduce(0, +)
     }
 
     static func windowSum3D(_ mask: Grid<Bool>, table: [Int]) -> Int {

@@ -56,3 +56,21 @@ public enum Roundness {
         }
     }
 }
+
+/// Roundness of a prediction against its truth (METHODS §7: roundness(A), roundness(G), |Δ|),
+/// with the number of 8-connected instances on each side.
+public struct RoundnessComparison: Sendable, Equatable {
+    public var prediction: Double
+    public var truth: Double
+    public var predictionInstances: Int
+    public var truthInstances: Int
+    /// |roundness(A) − roundness(G)|; NaN when either mask is empty.
+    public var difference: Double { abs(prediction - truth) }
+
+    public init(prediction: Grid<Bool>, truth: Grid<Bool>) throws {
+        self.prediction = try Roundness.circularity(prediction)
+        self.truth = try Roundness.circularity(truth)
+        predictionInstances = try ConnectedComponents.count(prediction, connectivity: .eight)
+        truthInstances = try ConnectedComponents.count(truth, connectivity: .eight)
+    }
+}

@@ -120,13 +120,48 @@ public struct SurfaceDistances: Sendable {
         return Double(hits) / Double(predictionToTruth.count + truthToPrediction.count)
     }
 
-    /// Linear-interpolated percentile (numpy `percentile` / `torch.quantile` default).
+    /// Linear-interpolated percentile (numpy `percentile` / `torch.quantile` default), by
+    /// selection rather than a full sort.
     public static func percentile(_ values: [Double], _ q: Double) -> Double {
         guard !values.isEmpty else { return .nan }
-        let v = values.sorted()
-        let pos = min(max(q, 0), 100) / 100 * Double(v.count - 1)
+        let pos = min(max(q, 0), 100) / 100 * Double(values.count - 1)
         let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
-        if lo == hi || v[lo] == v[hi] { return v[lo] }
-        return v[lo] + (v[hi] - v[lo]) * (pos - Double(lo))
+        var v = values
+        return v.withUnsafeMutableBufferPointer { b -> Double in
+            let a = select(b, lo)
+            if hi == lo { return a }
+            var next = Double.infinity
+            for i in (lo + 1)..<b.count where b[i] < next { next = b[i] }
+            if a == next { return a }
+            return a + (next - a) * (pos - Double(lo))
+        }
+    }
+
+    /// The k-th smallest element; afterwards b[..<k] ≤ b[k] ≤ b[(k+1)...] (quickselect with a
+    /// median-of-three pivot; falls back to sorting if partitions keep coming out lopsided).
+    static func select(_ b: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+        var left = 0, right = b.count - 1
+        var rounds = 0
+        while left < right {
+            rounds += 1
+            if rounds > 64 {
+                var part = UnsafeMutableBufferPointer(rebasing: b[left...right])
+                part.sort()
+                return b[k]
+            }
+            let mid = left + (right - left) / 2
+            if b[mid] < b[left] { b.swapAt(mid, left) }
+            if b[right] < b[left] { b.swapAt(right, left) }
+            if b[right] < b[mid] { b.swapAt(right, mid) }
+            let pivot = b[mid]
+            var i = left, j = right
+            while i <= j {
+                while b[i] < pivot { i += 1 }
+                while pivot < b[j] { j -= 1 }
+                if i <= j { b.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { right = j } else if k >= i { left = i } else { return b[k] }
+        }
+        return b[k]
     }
 }

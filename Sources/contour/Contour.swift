@@ -9,7 +9,8 @@ struct Contour: AsyncParsableCommand {
         commandName: "contour",
         abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
         version: version,
-        subcommands: [Info.self, Demo.self, DataCommand.self, ModelsCommand.self, MetricsCommand.self, Bench.self]
+        subcommands: [Info.self, Demo.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, DataCommand.self,
+                      ModelsCommand.self, MetricsCommand.self, Bench.self]
     )
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Training
 
 /// `contour data …`: dataset tools.
 struct DataCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Training
 import NeuralNet
 import Torch
 

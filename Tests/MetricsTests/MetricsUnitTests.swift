@@ -82,3 +82,38 @@ final class MetricsUnitTests: XCTestCase {
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.utf8)))
     }
 }
+
+final class PercentileSelectionTests: XCTestCase {
+    func testSelectionAgreesWithSorting() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [1, 2, 3, 10, 101, 1000] {
+            for _ in 0..<20 {
+                // Few distinct values too, to exercise ties.
+                let values = (0..<n).map { _ in Double(Int.random(in: 0..<max(2, n / 3), using: &rng)) / 7 }
+                let sorted = values.sorted()
+                for q in [0.0, 5, 50, 95, 99.5, 100] {
+                    let pos = q / 100 * Double(n - 1)
+                    let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
+                    let expected = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - Double(lo))
+                    XCTAssertEqual(SurfaceDistances.percentile(values, q), expected, accuracy: 1e-12, "n \(n) q \(q)")
+                }
+            }
+        }
+        XCTAssertEqual(SurfaceDistances.percentile([1, .infinity, .infinity], 95), .infinity)
+    }
+}
+
+final class RoundnessComparisonTests: XCTestCase {
+    func testSquareAgainstDisc() throws {
+        var square = Grid(shape: [40, 40], repeating: false), disc = square
+        for y in 10..<30 { for x in 10..<30 { square[y, x] = true } }
+        for y in 0..<40 { for x in 0..<40 where (y - 20) * (y - 20) + (x - 20) * (x - 20) <= 12 * 12 { disc[y, x] = true } }
+        let r = try RoundnessComparison(prediction: square, truth: disc)
+        // 4πA/P² with A = 400 pixels; a square is less round than a disc.
+        XCTAssertEqual(r.prediction, 4 * Double.pi * 400 / pow(try Roundness.perimeter(square), 2), accuracy: 1e-12)
+        XCTAssertLessThan(r.prediction, r.truth)
+        XCTAssertEqual(r.difference, r.truth - r.prediction, accuracy: 1e-12)
+        XCTAssertEqual(r.predictionInstances, 1)
+        XCTAssertEqual(r.truthInstances, 1)
+    }
+}

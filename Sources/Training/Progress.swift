@@ -1,20 +1,20 @@
 import Foundation
 
 /// A one-line progress display: redrawn in place on a terminal, plain lines otherwise.
-final class Progress {
-    var total: Int
+public final class Progress {
+    public var total: Int
     let label: String
     let quiet: Bool
     let isTerminal = isatty(STDOUT_FILENO) != 0
     let start = Date()
 
-    init(total: Int, label: String, quiet: Bool) {
+    public init(total: Int, label: String, quiet: Bool) {
         self.total = total
         self.label = label
         self.quiet = quiet
     }
 
-    func update(_ done: Int, _ detail: String) {
+    public func update(_ done: Int, _ detail: String) {
         guard !quiet else { return }
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0

@@ -1,0 +1,295 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a `DataLoader` turns samples into batches.
+public struct DataLoaderConfiguration: Sendable {
+    public var batchSize: Int
+    /// Crop/pad every sample to this size; nil keeps whole images (they must then share a shape).
+    public var patchSize: [Int]?
+    /// nnU-Net's foreground oversampling rate for the crop.
+    public var foregroundProbability: Double
+    public var augmentation: Augmentation
+    public var normalization: Normalization
+    public var shuffle: Bool
+    /// Drop a last, smaller batch.
+    public var dropLast: Bool
+    /// Background threads decoding and augmenting.
+    public var workers: Int
+    /// Bound of the queue: batches prepared ahead of the consumer.
+    public var prefetchBatches: Int
+    public var seed: UInt64
+    /// Order of `Batch.landmarkCoordinates`.
+    public var landmarkNames: [String]
+
+    public init(batchSize: Int, patchSize: [Int]? = nil, foregroundProbability: Double = 0.33,
+                augmentation: Augmentation = .none, normalization: Normalization = .none, shuffle: Bool = true,
+                dropLast: Bool = false, workers: Int = 2, prefetchBatches: Int = 4, seed: UInt64 = 0,
+                landmarkNames: [String] = []) {
+        self.batchSize = batchSize
+        self.patchSize = patchSize
+        self.foregroundProbability = foregroundProbability
+        self.augmentation = augmentation
+        self.normalization = normalization
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.workers = workers
+        self.prefetchBatches = prefetchBatches
+        self.seed = seed
+        self.landmarkNames = landmarkNames
+    }
+}
+
+/// Decodes, normalises, augments and batches samples on background threads.
+///
+/// Everything random is a function of (seed, epoch, case index): the epoch's order comes from
+/// (seed, epoch) and each sample's augmentation generator from (seed, epoch, index), so the
+/// batches are identical for a seed whatever the thread timing or worker count. Batches come
+/// out in order; at most `prefetchBatches` are prepared ahead. A failing sample (a bad file)
+/// makes `next()` throw its error, naming the file, when that batch is reached.
+public final class DataLoader: Sendable {
+    public let configuration: DataLoaderConfiguration
+    /// Number of samples.
+    public let count: Int
+    let load: @Sendable (Int) throws -> Sample
+
+    /// Samples from a closure (index in 0..<count → sample); it must be deterministic.
+    public init(count: Int, configuration: DataLoaderConfiguration, load: @escaping @Sendable (Int) throws -> Sample) throws {
+        guard count > 0 else { throw ImagingError("the data loader has no samples") }
+        guard configuration.batchSize >= 1 else { throw ImagingError("batch size must be ≥ 1, got \(configuration.batchSize)") }
+        guard configuration.workers >= 1, configuration.prefetchBatches >= 1 else {
+            throw ImagingError("workers and prefetch batches must be ≥ 1, got \(configuration.workers) and \(configuration.prefetchBatches)")
+        }
+        if let p = configuration.patchSize, !(p.count == 2 || p.count == 3) || p.contains(where: { $0 < 1 }) {
+            throw ImagingError("patch size \(p) must have 2 or 3 positive extents")
+        }
+        if configuration.dropLast && count < configuration.batchSize {
+            throw ImagingError("\(count) samples make no full batch of \(configuration.batchSize) with drop-last")
+        }
+        self.count = count
+        self.configuration = configuration
+        self.load = load
+    }
+
+    /// The cases of a dataset, read with `Sample.load`.
+    public convenience init(cases: [DatasetCase], configuration: DataLoaderConfiguration) throws {
+        try self.init(count: cases.count, configuration: configuration) { i in
+            let c = cases[i]
+            do {
+                return try Sample.load(c)
+            } catch let e as ImagingError {
+                throw e
+            } catch {
+                throw ImagingError("case \(c.id) (\(c.imagePaths.joined(separator: ", "))): \(error)")
+            }
+        }
+    }
+
+    public var batchesPerEpoch: Int {
+        configuration.dropLast ? count / configuration.batchSize : (count + configuration.batchSize - 1) / configuration.batchSize
+    }
+
+    /// Sample indices of `epoch` in batch order.
+    public func order(epoch: Int) -> [Int] {
+        var order = Array(0..<count)
+        if configuration.shuffle {
+            var rng = SeededGenerator(seed: Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), 0x5348_5546))
+            order.shuffle(using: &rng)
+        }
+        return order
+    }
+
+    /// The generator of sample `index`'s augmentation in `epoch`.
+    public func generator(epoch: Int, index: Int) -> SeededGenerator {
+        SeededGenerator(seed: Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), UInt64(index)))
+    }
+
+    /// Batches of `epoch` from `startBatch` on (resume position), prepared in the background.
+    public func batches(epoch: Int, startingAt startBatch: Int = 0) -> BatchIterator {
+        BatchIterator(loader: self, epoch: epoch, order: order(epoch: epoch), startBatch: Swift.max(0, startBatch))
+    }
+
+    /// One batch, synchronously on the calling thread (same result as the iterator's).
+    public func batch(epoch: Int, index: Int, order: [Int]? = nil) throws -> Batch {
+        let order = order ?? self.order(epoch: epoch)
+        let range = positions(ofBatch: index)
+        let samples = try range.map { try sample(epoch: epoch, index: order[$0]) }
+        return try Batch(samples: samples, epoch: epoch, index: index, landmarkNames: configuration.landmarkNames)
+    }
+
+    func positions(ofBatch b: Int) -> Range<Int> {
+        let lo = b * configuration.batchSize
+        return lo..<Swift.min(count, lo + configuration.batchSize)
+    }
+
+    /// Loads, normalises and augments sample `index` for `epoch`.
+    public func sample(epoch: Int, index: Int) throws -> Sample {
+        var s = try load(index)
+        try s.validate()
+        configuration.normalization.apply(to: &s)
+        var rng = generator(epoch: epoch, index: index)
+        let crop = configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
+        return try configuration.augmentation.apply(s, crop: crop, using: &rng)
+    }
+
+    static func mix(_ parts: UInt64...) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for p in parts {
+            var g = SeededGenerator(seed: h ^ p)
+            h = g.next()
+        }
+        return h
+    }
+}
+
+/// Yields an epoch's batches in order while worker threads prepare the next ones.
+/// `cancel()` (or releasing the iterator) stops and joins the workers.
+public final class BatchIterator: @unchecked Sendable {
+    let loader: DataLoader
+    public let epoch: Int
+    let order: [Int]
+    let startBatch: Int
+    let endBatch: Int
+    let monitor = Monitor()
+    // Guarded by `monitor`.
+    var nextPosition: Int
+    var nextBatch: Int
+    var pending: [Int: [Sample?]] = [:]
+    var remaining: [Int: Int] = [:]
+    var failures: [Int: (position: Int, error: Error)] = [:]
+    var ready: [Int: Result<Batch, Error>] = [:]
+    var cancelled = false
+    var threads: [pthread_t] = []
+    /// Set when no worker thread could start: batches are then made on the caller's thread.
+    var synchronous = false
+
+    init(loader: DataLoader, epoch: Int, order: [Int], startBatch: Int) {
+        self.loader = loader
+        self.epoch = epoch
+        self.order = order
+        self.startBatch = startBatch
+        endBatch = loader.batchesPerEpoch
+        nextBatch = startBatch
+        nextPosition = startBatch * loader.configuration.batchSize
+        guard startBatch < endBatch else { return }
+        for _ in 0..<loader.configuration.workers {
+            let box = Unmanaged.passRetained(WorkerBox { [unowned(unsafe) self] in self.work() }).toOpaque()
+            var thread = pthread_t()
+            if pthread_create(&thread, nil, { raw in
+                Unmanaged<WorkerBox>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, box) == 0 {
+                threads.append(thread)
+            } else {
+                Unmanaged<WorkerBox>.fromOpaque(box).release()
+            }
+        }
+        // `deinit` joins the workers before the memory goes, hence unowned(unsafe) above.
+        synchronous = threads.isEmpty
+    }
+
+    deinit { cancel() }
+
+    /// The next batch, nil at the end of the epoch; throws the error of a failed sample.
+    public func next() throws -> Batch? {
+        monitor.lock()
+        defer { monitor.unlock() }
+        guard nextBatch < endBatch, !cancelled else { return nil }
+        let k = nextBatch
+        if synchronous {
+            nextBatch += 1
+            return try loader.batch(epoch: epoch, index: k, order: order)
+        }
+        while ready[k] == nil && !cancelled { monitor.wait() }
+        guard let _ = ready[k] else { return nil }  // cancelled
+        let result = ready.removeValue(forKey: k)!
+        nextBatch += 1
+        monitor.broadcast()
+        switch result {
+        case .success(let batch): return batch
+        case .failure(let error):
+            cancelled = true
+            throw error
+        }
+    }
+
+    /// Stops the workers and waits for them.
+    public func cancel() {
+        monitor.lock()
+        cancelled = true
+        monitor.broadcast()
+        let running = threads
+        threads = []
+        monitor.unlock()
+        for t in running { pthread_join(t, nil) }
+    }
+
+    func work() {
+        let batchSize = loader.configuration.batchSize, ahead = loader.configuration.prefetchBatches
+        let total = endBatch * batchSize
+        monitor.lock()
+        while true {
+            if cancelled { break }
+            let position = nextPosition
+            let range = loader.positions(ofBatch: position / batchSize)
+            guard position < Swift.min(total, loader.count) else { break }
+            let b = position / batchSize
+            if b >= nextBatch + ahead { monitor.wait(); continue }
+            nextPosition += 1
+            if pending[b] == nil {
+                pending[b] = Array(repeating: nil, count: range.count)
+                remaining[b] = range.count
+            }
+            monitor.unlock()
+            let result = Result { try loader.sample(epoch: epoch, index: order[position]) }
+            monitor.lock()
+            switch result {
+            case .success(let s): pending[b]![position - range.lowerBound] = s
+            case .failure(let e):
+                if failures[b] == nil || failures[b]!.position > position { failures[b] = (position, e) }
+            }
+            remaining[b]! -= 1
+            if remaining[b] == 0 {
+                let samples = pending.removeValue(forKey: b)!
+                let failure = failures.removeValue(forKey: b)
+                remaining[b] = nil
+                monitor.unlock()
+                let batch: Result<Batch, Error>
+                if let failure {
+                    batch = .failure(failure.error)
+                } else {
+                    batch = Result { try Batch(samples: samples.map { $0! }, epoch: epoch, index: b, landmarkNames: loader.configuration.landmarkNames) }
+                }
+                monitor.lock()
+                ready[b] = batch
+                monitor.broadcast()
+            }
+        }
+        monitor.unlock()
+    }
+}
+
+final class WorkerBox {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+/// A mutex with one condition variable.
+final class Monitor: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func wait() { pthread_cond_wait(condition, mutex) }
+    func broadcast() { pthread_cond_broadcast(condition) }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import NeuralNet
+import Torch
+
+/// What a checkpoint records besides tensors.
+public struct TrainingState: Codable, Sendable, Equatable {
+    /// Epochs completed.
+    public var epoch: Int
+    public var iteration: Int
+    public var bestValue: Double?
+    public var bestEpoch: Int?
+    public var skippedSteps: Int
+    public var config: [String: ConfigValue]
+    public var contourVersion: String
+    /// What inference needs without the dataset.
+    public var channelNames: [String]?
+    public var labels: [String: Int]?
+    public var patchSize: [Int]?
+
+    public init(epoch: Int, iteration: Int, bestValue: Double?, bestEpoch: Int?, skippedSteps: Int,
+                config: [String: ConfigValue], contourVersion: String, channelNames: [String]? = nil,
+                labels: [String: Int]? = nil, patchSize: [Int]? = nil) {
+        self.channelNames = channelNames
+        self.labels = labels
+        self.patchSize = patchSize
+        self.epoch = epoch
+        self.iteration = iteration
+        self.bestValue = bestValue
+        self.bestEpoch = bestEpoch
+        self.skippedSteps = skippedSteps
+        self.config = config
+        self.contourVersion = contourVersion
+    }
+}
+
+/// Checkpoints under `RUN/checkpoints/`. Each save writes a new folder
+/// (`model.safetensors` — PyTorch-loadable state dict —, `optimizer.safetensors`,
+/// `state.json`), flushes it, then swaps the `latest`/`best` symlink to it with one
+/// `rename`: a process killed at any moment leaves the previous or the new checkpoint,
+/// never a partial one.
+public struct CheckpointStore {
+    public let folder: String
+
+    public init(folder: String) throws {
+        self.folder = folder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    public func save(_ name: String, model: Module, optimizer: Optimizer, state: TrainingState) throws {
+        for (key, t) in model.stateDict() where t.dtype.isFloatingPoint {
+            guard try t.isFinite().all().item() == 1 else {
+                throw TrainingError("refusing to save a non-finite model: \(key) has NaN or infinite values")
+            }
+        }
+        let dir = "\(folder)/\(name)-e\(String(format: "%04d", state.epoch))-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try model.save(to: "\(dir)/model.safetensors", metadata: ["format": "pt", "epoch": "\(state.epoch)"])
+        try Safetensors.save(try optimizer.stateTensors(), to: "\(dir)/optimizer.safetensors")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(state)), to: "\(dir)/state.json")
+        let link = "\(folder)/\(name)"
+        let previous = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
+        let tmp = "\(link).tmp-\(UInt32.random(in: 0...UInt32.max))"
+        guard symlink(URL(fileURLWithPath: dir).lastPathComponent, tmp) == 0 else {
+            throw TrainingError("cannot create \(tmp): \(String(cString: strerror(errno)))")
+        }
+        guard rename(tmp, link) == 0 else {
+            unlink(tmp)
+            throw TrainingError("cannot update \(link): \(String(cString: strerror(errno)))")
+        }
+        let dfd = open(folder, O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+        if let previous, previous != URL(fileURLWithPath: dir).lastPathComponent, !isReferenced(previous) {
+            try? FileManager.default.removeItem(atPath: "\(folder)/\(previous)")
+        }
+        removeOrphans()
+    }
+
+    /// Folders that no link points to (left by a killed save) are removed.
+    func removeOrphans() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for n in names where n.contains("-e") && !n.contains(".tmp-") && !isReferenced(n) {
+            try? FileManager.default.removeItem(atPath: "\(folder)/\(n)")
+        }
+        for n in names where n.contains(".tmp-") { unlink("\(folder)/\(n)") }
+    }
+
+    func isReferenced(_ target: String) -> Bool {
+        ["latest", "best"].contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")) == target }
+    }
+
+    /// The folder of checkpoint `name`, or nil if none was saved.
+    public func path(_ name: String) -> String? {
+        let link = "\(folder)/\(name)"
+        return FileManager.default.fileExists(atPath: "\(link)/state.json") ? link : nil
+    }
+
+    /// Reads a checkpoint folder: state, model weights into `model`, optimiser state into `optimizer`.
+    public static func load(_ dir: String, into model: Module, optimizer: Optimizer? = nil) throws -> TrainingState {
+        let stateData: Data
+        do { stateData = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/state.json")) } catch {
+            throw TrainingError("\(dir): not a checkpoint (no state.json)")
+        }
+        let state = try JSONDecoder().decode(TrainingState.self, from: stateData)
+        try model.load(from: "\(dir)/model.safetensors")
+        if let optimizer {
+            var tensors: [String: Tensor] = [:]
+            for (k, t) in try Safetensors.load("\(dir)/optimizer.safetensors").tensors { tensors[k] = t }
+            try optimizer.loadStateTensors(tensors)
+        }
+        return state
+    }
+
+    public static func readState(_ dir: String) throws -> TrainingState {
+        do {
+            return try JSONDecoder().decode(TrainingState.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(dir)/state.json")))
+        } catch {
+            throw TrainingError("\(dir): not a readable checkpoint (state.json): \(error)")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Geometry
+import Imaging
+import Models
+import NeuralNet
+import Objectives
+import Torch
+
+/// What a configuration resolves to against a dataset: the dataset and its split, the model,
+/// the objective, the patch size and the normalisation. Shared by training, evaluation and
+/// prediction so they build the same things the same way.
+public struct Experiment {
+    public let config: ExperimentConfig
+    public let dataset: Dataset
+    public let trainCases: [DatasetCase]
+    public let valCases: [DatasetCase]
+    public let model: any SegmentationModel
+    public let patchSize: [Int]
+    public let normalization: Normalization
+    public let device: Device
+    public var classes: Int { dataset.description.labels.count }
+
+    public init(config: ExperimentConfig) throws {
+        self.config = config
+        if config.run.threads > 0 { try Torch.setThreads(config.run.threads) }
+        device = try Device(parsing: config.run.device)
+        try Torch.manualSeed(config.run.seed)
+        dataset = try Dataset.open(config.data.dataset)
+        guard !dataset.training.isEmpty else { throw TrainingError("\(config.data.dataset): imagesTr holds no cases") }
+        let ids = dataset.training.map(\.id)
+        let split: Split
+        if let path = config.data.splits {
+            let splits = try Splits.read(path: path)
+            guard config.data.fold < splits.count else { throw TrainingError("data.fold \(config.data.fold) but \(path) has \(splits.count) splits") }
+            split = splits[config.data.fold]
+        } else if ids.count < 2 * config.data.folds {
+            // Too few cases for k-fold: hold out one case in five (at least one).
+            let n = Swift.max(1, ids.count / 5)
+            split = Split(train: Array(ids.dropLast(n)), val: Array(ids.suffix(n)))
+        } else {
+            let splits = try Splits.kFold(ids, folds: config.data.folds, seed: 12345)
+            guard config.data.fold < splits.count else { throw TrainingError("data.fold \(config.data.fold) ≥ data.folds \(config.data.folds)") }
+            split = splits[config.data.fold]
+        }
+        let byID = Dictionary(uniqueKeysWithValues: dataset.training.map { ($0.id, $0) })
+        trainCases = try split.train.map { id in
+            guard let c = byID[id] else { throw TrainingError("split names case \"\(id)\", which is not in the dataset") }
+            return c
+        }
+        valCases = split.val.compactMap { byID[$0] }
+        normalization = try Normalization(parsing: config.data.normalization)
+
+        let description = dataset.description
+        let options = Options(config.model.options, for: config.model.name)
+        let model = try ModelRegistry.make(config.model.name, options: options, inChannels: description.channelNames.count,
+                                           classes: description.labels.count)
+        try model.to(device)
+        self.model = model
+        let divisor = model.sizeDivisor
+
+        let first = try Dataset.loadImage(dataset.training[0])
+        guard first.shape.count == model.spatialDims else {
+            throw TrainingError("model \(config.model.name) is \(model.spatialDims)D but the images are \(first.shape.count)D")
+        }
+        if config.data.patchSize.isEmpty {
+            let cap = model.spatialDims == 2 ? 256 : 96
+            patchSize = first.shape.map { s in Swift.max(divisor, (Swift.min(s, cap) / divisor) * divisor) }
+        } else {
+            guard config.data.patchSize.count == model.spatialDims else {
+                throw TrainingError("data.patchSize \(config.data.patchSize) must have \(model.spatialDims) sizes")
+            }
+            if let bad = config.data.patchSize.first(where: { $0 % divisor != 0 }) {
+                throw TrainingError("data.patchSize: \(bad) is not divisible by \(divisor), which \(config.model.name) needs")
+            }
+            patchSize = config.data.patchSize
+        }
+    }
+
+    /// The configured objectives as one weighted sum.
+    public func objective() throws -> CompositeObjective {
+        try CompositeObjective(terms: config.objectives.map { o in
+            CompositeObjective.Term(weight: o.weight, objective: try ObjectiveRegistry.make(o.name, options: o.options.mapValues(\.optionValue)))
+        })
+    }
+
+    /// Inference with the model being trained.
+    public var predictor: Predictor { Predictor(model: model, patchSize: patchSize, normalization: normalization, device: device) }
+}
+
+extension ConfigValue {
+    /// The Objectives layer's option value (same JSON shape).
+    var optionValue: OptionValue {
+        switch self {
+        case .bool(let b): return .bool(b)
+        case .number(let d): return .number(d)
+        case .string(let s): return .string(s)
+        case .array(let a): return .array(a.map(\.optionValue))
+        case .object(let o): return .object(o.mapValues(\.optionValue))
+        case .null: return .null
+        }
+    }
+}

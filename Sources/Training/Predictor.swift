@@ -1,0 +1,83 @@
+import Foundation
+import Geometry
+import Imaging
+import Models
+import NeuralNet
+import Torch
+
+/// A trained model ready for inference: normalises an image as in training, predicts it by
+/// sliding window (optionally mirrored) and returns probabilities and a label map.
+public struct Predictor {
+    public let model: any SegmentationModel
+    public let patchSize: [Int]
+    public let normalization: Normalization
+    public let device: Device
+
+    public init(model: any SegmentationModel, patchSize: [Int], normalization: Normalization, device: Device) {
+        self.model = model
+        self.patchSize = patchSize
+        self.normalization = normalization
+        self.device = device
+    }
+
+    /// From a checkpoint folder (`RUN/checkpoints/best`), or a run folder (its best, else latest).
+    public static func load(checkpoint path: String, device: Device = .best) throws -> (predictor: Predictor, state: TrainingState) {
+        let dir = try resolve(path)
+        let state = try CheckpointStore.readState(dir)
+        let config = try ExperimentConfig(tree: state.config, name: "\(dir)/state.json", requireDataset: false)
+        guard let channels = state.channelNames, let labels = state.labels, let patch = state.patchSize else {
+            throw TrainingError("\(dir): checkpoint lacks channel names, labels or patch size")
+        }
+        let model = try ModelRegistry.make(config.model.name, options: Options(config.model.options, for: config.model.name),
+                                           inChannels: channels.count, classes: labels.count)
+        _ = try CheckpointStore.load(dir, into: model)
+        try model.to(device)
+        model.eval()
+        return (Predictor(model: model, patchSize: patch, normalization: try Normalization(parsing: config.data.normalization),
+                          device: device), state)
+    }
+
+    /// `RUN` → `RUN/checkpoints/best` (or latest); a checkpoint folder stays as it is.
+    public static func resolve(_ path: String) throws -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "\(path)/state.json") { return path }
+        for name in ["best", "latest"] where fm.fileExists(atPath: "\(path)/checkpoints/\(name)/state.json") {
+            return "\(path)/checkpoints/\(name)"
+        }
+        throw TrainingError("\(path): not a checkpoint folder (state.json) nor a run folder with checkpoints/best or latest")
+    }
+
+    /// The image's channels as a normalised (1, C, spatial…) tensor.
+    public func tensor(_ volume: ImageVolume) throws -> Tensor {
+        var channels = volume.channels
+        for i in channels.indices { normalization.apply(to: &channels[i]) }
+        return try Tensor(channels.flatMap(\.storage), shape: [1, channels.count] + volume.shape).to(device)
+    }
+
+    public func predict(_ volume: ImageVolume, mirror: Bool = false) throws -> (probabilities: Tensor, labels: Grid<UInt8>) {
+        let x = try tensor(volume)
+        guard x.shape[1] == model.inChannelCount else {
+            throw TrainingError("the image has \(x.shape[1]) channels, the model expects \(model.inChannelCount)")
+        }
+        guard volume.shape.count == patchSize.count else {
+            throw TrainingError("the image is \(volume.shape.count)D, the model \(patchSize.count)D")
+        }
+        return try predict(normalized: x, spacing: volume.spacing, mirror: mirror)
+    }
+
+    /// Prediction of an already normalised (1, C, spatial…) tensor.
+    public func predict(normalized x: Tensor, spacing: [Double], mirror: Bool = false) throws -> (probabilities: Tensor, labels: Grid<UInt8>) {
+        model.eval()
+        let window = try SlidingWindow(patchSize: patchSize, mirror: mirror)
+        let logits = try window.logits(of: x) { try model($0) }
+        let labels = try logits.argmax(dim: 1).to(.cpu, dtype: .uint8).grid(UInt8.self, spacing: spacing)
+        return (try logits.softmax(dim: 1), labels)
+    }
+}
+
+extension SegmentationModel {
+    var inChannelCount: Int {
+        // The first parameter is the first convolution's weight (out, in, k…).
+        parameters().first?.shape[1] ?? 0
+    }
+}

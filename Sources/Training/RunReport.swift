@@ -1,0 +1,134 @@
+import Foundation
+import Geometry
+import Imaging
+
+/// `report.html`: one self-contained page (inline SVG charts, embedded PNG overlays, no
+/// network) with the loss and metric curves, the final metrics, and overlays of validation
+/// cases (best, median, worst by Dice).
+public enum RunReport {
+    public struct Overlay {
+        public var caseID: String
+        public var dice: Double
+        public var image: Grid<Float>
+        public var truth: Grid<UInt8>
+        public var prediction: Grid<UInt8>
+        public init(caseID: String, dice: Double, image: Grid<Float>, truth: Grid<UInt8>, prediction: Grid<UInt8>) {
+            self.caseID = caseID
+            self.dice = dice
+            self.image = image
+            self.truth = truth
+            self.prediction = prediction
+        }
+    }
+
+    public static func html(title: String, records: [EpochRecord], finalMetrics: [(name: String, mean: Double, std: Double, n: Int)],
+                            overlays: [Overlay], notes: [String] = []) throws -> String {
+        var body = "<h1>\(escape(title))</h1>\n"
+        for n in notes { body += "<p>\(escape(n))</p>\n" }
+        body += "<h2>Training</h2>\n<div class=charts>"
+        body += chart(title: "training loss", series: [("loss", records.map { (Double($0.epoch), $0.trainLoss) })])
+        let metricNames = Set(records.compactMap(\.validation).flatMap(\.keys)).sorted()
+        for name in metricNames {
+            let points = records.compactMap { r in r.validation?[name].map { (Double(r.epoch), $0) } }.filter { $0.1.isFinite }
+            body += chart(title: "validation \(name)", series: [(name, points)])
+        }
+        body += chart(title: "learning rate", series: [("lr", records.map { (Double($0.epoch), $0.learningRate) })])
+        body += "</div>\n<h2>Final validation metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>std</th><th>n</th></tr>"
+        for m in finalMetrics {
+            body += "<tr><td>\(escape(m.name))</td><td>\(format(m.mean))</td><td>\(format(m.std))</td><td>\(m.n)</td></tr>"
+        }
+        body += "</table>\n"
+        if !overlays.isEmpty {
+            body += "<h2>Validation cases</h2>\n<p>Image with ground truth (green) and prediction (red) outlines; overlap is yellow.</p><div class=cases>"
+            for o in overlays {
+                let png = try overlayPNG(o)
+                body += "<figure><img alt=\"\(escape(o.caseID))\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+                body += "<figcaption>\(escape(o.caseID)) — Dice \(format(o.dice))</figcaption></figure>"
+            }
+            body += "</div>\n"
+        }
+        return """
+        <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(escape(title))</title><style>
+        body{font-family:system-ui,sans-serif;margin:2em;color:#222;background:#fff}
+        .charts,.cases{display:flex;flex-wrap:wrap;gap:1.5em}
+        table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .8em;text-align:right}
+        figure{margin:0}img{image-rendering:pixelated;width:256px;border:1px solid #ccc}
+        svg text{font-size:11px;fill:#333}
+        </style></head><body>
+        \(body)</body></html>
+        """
+    }
+
+    static func format(_ v: Double) -> String {
+        if v.isNaN { return "–" }
+        if v.isInfinite { return v > 0 ? "∞" : "−∞" }
+        return String(format: Swift.abs(v) >= 100 ? "%.1f" : "%.4f", v)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// A 360×220 SVG line chart.
+    static func chart(title: String, series: [(String, [(Double, Double)])]) -> String {
+        let w = 360.0, h = 220.0, left = 56.0, right = 12.0, top = 24.0, bottom = 30.0
+        let all = series.flatMap(\.1).filter { $0.1.isFinite }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        svg += "<text x=\"\(left)\" y=\"16\">\(escape(title))</text>"
+        svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"none\" stroke=\"#999\"/>"
+        guard let minX = all.map(\.0).min(), let maxX = all.map(\.0).max(), var minY = all.map(\.1).min(), var maxY = all.map(\.1).max() else {
+            return svg + "<text x=\"\(left + 10)\" y=\"\(h / 2)\">no data</text></svg>"
+        }
+        if maxY - minY < 1e-12 { minY -= 0.5; maxY += 0.5 }
+        let sx = { (x: Double) in left + (maxX > minX ? (x - minX) / (maxX - minX) : 0.5) * (w - left - right) }
+        let sy = { (y: Double) in top + (1 - (y - minY) / (maxY - minY)) * (h - top - bottom) }
+        svg += "<text x=\"4\" y=\"\(top + 10)\">\(format(maxY))</text><text x=\"4\" y=\"\(h - bottom)\">\(format(minY))</text>"
+        svg += "<text x=\"\(left)\" y=\"\(h - 10)\">epoch \(Int(minX))</text><text x=\"\(w - right - 60)\" y=\"\(h - 10)\">epoch \(Int(maxX))</text>"
+        let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+        for (i, (_, points)) in series.enumerated() {
+            let pts = points.filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", sx($0.0), sy($0.1)) }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(colours[i % colours.count])\" stroke-width=\"2\" points=\"\(pts)\"/>"
+            for p in points where p.1.isFinite {
+                svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%@\"/>", sx(p.0), sy(p.1), colours[i % colours.count])
+            }
+        }
+        return svg + "</svg>"
+    }
+
+    /// Gray image (1st–99th percentile window) with truth (green) and prediction (red) outlines;
+    /// for 3D, the slice with the most foreground.
+    static func overlayPNG(_ o: Overlay) throws -> [UInt8] {
+        var image = o.image, truth = o.truth, pred = o.prediction
+        if image.rank == 3 {
+            var bestZ = 0, bestCount = -1
+            for z in 0..<image.shape[0] {
+                let t = truth.slice(z: z), p = pred.slice(z: z)
+                let c = t.storage.filter { $0 != 0 }.count + p.storage.filter { $0 != 0 }.count
+                if c > bestCount { bestCount = c; bestZ = z }
+            }
+            image = image.slice(z: bestZ); truth = truth.slice(z: bestZ); pred = pred.slice(z: bestZ)
+        }
+        let h = image.shape[0], w = image.shape[1]
+        let sorted = image.storage.filter(\.isFinite).sorted()
+        let lo = sorted.isEmpty ? 0 : sorted[sorted.count / 100], hi = sorted.isEmpty ? 1 : sorted[(sorted.count * 99) / 100]
+        let scale = hi > lo ? 255 / (hi - lo) : 0
+        func edge(_ g: Grid<UInt8>, _ y: Int, _ x: Int) -> Bool {
+            let v = g[y, x]
+            guard v != 0 else { return false }
+            return y == 0 || x == 0 || y == h - 1 || x == w - 1 || g[y - 1, x] != v || g[y + 1, x] != v || g[y, x - 1] != v || g[y, x + 1] != v
+        }
+        var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                let v = image[y, x].isFinite ? UInt8(clamping: Int(((image[y, x] - lo) * scale).rounded())) : 0
+                var px = (v, v, v)
+                let t = edge(truth, y, x), p = edge(pred, y, x)
+                if t && p { px = (255, 230, 0) } else if t { px = (0, 220, 0) } else if p { px = (240, 0, 0) }
+                let i = (y * w + x) * 3
+                rgb[i] = px.0; rgb[i + 1] = px.1; rgb[i + 2] = px.2
+            }
+        }
+        return try PNGFile.encodeRGB(rgb, width: w, height: h)
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Objectives
+import Torch
+
+/// `contour loss`: evaluates one objective on saved logits and targets, for checking parity
+/// with a PyTorch implementation.
+struct LossCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loss",
+        abstract: "Evaluate one objective on logits (N, C, …) and a target from .npy files.",
+        discussion: """
+        NAME is a registered objective (--list shows them) or scnp+NAME. The target is integer \
+        labels (N, 1, …) or (N, …), or a dense one-hot array of the logits' shape. Options are a \
+        JSON object in the objective's vocabulary, e.g. --options '{"includeBackground": false}'. \
+        The computation runs in the logits' dtype.
+        """)
+
+    @Argument(help: "Objective name (ce, dice, cedice, focal, tversky, tmcedice, scnp, scnp+NAME, rrw, …).")
+    var name: String?
+
+    @Option(help: "Logits .npy, shape (N, C, spatial…).") var logits: String?
+    @Option(help: "Target .npy: labels (N, 1, …) / (N, …) or one-hot (N, C, …).") var target: String?
+    @Option(help: "Options as a JSON object.") var options: String = "{}"
+    @Option(help: "Voxel spacing for distance maps, comma-separated, array-axis order (used with useTargetSpacing).")
+    var spacing: String?
+    @Option(help: "Write d loss / d logits here (.npy, the logits' dtype).") var gradient: String?
+    @Flag(help: "Print {\"loss\": …} as JSON.") var json = false
+    @Flag(help: "List the objectives and exit.") var list = false
+
+    func run() throws {
+        if list {
+            for e in ObjectiveRegistry.entries { print("\(e.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(e.summary)") }
+            print("scnp+NAME    NAME computed on SCNP logits; options k (3), joint (false)")
+            return
+        }
+        guard let name else { throw ValidationError("give an objective NAME (or --list)") }
+        guard let logitsPath = logits, let targetPath = target else {
+            throw ValidationError("--logits and --target are required")
+        }
+        let objective = try ObjectiveRegistry.make(name, json: options)
+        let x = try Tensor.loadNPY(logitsPath)
+        guard x.rank >= 3, x.dtype.isFloatingPoint else {
+            throw ValidationError("logits must be a floating-point array (N, C, spatial…), got \(x.dtype) \(x.shape)")
+        }
+        var y = try LossTarget.interpreting(Tensor.loadNPY(targetPath), logitsShape: x.shape)
+        if let spacing {
+            let values = spacing.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == x.rank - 2 else {
+                throw ValidationError("--spacing needs \(x.rank - 2) comma-separated numbers, got '\(spacing)'")
+            }
+            y.spacing = values
+        }
+        let leaf = try x.clone().requiringGrad()
+        let loss = try objective(logits: leaf, target: y)
+        if let gradient {
+            let scalar = loss.count == 1 ? loss : try loss.sum()
+            guard let g = try gradients(of: scalar, with: [leaf])[0] else {
+                throw ValidationError("the objective does not depend on the logits")
+            }
+            try g.saveNPY(gradient)
+        }
+        let values = try loss.doubles()
+        if json {
+            var o: [String: Any] = ["name": name, "loss": values.count == 1 ? values[0] as Any : values as Any]
+            if values.count > 1 { o["shape"] = loss.shape }
+            if let gradient { o["gradient"] = gradient }
+            let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else if values.count == 1 {
+            print(String(format: "%@: %.10g", name, values[0]))
+        } else {
+            print("\(name) \(loss.shape): " + values.map { String(format: "%.10g", $0) }.joined(separator: " "))
+        }
+    }
+}

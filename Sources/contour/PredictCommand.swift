@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Geometry
+import Imaging
+import Torch
+import Training
+
+/// `contour predict`: label maps for a folder of images, in their own format and header.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict label maps for every image in a folder (sliding window, optional mirroring).",
+        discussion: """
+        Images named CASE_0000.ext, CASE_0001.ext, … are the channels of CASE (the nnU-Net convention); other
+        files are single-channel cases. Outputs are CASE.ext in the input's format (NIfTI keeps the source header,
+        so predictions overlay the image); --probabilities also writes CASE.npy with the softmax (C, spatial…).
+        """)
+
+    @Option(help: "Checkpoint folder, or a run folder (uses its best checkpoint).") var checkpoint: String
+    @Option(help: "Folder of input images.") var input: String
+    @Option(help: "Folder for the predicted label maps.") var output: String
+    @Flag(help: "Test-time augmentation: average over all mirrorings.") var mirror = false
+    @Flag(help: "Also write softmax probabilities as .npy.") var probabilities = false
+    @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
+
+    func run() throws {
+        let (predictor, _) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
+        let cases = try Self.groupCases(in: input)
+        guard !cases.isEmpty else { throw ValidationError("\(input): no images (.png, .jpg, .tif, .nii, .nii.gz, .npy)") }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let progress = Progress(total: cases.count, label: "predict", quiet: false)
+        var failures = 0
+        for (i, (id, paths)) in cases.enumerated() {
+            do {
+                var channels: [Grid<Float>] = []
+                var header: ImageHeader?
+                for p in paths {
+                    let v = try ImageFile.read(p)
+                    channels += v.channels
+                    header = header ?? v.header
+                }
+                let volume = ImageVolume(channels: channels, header: header!, isInteger: false)
+                let (probs, labels) = try predictor.predict(volume, mirror: mirror)
+                let ext = Self.outputExtension(paths[0])
+                try ImageFile.writeLabels(labels, path: "\(output)/\(id)\(ext)", header: header)
+                if probabilities { try probs.squeeze(dim: 0).saveNPY("\(output)/\(id).npy") }
+            } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("\(id): \(error)\n".utf8))
+            }
+            progress.update(i + 1, id)
+        }
+        print("wrote \(cases.count - failures) prediction(s) to \(output)")
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Groups `CASE_0000.ext` channel files; other image files are cases of their own.
+    static func groupCases(in folder: String) throws -> [(String, [String])] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        var groups: [String: [(Int, String)]] = [:]
+        for name in names where ImageFile.format(of: name) != nil {
+            let stem = ImageFile.stem(name)
+            if stem.count > 5, stem[stem.index(stem.endIndex, offsetBy: -5)] == "_", let ch = Int(stem.suffix(4)) {
+                groups[String(stem.dropLast(5)), default: []].append((ch, "\(folder)/\(name)"))
+            } else {
+                groups[stem, default: []].append((0, "\(folder)/\(name)"))
+            }
+        }
+        return groups.keys.sorted().map { ($0, groups[$0]!.sorted { $0.0 < $1.0 }.map(\.1)) }
+    }
+
+    /// Label maps keep the input format, except JPEG (lossy), which becomes PNG.
+    static func outputExtension(_ path: String) -> String {
+        let lower = path.lowercased()
+        for (ext, format) in ImageFile.extensions where lower.hasSuffix(ext) {
+            return format == .jpeg ? ".png" : ext
+        }
+        return ".nii.gz"
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `contour train`: a run from a configuration file and/or flags, or `--resume RUN`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a segmentation model.",
+        discussion: """
+        Configuration: a YAML or JSON file (--config) with sections data, model, objectives, optimizer, run;
+        any field can be set with --set section.key=value (e.g. --set optimizer.learningRate=0.003), and the
+        common ones have flags below. Unknown keys are errors. The run folder gets config.yaml, log.jsonl,
+        checkpoints/{latest,best} and report.html.
+        """)
+
+    @Option(help: "Configuration file (YAML or JSON).") var config: String?
+    @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
+    @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
+    @Option(help: "Dataset folder (data.dataset).") var dataset: String?
+    @Option(help: "Model name (model.name); see `contour models`.") var model: String?
+    @Option(help: "Objectives joined by '+', e.g. cedice or ce+dice (objectives).") var loss: String?
+    @Option(help: "Epochs (run.epochs).") var epochs: Int?
+    @Option(help: "Iterations per epoch (run.iterationsPerEpoch).") var iterations: Int?
+    @Option(help: "Batch size (data.batchSize).") var batchSize: Int?
+    @Option(help: "Patch size, e.g. 128,128 (data.patchSize).") var patchSize: String?
+    @Option(help: "Learning rate (optimizer.learningRate).") var lr: Double?
+    @Option(help: "Run folder (run.output).") var output: String?
+    @Option(help: "Device: auto, cpu, cuda, cuda:N (run.device).") var device: String?
+    @Option(help: "CPU threads (run.threads).") var threads: Int?
+    @Option(help: "Random seed (run.seed).") var seed: Int?
+    @Flag(help: "Only print the final summary.") var quiet = false
+
+    func overrides() -> [String] {
+        var o = set
+        if let dataset { o.append("data.dataset=\(dataset)") }
+        if let model { o.append("model.name=\(model)") }
+        if let loss { o.append("objectives=\(loss)") }
+        if let epochs { o.append("run.epochs=\(epochs)") }
+        if let iterations { o.append("run.iterationsPerEpoch=\(iterations)") }
+        if let batchSize { o.append("data.batchSize=\(batchSize)") }
+        if let patchSize { o.append("data.patchSize=[\(patchSize)]") }
+        if let lr { o.append("optimizer.learningRate=\(lr)") }
+        if let output { o.append("run.output=\(output)") }
+        if let device { o.append("run.device=\(device)") }
+        if let threads { o.append("run.threads=\(threads)") }
+        if let seed { o.append("run.seed=\(seed)") }
+        return o
+    }
+
+    func run() throws {
+        let experiment: ExperimentConfig
+        if let resume {
+            experiment = try ExperimentConfig.load(path: "\(resume)/config.yaml", overrides: overrides())
+        } else if let config {
+            experiment = try ExperimentConfig.load(path: config, overrides: overrides())
+        } else {
+            experiment = try ExperimentConfig.fromOverrides(overrides())
+        }
+        let trainer = try Trainer(config: experiment, quiet: quiet)
+        let summary = try trainer.train(resume: resume != nil)
+        let v = summary.validation
+        print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f (best %@ at epoch %@); report: %@/report.html",
+                     summary.runFolder, v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan,
+                     experiment.run.bestMetric, summary.bestEpoch.map(String.init) ?? "–", summary.runFolder))
+        if summary.skippedSteps > 0 { print("note: \(summary.skippedSteps) steps were skipped for non-finite loss or gradients") }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import XCTest
+import Geometry
+@testable import Imaging
+
+final class DemoDataTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "contour-demo-\(UUID().uuidString)"
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func files(_ root: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        let e = FileManager.default.enumerator(atPath: root)!
+        while let name = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isDir)
+            if !isDir.boolValue { out[name] = try Data(contentsOf: URL(fileURLWithPath: root + "/" + name)) }
+        }
+        return out
+    }
+
+    func testEveryKindIsDeterministicPerSeedAndReadsBack() throws {
+        for kind in DemoKind.allCases {
+            let a = dir + "/\(kind.rawValue)-a", b = dir + "/\(kind.rawValue)-b", c = dir + "/\(kind.rawValue)-c"
+            try DemoData.write(kind: kind, to: a, trainCount: 3, testCount: 1, seed: 5)
+            try DemoData.write(kind: kind, to: b, trainCount: 3, testCount: 1, seed: 5)
+            try DemoData.write(kind: kind, to: c, trainCount: 3, testCount: 1, seed: 6)
+            let fa = try files(a), fb = try files(b), fc = try files(c)
+            XCTAssertEqual(fa.keys.sorted(), fb.keys.sorted(), kind.rawValue)
+            // .nii.gz carries no timestamp in nifticlib's writer, so bytes compare directly.
+            for (k, v) in fa { XCTAssertEqual(v, fb[k], "\(kind.rawValue) \(k)") }
+            XCTAssertNotEqual(fa["imagesTr/case_000_0000\(kind.isVolumetric ? ".nii.gz" : ".png")"],
+                              fc["imagesTr/case_000_0000\(kind.isVolumetric ? ".nii.gz" : ".png")"], kind.rawValue)
+
+            let dataset = try Dataset.open(a)
+            XCTAssertEqual(dataset.training.map(\.id), ["case_000", "case_001", "case_002"])
+            XCTAssertEqual(dataset.test.map(\.id), ["test_000"])
+            for c in dataset.training {
+                let image = try Dataset.loadImage(c)
+                XCTAssertEqual(image.shape, kind.isVolumetric ? [48, 48, 48] : [128, 128], kind.rawValue)
+                let values = image.channels[0].storage
+                XCTAssertGreaterThan(Set(values).count, 20, "\(kind.rawValue): images are textured")
+                if let labels = try Dataset.loadLabels(c) {
+                    XCTAssertEqual(labels.shape, image.shape)
+                    let fg = labels.storage.filter { $0 != 0 }.count
+                    XCTAssertGreaterThan(fg, labels.count / 200, "\(kind.rawValue) \(c.id): some foreground")
+                    XCTAssertLessThan(fg, labels.count / 2, "\(kind.rawValue) \(c.id): not mostly foreground")
+                    XCTAssertTrue(Set(labels.storage).isSubset(of: Set(dataset.description.labels.values.map { UInt8($0) })))
+                }
+            }
+        }
+    }
+
+    func testOrganLandmarksArePartialAndOnTheBoundary() throws {
+        try DemoData.write(kind: .organLandmarks, to: dir, trainCount: 6, testCount: 1, seed: 2)
+        let dataset = try Dataset.open(dir)
+        XCTAssertEqual(dataset.description.landmarkNames, ["bottom", "left", "right", "top"])
+        var onlyLabels = 0, onlyLandmarks = 0, both = 0
+        for c in dataset.training {
+            let image = try Dataset.loadImage(c)
+            let labels = try Dataset.loadLabels(c)
+            let marks = try Dataset.loadLandmarks(c, rank: 2, header: image.header)
+            XCTAssertEqual(labels != nil, c.tasks.hasSegmentation, c.id)
+            XCTAssertEqual(marks != nil, c.tasks.hasLandmarks, c.id)
+            switch (labels != nil, marks != nil) {
+            case (true, false): onlyLabels += 1
+            case (false, true): onlyLandmarks += 1
+            case (true, true): both += 1
+            default: XCTFail("\(c.id) carries nothing")
+            }
+            if let labels, let marks {
+                // Each landmark is an organ voxel with a background 4-neighbour (on the boundary), at the extreme row/column.
+                for (name, p) in marks.points {
+                    let y = Int(p[0]), x = Int(p[1])
+                    XCTAssertEqual(labels[y, x], 1, "\(c.id) \(name)")
+                    let neighbours = [(y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)].map { labels[$0.0, $0.1] }
+                    XCTAssertTrue(neighbours.contains(0), "\(c.id) \(name) on the boundary")
+                }
+                let rows = (0..<128).filter { y in (0..<128).contains { labels[y, $0] == 1 } }
+                XCTAssertEqual(marks.points["top"]![0], Double(rows.first!))
+                XCTAssertEqual(marks.points["bottom"]![0], Double(rows.last!))
+            }
+        }
+        XCTAssertEqual([onlyLabels, onlyLandmarks, both], [2, 2, 2])
+    }
+
+    func testUnknownKindListsValidNames() {
+        XCTAssertThrowsError(try DemoKind(name: "vessels")) { e in
+            XCTAssertTrue("\(e)".contains("tubular") && "\(e)".contains("organ-landmarks"), "\(e)")
+        }
+        XCTAssertEqual(try DemoKind(name: "organ-landmarks"), .organLandmarks)
+    }
+
+    func testDemoDataFeedsTheLoader() throws {
+        try DemoData.write(kind: .tubular, to: dir, trainCount: 4, testCount: 0, seed: 1)
+        let dataset = try Dataset.open(dir)
+        let config = DataLoaderConfiguration(batchSize: 2, patchSize: [64, 64],
+                                             augmentation: AugmentationPreset.nnunetDefault.augmentation(rank: 2),
+                                             normalization: .zScore, seed: 3)
+        let loader = try DataLoader(cases: dataset.training, configuration: config)
+        let it = loader.batches(epoch: 0)
+        var n = 0
+        while let b = try it.next() {
+            XCTAssertEqual(b.imageShape, [2, 1, 64, 64])
+            XCTAssertNotNil(b.labels)
+            n += 1
+        }
+        XCTAssertEqual(n, 2)
+    }
+}
