@@ -90,6 +90,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Imaging", "Models", "NeuralNet", "Torch"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Torch", "Geometry"], resources: [.copy("Fixtures")]),
     ],

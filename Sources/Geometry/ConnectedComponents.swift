@@ -25,17 +25,6 @@ public enum Connectivity: Int, Sendable, CaseIterable {
         }
     }
 
-    /// The neighbour offsets (dz, dy, dx) before the centre in raster order, in a 2D/3D grid.
-    func precedingOffsets(rank: Int) -> [(Int, Int, Int)] {
-        var out: [(Int, Int, Int)] = []
-        for dz in -1...1 { for dy in -1...1 { for dx in -1...1 {
-            if rank == 2 && dz != 0 { continue }
-            guard dz * 9 + dy * 3 + dx < 0 else { continue }
-            if abs(dz) + abs(dy) + abs(dx) <= maxL1 { out.append((dz, dy, dx)) }
-        } } }
-        return out
-    }
-
     func contains(_ o: (Int, Int, Int)) -> Bool {
         let l1 = abs(o.0) + abs(o.1) + abs(o.2)
         return l1 > 0 && abs(o.0) <= 1 && abs(o.1) <= 1 && abs(o.2) <= 1 && l1 <= maxL1
@@ -51,7 +40,7 @@ public struct ComponentLabeling: Sendable {
     public var sizes: [Int]
 }
 
-/// Connected-component labelling by union–find, parallel over slabs that are merged afterwards.
+/// Connected-component labelling by union–find over runs, parallel over slabs merged afterwards.
 public enum ConnectedComponents {
     /// Labels the true elements of `mask`.
     public static func label(_ mask: Grid<Bool>, connectivity: Connectivity) throws -> ComponentLabeling {
@@ -85,7 +74,7 @@ public enum ConnectedComponents {
 
     /// Runs of equal non-background keys along x, per row, for one slab of rows.
     struct SlabRuns {
-        var rowStart: [Int32] = [0]   // CSR: runs of row r0 + k are rowStart[k]..<rowStart[k+1]
+        var rowStart: [Int32] = [0]   // runs of the slab's k-th row are rowStart[k]..<rowStart[k+1]
         var x0: [Int32] = []
         var x1: [Int32] = []          // exclusive
     }

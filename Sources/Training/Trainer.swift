@@ -66,7 +66,9 @@ public final class Trainer {
         try ExperimentConfig.load(path: "\(run)/config.yaml")
     }
 
-    public func train(resume: Bool = false) throws -> TrainingSummary {
+    /// Runs (or with `resume`, continues) training; `untilEpoch` stops early after that epoch,
+    /// as an interrupted run would, so the run can be resumed later.
+    public func train(resume: Bool = false, untilEpoch: Int? = nil) throws -> TrainingSummary {
         let config = experiment.config
         let model = experiment.model
         var startEpoch = 0, iteration = 0, skipped = 0
@@ -89,7 +91,8 @@ public final class Trainer {
         var lastValidation: [String: Double] = [:]
         var lastRows: [CaseMetricsRow] = []
         var streak = 0
-        for epoch in startEpoch..<config.run.epochs {
+        let endEpoch = Swift.min(config.run.epochs, untilEpoch ?? config.run.epochs)
+        for epoch in startEpoch..<endEpoch {
             model.train()
             let started = Date()
             let progress = Progress(total: config.run.iterationsPerEpoch, label: "epoch \(epoch + 1)/\(config.run.epochs)", quiet: quiet)
@@ -172,7 +175,7 @@ public final class Trainer {
                 print(line)
             }
         }
-        try writeReport(rows: lastRows)
+        if endEpoch == config.run.epochs { try writeReport(rows: lastRows) }
         return TrainingSummary(runFolder: runFolder, epochs: config.run.epochs, bestEpoch: best?.epoch, bestValue: best?.value,
                                validation: lastValidation, skippedSteps: skipped)
     }

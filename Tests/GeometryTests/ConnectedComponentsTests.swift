@@ -27,9 +27,15 @@ final class ConnectedComponentsTests: XCTestCase {
     }
 
     func testMultiLabelMatchesCc3dPartition() throws {
-        let map = try Fixture.ints("ccmulti_map")
-        let expected = try Fixture.ints("ccmulti_labels8")
-        let cc = try ConnectedComponents.label(map, connectivity: .eight)
+        try checkMultiLabel("ccmulti_map", "ccmulti_labels8", .eight)
+        try checkMultiLabel("ccmulti3d_map", "ccmulti3d_labels6", .six)
+        try checkMultiLabel("ccmulti3d_map", "ccmulti3d_labels26", .twentySix)
+    }
+
+    func checkMultiLabel(_ mapName: String, _ expectedName: String, _ connectivity: Connectivity) throws {
+        let map = try Fixture.ints(mapName)
+        let expected = try Fixture.ints(expectedName)
+        let cc = try ConnectedComponents.label(map, connectivity: connectivity)
         XCTAssertEqual(cc.count, Int(expected.storage.max()!))
         // Same partition: the label correspondence is a bijection.
         var forward: [Int32: Int32] = [:], backward: [Int32: Int32] = [:]

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Geometry
+import Imaging
+
+/// `contour bench data`: throughput of the data pipeline on 256² PNG image/label pairs.
+struct DataBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Time decode + augment + batch of 256² PNG image/label pairs (images/s; goal ≥ 2000 on 2 cores).",
+        discussion: """
+        Writes --pairs random 256² 8-bit PNG images with label maps into a temporary dataset, then \
+        runs the DataLoader (z-score normalisation, the --preset augmentation, 256² patches, batches \
+        of --batch-size) with --workers background threads until --images images have been \
+        batched, after one warm-up epoch. Also times the stages one by one on one thread, to show \
+        what limits the total.
+        """)
+
+    @Option(help: "Image/label pairs written.") var pairs = 64
+    @Option(help: "Images timed.") var images = 2048
+    @Option(help: "Batch size.") var batchSize = 32
+    @Option(help: "Loader threads.") var workers = 2
+    @Option(help: "Augmentation preset: \(AugmentationPreset.names.joined(separator: ", ")).") var preset = "nnunet-default"
+    @Option(help: "Folder for the generated files (default: a fresh temporary folder, removed after).") var work: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard pairs >= 1, images >= 1, batchSize >= 1, workers >= 1 else {
+            throw ValidationError("--pairs, --images, --batch-size and --workers must be ≥ 1")
+        }
+        let augmentation = try AugmentationPreset(name: preset).augmentation(rank: 2)
+        let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-data-\(getpid())")
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        try writePairs(to: dir)
+        let dataset = try Dataset.open(dir)
+        let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: [256, 256], augmentation: augmentation,
+                                             normalization: .zScore, workers: workers, prefetchBatches: 4, seed: 1)
+        let loader = try DataLoader(cases: dataset.training, configuration: config)
+
+        // Warm-up epoch, then time whole epochs until enough images went through.
+        _ = try drain(loader.batches(epoch: 0))
+        var done = 0, epoch = 1
+        let start = DispatchTime.now().uptimeNanoseconds
+        while done < images {
+            done += try drain(loader.batches(epoch: epoch))
+            epoch += 1
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let throughput = Double(done) / seconds
+
+        // One thread, stage by stage, on the same cases.
+        let cases = dataset.training
+        let decode = try time(cases.count) { i in _ = try Sample.load(cases[i]) }
+        let samples = try cases.map { try Sample.load($0) }
+        let normalise = try time(cases.count) { i in var s = samples[i]; Normalization.zScore.apply(to: &s) }
+        let crop = CropPad(patchSize: [256, 256])
+        let augment = try time(cases.count * 4) { i in
+            var rng = SeededGenerator(seed: UInt64(i))
+            _ = try augmentation.apply(samples[i % samples.count], crop: crop, using: &rng)
+        }
+        let batch = Array(samples.prefix(batchSize))
+        let collate = try time(8) { _ in _ = try Batch(samples: batch, epoch: 0, index: 0, landmarkNames: []) } / Double(batch.count)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+
+        if json {
+            let out: [String: Any] = [
+                "images_per_second": throughput, "images": done, "seconds": seconds, "workers": workers,
+                "batch_size": batchSize, "preset": preset, "cores": cores, "goal_images_per_second": 2000,
+                "single_thread_ms_per_image": ["decode": decode * 1e3, "normalise": normalise * 1e3, "augment": augment * 1e3,
+                                               "collate": collate * 1e3],
+            ]
+            let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("data pipeline, 256² PNG image + label, preset \(preset), batch \(batchSize), \(workers) workers, \(cores) cores")
+            print(String(format: "  %.0f images/s (%d images in %.2f s; goal ≥ 2000)", throughput, done, seconds))
+            print(String(format: "  one thread, ms per image: decode %.3f, z-score %.3f, augment %.3f, collate %.3f",
+                         decode * 1e3, normalise * 1e3, augment * 1e3, collate * 1e3))
+        }
+    }
+
+    func drain(_ it: BatchIterator) throws -> Int {
+        var n = 0
+        while let b = try it.next() { n += b.batchSize }
+        return n
+    }
+
+    /// Seconds per call of `body` over `n` calls.
+    func time(_ n: Int, _ body: (Int) throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<n { try body(i) }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(n)
+    }
+
+    /// Smooth random images with a few disks as labels, plus noise.
+    func writePairs(to dir: String) throws {
+        for f in ["imagesTr", "labelsTr"] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(f)", withIntermediateDirectories: true)
+        }
+        var rng = SeededGenerator(seed: 7)
+        for i in 0..<pairs {
+            var image = Grid<UInt16>(shape: [256, 256], repeating: 0)
+            var labels = Grid<UInt8>(shape: [256, 256], repeating: 0)
+            let disks = (0..<3).map { _ in (Double.random(in: 30...226, using: &rng), Double.random(in: 30...226, using: &rng), Double.random(in: 8...30, using: &rng)) }
+            let gy = Double.random(in: -0.2...0.2, using: &rng), gx = Double.random(in: -0.2...0.2, using: &rng)
+            for y in 0..<256 {
+                for x in 0..<256 {
+                    let inside = disks.contains { (Double(y) - $0.0) * (Double(y) - $0.0) + (Double(x) - $0.1) * (Double(x) - $0.1) <= $0.2 * $0.2 }
+                    if inside { labels[y, x] = 1 }
+                    let v = 90 + (inside ? 60 : 0) + gy * Double(y - 128) + gx * Double(x - 128) + 12 * rng.gaussian()
+                    image[y, x] = UInt16(Swift.min(255, Swift.max(0, v.rounded())))
+                }
+            }
+            let id = String(format: "bench_%03d", i)
+            try PNGFile.write(image, path: "\(dir)/imagesTr/\(id)_0000.png", sixteenBit: false)
+            try ImageFile.writeLabels(labels, path: "\(dir)/labelsTr/\(id).png")
+        }
+        try DatasetDescription(channelNames: ["gray"], labels: ["background": 0, "disk": 1], numTraining: pairs, fileEnding: ".png")
+            .write(path: "\(dir)/dataset.json")
+    }
+}
