@@ -10,13 +10,13 @@ struct Contour: AsyncParsableCommand {
         abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
         version: version,
         subcommands: [Info.self, Demo.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, DataCommand.self,
-                      ModelsCommand.self, MetricsCommand.self, Bench.self]
+                      ModelsCommand.self, MetricsCommand.self, LossCommand.self, Bench.self]
     )
 }
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
-        subcommands: [EngineBench.self, GeometryBench.self]
+        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, DataBench.self]
     )
 }
