@@ -51,6 +51,7 @@ struct DataBench: ParsableCommand {
         // One thread, stage by stage, on the same cases.
         let cases = dataset.training
         let decode = try time(cases.count) { i in _ = try Sample.load(cases[i]) }
+        let pngOnly = try time(cases.count) { i in _ = try PNGFile.readImage(path: cases[i].imagePaths[0]) }
         let samples = try cases.map { try Sample.load($0) }
         let normalise = try time(cases.count) { i in var s = samples[i]; Normalization.zScore.apply(to: &s) }
         let crop = CropPad(patchSize: [256, 256])
@@ -61,21 +62,44 @@ struct DataBench: ParsableCommand {
         let batch = Array(samples.prefix(batchSize))
         let collate = try time(8) { _ in _ = try Batch(samples: batch, epoch: 0, index: 0, landmarkNames: []) } / Double(batch.count)
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        // Each transform forced on (probability 1), ms per image, to show where augmentation time goes.
+        var normalised = samples[0]
+        Normalization.zScore.apply(to: &normalised)
+        let forced: [(String, Augmentation)] = [
+            ("crop only", Augmentation.none),
+            ("rotate+scale", Augmentation(spatial: SpatialTransform(rotationProbability: 1, rotationDegrees: -180...180, scaleProbability: 1, scale: 0.7...1.4))),
+            ("mirror", Augmentation(spatial: SpatialTransform(mirrorProbability: 1))),
+            ("noise", Augmentation(intensity: [.gaussianNoise(probability: 1, variance: 0...0.1)])),
+            ("blur", Augmentation(intensity: [.gaussianBlur(probability: 1, sigma: 0.5...1, perChannelProbability: 1)])),
+            ("brightness", Augmentation(intensity: [.brightness(probability: 1, range: 0.75...1.25)])),
+            ("contrast", Augmentation(intensity: [.contrast(probability: 1, range: 0.75...1.25, preserveRange: true)])),
+            ("low-resolution", Augmentation(intensity: [.lowResolution(probability: 1, zoom: 0.5...1, perChannelProbability: 1)])),
+            ("gamma", Augmentation(intensity: [.gamma(probability: 1, range: 0.7...1.5, invert: false, retainStats: true)])),
+        ]
+        var stageCosts: [(String, Double)] = []
+        for (name, aug) in forced {
+            stageCosts.append((name, try time(16) { i in
+                var rng = SeededGenerator(seed: UInt64(i))
+                _ = try aug.apply(normalised, crop: crop, using: &rng)
+            } * 1e3))
+        }
 
         if json {
             let out: [String: Any] = [
                 "images_per_second": throughput, "images": done, "seconds": seconds, "workers": workers,
                 "batch_size": batchSize, "preset": preset, "cores": cores, "goal_images_per_second": 2000,
                 "single_thread_ms_per_image": ["decode": decode * 1e3, "normalise": normalise * 1e3, "augment": augment * 1e3,
-                                               "collate": collate * 1e3],
+                                               "collate": collate * 1e3, "png_read_one_file": pngOnly * 1e3],
+                "ms_per_image_when_applied": Dictionary(uniqueKeysWithValues: stageCosts),
             ]
             let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("data pipeline, 256² PNG image + label, preset \(preset), batch \(batchSize), \(workers) workers, \(cores) cores")
             print(String(format: "  %.0f images/s (%d images in %.2f s; goal ≥ 2000)", throughput, done, seconds))
-            print(String(format: "  one thread, ms per image: decode %.3f, z-score %.3f, augment %.3f, collate %.3f",
-                         decode * 1e3, normalise * 1e3, augment * 1e3, collate * 1e3))
+            print(String(format: "  one thread, ms per image: decode %.3f (of which one PNGFile.readImage %.3f), z-score %.3f, augment %.3f, collate %.3f",
+                         decode * 1e3, pngOnly * 1e3, normalise * 1e3, augment * 1e3, collate * 1e3))
+            print("  augmentation stages when applied, ms: " + stageCosts.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", "))
         }
     }
 

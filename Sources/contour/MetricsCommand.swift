@@ -11,8 +11,8 @@ struct MetricsCommand: ParsableCommand {
         abstract: "Dice, IoU, precision, recall, BFScore, Betti errors, clDice, HD, HD95 and ASSD of saved masks.",
         discussion: """
         Files in --pred and --truth are paired by case name (the file name without its extension).
-        Supported now: 8/16-bit gray PNG (2D) and integer or boolean .npy (2D or 3D); NIfTI and TIFF
-        arrive with the imaging layer. One row is written per case and label. A missing counterpart,
+        Formats: 8/16-bit gray PNG and TIFF (2D), NIfTI .nii/.nii.gz (3D, with its header spacing) and
+        integer or boolean .npy (2D or 3D). One row is written per case and label. A missing counterpart,
         a shape mismatch or an unreadable file is reported with the file's path; the other cases are
         still scored and the exit code is then non-zero.
         """)
@@ -26,7 +26,7 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "Comma-separated foreground labels, e.g. 1,2 (default: every non-zero label present).")
     var labels: String?
 
-    @Option(help: "Voxel spacing in mm, one value per array axis in the files' axis order (default 1).")
+    @Option(help: "Voxel spacing in mm, one value per array axis in numpy order ([H,W] / [D,H,W]); default: the NIfTI header, else 1.")
     var spacing: String?
 
     @Option(help: "BFScore tolerance in the spacing's units (pixels when no spacing is given); default 0.75 % of the image diagonal.")
@@ -172,6 +172,15 @@ enum MaskFiles {
             }
             return try Grid(shape: array.shape, storage: values.map { Int32($0) })
         }
-        throw GeometryError.format("\(path): NIfTI/TIFF masks are not readable yet (the imaging layer adds them); use PNG or .npy")
+        // NIfTI and TIFF through the imaging layer; NIfTI brings its header spacing.
+        let volume = try ImageFile.read(path)
+        guard volume.channels.count == 1 else {
+            throw GeometryError.format("\(path): a mask must have one channel, found \(volume.channels.count)")
+        }
+        let channel = volume.channels[0]
+        if channel.storage.contains(where: { $0 != $0.rounded() || abs($0) > 16_777_216 }) {
+            throw GeometryError.format("\(path): holds non-integer values; save masks as integer label maps")
+        }
+        return try Grid(shape: channel.shape, spacing: volume.header.spacing, storage: channel.storage.map { Int32($0) })
     }
 }

@@ -66,6 +66,7 @@ public struct CropPad: Sendable, Equatable {
         guard origin.count == sample.rank, size.count == sample.rank else {
             throw ImagingError("case \(sample.id): crop origin \(origin) / size \(size) do not match rank \(sample.rank)")
         }
+        if size == sample.shape && origin.allSatisfy({ $0 == 0 }) { return sample }
         var out = sample
         out.image = sample.image.map { cropGrid($0, origin: origin, size: size, fill: 0) }
         out.labels = sample.labels.map { cropGrid($0, origin: origin, size: size, fill: 0) }

@@ -17,29 +17,42 @@ enum GaussianSmoothing {
     /// Smooths `data` of `shape` along each axis whose sigma is > 0.
     static func smooth(_ data: UnsafeMutableBufferPointer<Float>, shape: [Int], sigma: [Double]) {
         let n = shape.reduce(1, *)
-        guard n > 0 else { return }
-        var line = [Float](repeating: 0, count: shape.max()!)
+        guard n > 0, let base = data.baseAddress else { return }
         var strides = Array(repeating: 1, count: shape.count)
         for i in stride(from: shape.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * shape[i + 1] }
-        line.withUnsafeMutableBufferPointer { line in
-            for axis in 0..<shape.count where sigma[axis] > 0 && shape[axis] > 1 {
-                let k = kernel(sigma: sigma[axis])
-                let r = k.count / 2, len = shape[axis], st = strides[axis]
-                k.withUnsafeBufferPointer { k in
-                    // Every line along `axis` starts at an offset whose `axis` index is 0.
-                    for start in 0..<n where (start / st) % len == 0 {
-                        for i in 0..<len { line[i] = data[start + i * st] }
-                        for i in 0..<len {
-                            var acc: Float = 0
-                            if i >= r && i + r < len {
-                                for t in 0..<k.count { acc += k[t] * line[i - r + t] }
-                            } else {
+        for axis in 0..<shape.count where sigma[axis] > 0 && shape[axis] > 1 {
+            let k = kernel(sigma: sigma[axis])
+            let r = k.count / 2, len = shape[axis], inner = strides[axis], outer = n / (len * inner)
+            k.withUnsafeBufferPointer { k in
+                if inner == 1 {
+                    // Along the fastest axis: one edge-padded line at a time.
+                    var line = [Float](repeating: 0, count: len + 2 * r)
+                    line.withUnsafeMutableBufferPointer { line in
+                        for o in 0..<outer {
+                            let row = base + o * len
+                            for i in 0..<(len + 2 * r) { line[i] = row[Swift.min(len - 1, Swift.max(0, i - r))] }
+                            for i in 0..<len {
+                                var acc: Float = 0
+                                for t in 0..<k.count { acc += k[t] * line[i + t] }
+                                row[i] = acc
+                            }
+                        }
+                    }
+                } else {
+                    // Along a slower axis: whole contiguous rows at a time (vectorises).
+                    var slab = [Float](repeating: 0, count: len * inner)
+                    slab.withUnsafeMutableBufferPointer { slab in
+                        for o in 0..<outer {
+                            let block = base + o * len * inner
+                            slab.baseAddress!.update(from: block, count: len * inner)
+                            for i in 0..<len {
+                                let dst = block + i * inner
+                                dst.update(repeating: 0, count: inner)
                                 for t in 0..<k.count {
-                                    let j = Swift.min(len - 1, Swift.max(0, i - r + t))
-                                    acc += k[t] * line[j]
+                                    let w = k[t], src = slab.baseAddress! + Swift.min(len - 1, Swift.max(0, i - r + t)) * inner
+                                    for x in 0..<inner { dst[x] += w * src[x] }
                                 }
                             }
-                            data[start + i * st] = acc
                         }
                     }
                 }

@@ -66,7 +66,16 @@ public enum IntensityTransform: Sendable, Equatable {
                 let (mean, std) = Normalization.meanStd(sample.image[c].storage)
                 let (a, b) = Self.extrema(sample.image[c].storage)
                 let lo = invert ? -b : a, span = (b - a) + 1e-7
-                Normalization.map(&sample.image[c].storage) { sign * (powf((sign * $0 - lo) / span, gamma) * span + lo) }
+                // x^γ on [0, 1] from a table (linear between 4096 entries): powf per voxel dominated the cost.
+                let table = Self.powerTable(gamma)
+                let scale = Float(Self.tableSize) / span
+                table.withUnsafeBufferPointer { t in
+                    Normalization.map(&sample.image[c].storage) { x in
+                        let u = Swift.min(Float(Self.tableSize), Swift.max(0, (sign * x - lo) * scale))
+                        let k = Swift.min(Self.tableSize - 1, Int(u)), f = u - Float(k)
+                        return sign * ((t[k] + (t[k + 1] - t[k]) * f) * span + lo)
+                    }
+                }
                 if retain {
                     let (m2, s2) = Normalization.meanStd(sample.image[c].storage)
                     let k = Float(s2 > 1e-12 ? std / s2 : 1), m2f = Float(m2), mf = Float(mean)
@@ -87,6 +96,13 @@ public enum IntensityTransform: Sendable, Equatable {
         case .gaussianNoise(let p, _), .gaussianBlur(let p, _, _), .brightness(let p, _), .contrast(let p, _, _),
              .gamma(let p, _, _, _), .lowResolution(let p, _, _): return p
         }
+    }
+
+    static let tableSize = 4096
+
+    /// (i / tableSize)^γ for i in 0…tableSize.
+    static func powerTable(_ gamma: Float) -> [Float] {
+        (0...tableSize).map { powf(Float($0) / Float(tableSize), gamma) }
     }
 
     static func extrema(_ v: [Float]) -> (Float, Float) {
@@ -114,8 +130,6 @@ public enum IntensityTransform: Sendable, Equatable {
     /// Centre-aligned coordinates of `outShape`'s voxels in a grid of `inShape` (axis-major).
     static func fillCoordinates(_ coords: inout [Float], count n: Int, outShape: [Int], inShape: [Int], clamp: Bool = false) {
         let rank = outShape.count
-        var strides = [Int](repeating: 1, count: rank)
-        for a in stride(from: rank - 2, through: 0, by: -1) { strides[a] = strides[a + 1] * outShape[a + 1] }
         let axisCoords: [[Float]] = (0..<rank).map { a in
             let s = Float(inShape[a]) / Float(outShape[a])
             return (0..<outShape[a]).map { i in
@@ -123,9 +137,19 @@ public enum IntensityTransform: Sendable, Equatable {
                 return clamp ? Swift.min(Float(inShape[a] - 1), Swift.max(0, v)) : v
             }
         }
+        let e3 = rank == 3 ? outShape : [1] + outShape
+        let a3 = rank == 3 ? axisCoords : [[0]] + axisCoords
         coords.withUnsafeMutableBufferPointer { c in
-            for i in 0..<n {
-                for a in 0..<rank { c[a * n + i] = axisCoords[a][(i / strides[a]) % outShape[a]] }
+            var i = 0
+            for z in 0..<e3[0] {
+                for y in 0..<e3[1] {
+                    for x in 0..<e3[2] {
+                        if rank == 3 { c[i] = a3[0][z] }
+                        c[(rank - 2) * n + i] = a3[1][y]
+                        c[(rank - 1) * n + i] = a3[2][x]
+                        i += 1
+                    }
+                }
             }
         }
     }
@@ -135,17 +159,18 @@ extension SeededGenerator {
     /// Uniform in [0, 1) with 24 bits, for per-voxel draws.
     @inline(__always) mutating func unitFloat() -> Float { Float(next() >> 40) * (1 / Float(1 << 24)) }
 
-    /// Adds N(0, σ²) to every element (Box–Muller, both outputs used).
+    /// Adds N(0, σ²) to every element (Marsaglia's polar method, both outputs used).
     mutating func addGaussian(to p: UnsafeMutableBufferPointer<Float>, sigma: Float) {
         var i = 0
         while i < p.count {
             let bits = next()
-            let u1 = (Float(bits >> 40) + 1) * (1 / Float(1 << 24))  // (0, 1]
-            let u2 = Float((bits >> 16) & 0xFF_FFFF) * (1 / Float(1 << 24))
-            let r = (-2 * logf(u1)).squareRoot() * sigma
-            let t = 2 * Float.pi * u2
-            p[i] += r * cosf(t)
-            if i + 1 < p.count { p[i + 1] += r * sinf(t) }
+            let u = Float(bits >> 40) * (2 / Float(1 << 24)) - 1
+            let v = Float((bits >> 16) & 0xFF_FFFF) * (2 / Float(1 << 24)) - 1
+            let s = u * u + v * v
+            if s >= 1 || s == 0 { continue }
+            let m = (-2 * logf(s) / s).squareRoot() * sigma
+            p[i] += u * m
+            if i + 1 < p.count { p[i + 1] += v * m }
             i += 2
         }
     }

@@ -6,6 +6,13 @@ import Geometry
 /// Samples a grid at fractional numpy-order coordinates (axis-major `coords`, rank × count).
 /// Taps outside the grid read 0 (zero padding), as nnU-Net's constant border mode.
 enum Interpolator {
+    /// floor as Int without a libm call (x86-64's baseline has no SSE4.1 round); coordinates
+    /// are clamped to ±1e6 where they are made, so the conversion cannot trap.
+    @inline(__always) static func floorInt(_ x: Float) -> Int {
+        let i = Int(x)
+        return Float(i) > x ? i - 1 : i
+    }
+
     static func sample(_ g: Grid<Float>, at coords: [Float], count n: Int, method: Interpolation) -> [Float] {
         switch method {
         case .nearest: return nearest(g, at: coords, count: n)
@@ -16,18 +23,17 @@ enum Interpolator {
 
     static func nearest<T: Numeric & Sendable>(_ g: Grid<T>, at coords: [Float], count n: Int) -> [T] {
         var out = [T](repeating: 0, count: n)
-        let rank = g.rank, shape = g.shape, strides = g.strides
+        let rank = g.rank
+        let d = rank == 3 ? g.shape[0] : 1, h = g.shape[rank - 2], w = g.shape[rank - 1]
         g.storage.withUnsafeBufferPointer { src in
             coords.withUnsafeBufferPointer { c in
                 out.withUnsafeMutableBufferPointer { dst in
+                    let zs = rank == 3 ? c.baseAddress! : nil
+                    let ys = c.baseAddress! + (rank == 3 ? n : 0), xs = c.baseAddress! + (rank == 3 ? 2 * n : n)
                     for i in 0..<n {
-                        var offset = 0, inside = true
-                        for a in 0..<rank {
-                            let k = Int((c[a * n + i] + 0.5).rounded(.down))
-                            if k < 0 || k >= shape[a] { inside = false; break }
-                            offset += k * strides[a]
-                        }
-                        if inside { dst[i] = src[offset] }
+                        let z = zs.map { floorInt($0[i] + 0.5) } ?? 0
+                        let y = floorInt(ys[i] + 0.5), x = floorInt(xs[i] + 0.5)
+                        if z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w { dst[i] = src[(z * h + y) * w + x] }
                     }
                 }
             }
@@ -47,8 +53,7 @@ enum Interpolator {
                         }
                         for i in 0..<n {
                             let py = c[i], px = c[n + i]
-                            let fy = py.rounded(.down), fx = px.rounded(.down)
-                            let y0 = Int(fy), x0 = Int(fx), ty = py - fy, tx = px - fx
+                            let y0 = floorInt(py), x0 = floorInt(px), ty = py - Float(y0), tx = px - Float(x0)
                             if y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w {
                                 let p = y0 * w + x0
                                 let top = src[p] + (src[p + 1] - src[p]) * tx
@@ -67,10 +72,9 @@ enum Interpolator {
                         }
                         for i in 0..<n {
                             let pz = c[i], py = c[n + i], px = c[2 * n + i]
-                            let fz = pz.rounded(.down), fy = py.rounded(.down), fx = px.rounded(.down)
-                            let z0 = Int(fz), y0 = Int(fy), x0 = Int(fx)
+                            let z0 = floorInt(pz), y0 = floorInt(py), x0 = floorInt(px)
                             guard z0 >= -1 && z0 < d && y0 >= -1 && y0 < h && x0 >= -1 && x0 < w else { continue }
-                            let tz = pz - fz, ty = py - fy, tx = px - fx
+                            let tz = pz - Float(z0), ty = py - Float(y0), tx = px - Float(x0)
                             func plane(_ z: Int) -> Float {
                                 let top = at(z, y0, x0) * (1 - tx) + at(z, y0, x0 + 1) * tx
                                 let bottom = at(z, y0 + 1, x0) * (1 - tx) + at(z, y0 + 1, x0 + 1) * tx
@@ -102,10 +106,11 @@ enum Interpolator {
                     for i in 0..<n {
                         var outside = false
                         for a in 0..<rank {
-                            let p = c[a * n + i], f = p.rounded(.down)
+                            let p = c[a * n + i]
                             if p < -1 || p > Float(shape[a]) { outside = true; break }
-                            base[a] = Int(f) - 1
-                            let (w0, w1, w2, w3) = cubicWeights(p - f)
+                            let f = floorInt(p)
+                            base[a] = f - 1
+                            let (w0, w1, w2, w3) = cubicWeights(p - Float(f))
                             w[a * 4] = w0; w[a * 4 + 1] = w1; w[a * 4 + 2] = w2; w[a * 4 + 3] = w3
                         }
                         if outside { continue }

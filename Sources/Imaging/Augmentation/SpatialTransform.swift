@@ -171,6 +171,11 @@ public struct SpatialTransform: Sendable {
 
     // MARK: Resampling
 
+    /// Far outside is still outside; the bound keeps Int conversions in the interpolator safe.
+    @inline(__always) static func clampCoordinate(_ p: Double) -> Float {
+        Float(Swift.min(1e6, Swift.max(-1e6, p.isNaN ? -1e6 : p)))
+    }
+
     /// Rotation by per-plane angles: 2D one angle in the (0, 1) plane; 3D R = R(1,2) · R(0,2) · R(0,1).
     public static func rotationMatrix(rank: Int, degrees: [Double]) -> [[Double]] {
         func planeRotation(_ a: Int, _ b: Int, _ deg: Double) -> [[Double]] {
@@ -220,19 +225,27 @@ public struct SpatialTransform: Sendable {
         // Source coordinates of every output voxel, axis-major (rank × n).
         var coords = [Float](repeating: 0, count: rank * n)
         let ext3 = rank == 3 ? outputShape : [1] + outputShape
+        let c3 = rank == 3 ? cOut : [0] + cOut, in3 = rank == 3 ? cIn : [0] + cIn
+        // The matrix as 3×3 (a 2D map acts on the last two axes).
+        var m3 = [Double](repeating: 0, count: 9)
+        m3[0] = 1
+        for r in 0..<rank { for a in 0..<rank { m3[(r + 3 - rank) * 3 + a + 3 - rank] = m[r][a] } }
+        let fields: [[Float]] = displacement.map { rank == 3 ? $0 : [[Float](repeating: 0, count: n)] + $0 } ?? []
         coords.withUnsafeMutableBufferPointer { c in
+            let base = c.baseAddress!
+            let outZ = rank == 3 ? base : nil, outY = base + (rank == 3 ? n : 0), outX = base + (rank == 3 ? 2 * n : n)
             var i = 0
-            var o = [Double](repeating: 0, count: rank)
             for z in 0..<ext3[0] {
                 for y in 0..<ext3[1] {
+                    let oz0 = Double(z) - c3[0], oy0 = Double(y) - c3[1]
                     for x in 0..<ext3[2] {
-                        if rank == 3 { o[0] = Double(z) - cOut[0]; o[1] = Double(y) - cOut[1]; o[2] = Double(x) - cOut[2] } else { o[0] = Double(y) - cOut[0]; o[1] = Double(x) - cOut[1] }
-                        if let displacement { for a in 0..<rank { o[a] += Double(displacement[a][i]) } }
-                        for r in 0..<rank {
-                            var p = cIn[r]
-                            for a in 0..<rank { p += m[r][a] * o[a] }
-                            c[r * n + i] = Float(p)
+                        var oz = oz0, oy = oy0, ox = Double(x) - c3[2]
+                        if !fields.isEmpty {
+                            oz += Double(fields[0][i]); oy += Double(fields[1][i]); ox += Double(fields[2][i])
                         }
+                        outZ?[i] = clampCoordinate(in3[0] + m3[0] * oz + m3[1] * oy + m3[2] * ox)
+                        outY[i] = clampCoordinate(in3[1] + m3[3] * oz + m3[4] * oy + m3[5] * ox)
+                        outX[i] = clampCoordinate(in3[2] + m3[6] * oz + m3[7] * oy + m3[8] * ox)
                         i += 1
                     }
                 }
