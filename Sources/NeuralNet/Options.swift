@@ -134,6 +134,43 @@ public final class Options {
         }
     }
 
+    public func optionalBool(_ key: String) throws -> Bool? {
+        known.insert(key)
+        switch values[key] {
+        case nil, .null?: return nil
+        case .bool(let b)?: return b
+        case let v?: throw fail(key, "true or false", v)
+        }
+    }
+
+    public func optionalDouble(_ key: String, requirement: String = "a number",
+                               valid: (Double) -> Bool = { $0.isFinite }) throws -> Double? {
+        has(key) ? try double(key, default: 0, requirement: requirement, valid: valid) : nil
+    }
+
+    public func optionalInt(_ key: String, requirement: String = "an integer",
+                            valid: (Int) -> Bool = { _ in true }) throws -> Int? {
+        has(key) ? try int(key, default: 0, requirement: requirement, valid: valid) : nil
+    }
+
+    /// A list of numbers; a single number is accepted as a list of one.
+    public func doubles(_ key: String, requirement: String = "a list of numbers",
+                        valid: (Double) -> Bool = { $0.isFinite }) throws -> [Double]? {
+        known.insert(key)
+        switch values[key] {
+        case nil, .null?: return nil
+        case .number(let x)? where x.isFinite && valid(x): return [x]
+        case .array(let a)?:
+            var out: [Double] = []
+            for e in a {
+                guard case .number(let x) = e, x.isFinite, valid(x) else { throw fail(key, requirement, .array(a)) }
+                out.append(x)
+            }
+            return out
+        case let v?: throw fail(key, requirement, v)
+        }
+    }
+
     /// Rejects every option no reader asked for, naming it and the known ones.
     public func finish() throws {
         let unknown = values.keys.filter { !known.contains($0) }.sorted()

@@ -16,6 +16,8 @@ public struct Experiment {
     public let valCases: [DatasetCase]
     public let model: any SegmentationModel
     public let patchSize: [Int]
+    /// The first training case's image shape (the default patch size derives from it).
+    public let firstImageShape: [Int]
     public let normalization: Normalization
     public let device: Device
     public var classes: Int { dataset.description.labels.count }
@@ -59,6 +61,7 @@ public struct Experiment {
         let divisor = model.sizeDivisor
 
         let first = try Dataset.loadImage(dataset.training[0])
+        firstImageShape = first.shape
         guard first.shape.count == model.spatialDims else {
             throw TrainingError("model \(config.model.name) is \(model.spatialDims)D but the images are \(first.shape.count)D")
         }
@@ -79,24 +82,10 @@ public struct Experiment {
     /// The configured objectives as one weighted sum.
     public func objective() throws -> CompositeObjective {
         try CompositeObjective(terms: config.objectives.map { o in
-            CompositeObjective.Term(weight: o.weight, objective: try ObjectiveRegistry.make(o.name, options: o.options.mapValues(\.optionValue)))
+            CompositeObjective.Term(weight: o.weight, objective: try ObjectiveRegistry.make(o.name, options: o.options))
         })
     }
 
     /// Inference with the model being trained.
     public var predictor: Predictor { Predictor(model: model, patchSize: patchSize, normalization: normalization, device: device) }
-}
-
-extension ConfigValue {
-    /// The Objectives layer's option value (same JSON shape).
-    var optionValue: OptionValue {
-        switch self {
-        case .bool(let b): return .bool(b)
-        case .number(let d): return .number(d)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(\.optionValue))
-        case .object(let o): return .object(o.mapValues(\.optionValue))
-        case .null: return .null
-        }
-    }
 }

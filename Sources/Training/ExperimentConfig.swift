@@ -183,10 +183,15 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     static func objectives(_ value: ConfigValue) throws -> [Objective] {
+        if case .array(let a) = value, a.allSatisfy({ if case .string = $0 { return true } else { return false } }), a.isEmpty == false {
+            return a.compactMap { if case .string(let s) = $0 { return Objective(name: s) } else { return nil } }
+        }
         let items: [ConfigValue]
         switch value {
         case .array(let a): items = a
-        case .string(let s): return try s.split(separator: "+").map { Objective(name: String($0)) }  // "cedice" shorthand
+        // Shorthand: "cedice", or several names separated by commas ("ce,dice"); '+' belongs to
+        // names such as scnp+cedice.
+        case .string(let s): return s.split(separator: ",").map { Objective(name: $0.trimmingCharacters(in: .whitespaces)) }
         default: throw TrainingError("objectives must be a list of {name, weight, options}")
         }
         guard !items.isEmpty else { throw TrainingError("objectives must not be empty") }

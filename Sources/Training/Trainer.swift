@@ -31,6 +31,8 @@ public final class Trainer {
     let loader: DataLoader
     let store: CheckpointStore
     let log: RunLog
+    /// Maps of unaugmented labels (RRW, Boundary, skeleton tubes) are computed once per case.
+    let mapCache: RegionMapCache?
 
     public init(config: ExperimentConfig, quiet: Bool = false) throws {
         experiment = try Experiment(config: config)
@@ -59,6 +61,8 @@ public final class Trainer {
         try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
         store = try CheckpointStore(folder: "\(runFolder)/checkpoints")
         log = RunLog(path: "\(runFolder)/log.jsonl")
+        // Valid only when a case's labels reach the loss unchanged: no augmentation, and patches that are the whole image.
+        mapCache = config.data.preset == "none" && experiment.patchSize == experiment.firstImageShape ? RegionMapCache() : nil
     }
 
     /// A run folder's saved configuration (for `--resume`).
@@ -199,7 +203,7 @@ public final class Trainer {
             if out.shape.dropFirst(2) != labels.shape.dropFirst(2) {
                 y = try labels.to(.float32).interpolate(size: Array(out.shape.dropFirst(2)), mode: .nearest).to(.int64)
             }
-            let target = try LossTarget(labels: y, caseIDs: i == 0 ? ids : nil)
+            let target = try LossTarget(labels: y, caseIDs: i == 0 ? ids : nil, cache: i == 0 ? mapCache : nil)
             if i == 0 { terms = try objective.values(logits: out, target: target).map { try $0.item() } }
             let l = try objective(logits: out, target: target) * (weights[i] / sum)
             total = total.map { $0 + l } ?? l

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
     @Option(help: "Dataset folder (data.dataset).") var dataset: String?
     @Option(help: "Model name (model.name); see `contour models`.") var model: String?
-    @Option(help: "Objectives joined by '+', e.g. cedice or ce+dice (objectives).") var loss: String?
+    @Option(help: "Objectives, comma-separated, e.g. cedice or scnp+cedice,cldice (objectives); see `contour loss --help`.") var loss: String?
     @Option(help: "Epochs (run.epochs).") var epochs: Int?
     @Option(help: "Iterations per epoch (run.iterationsPerEpoch).") var iterations: Int?
     @Option(help: "Batch size (data.batchSize).") var batchSize: Int?
@@ -35,7 +35,7 @@ struct TrainCommand: ParsableCommand {
         var o = set
         if let dataset { o.append("data.dataset=\(dataset)") }
         if let model { o.append("model.name=\(model)") }
-        if let loss { o.append("objectives=\(loss)") }
+        if let loss { o.append("objectives=\"\(loss)\"") }
         if let epochs { o.append("run.epochs=\(epochs)") }
         if let iterations { o.append("run.iterationsPerEpoch=\(iterations)") }
         if let batchSize { o.append("data.batchSize=\(batchSize)") }

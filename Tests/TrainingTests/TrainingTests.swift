@@ -130,3 +130,12 @@ extension CheckpointStore {
         FileManager.default.fileExists(atPath: "\(folder)/latest/state.json") ? "\(folder)/latest" : nil
     }
 }
+
+final class ObjectiveShorthandTests: XCTestCase {
+    func testCommaSeparatesObjectivesAndPlusStaysInNames() throws {
+        let c = try ExperimentConfig.fromOverrides(["data.dataset=d", "objectives=\"scnp+cedice,cldice\""])
+        XCTAssertEqual(c.objectives.map(\.name), ["scnp+cedice", "cldice"])
+        let d = try ExperimentConfig.fromOverrides(["data.dataset=d", "objectives=[ce, dice]"])
+        XCTAssertEqual(d.objectives.map(\.name), ["ce", "dice"])
+    }
+}
