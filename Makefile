@@ -3,7 +3,7 @@
 SWIFT ?= swift
 BENCH_PY := .venv-bench/bin/python
 
-.PHONY: setup build test demo bench bench-venv fixtures clean
+.PHONY: setup build test demo bench bench-venv fixtures clean check-report
 
 setup:
 	@bash scripts/setup.sh
@@ -34,4 +34,10 @@ fixtures:
 	$(BENCH_PY) scripts/fixtures/make_geometry_fixtures.py
 
 clean:
-	rm -rf .build demo-output
+	rm -rf .build demo-data runs
+
+# Renders a report in headless Chromium (installed here if missing) and checks it is not blank.
+check-report: setup
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing --filter ReportRenderTests

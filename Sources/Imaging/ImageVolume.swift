@@ -39,13 +39,18 @@ public struct ImageVolume: Sendable {
         guard channels.count == 1 else {
             throw ImagingError("\(path): a label map must have one channel, found \(channels.count)")
         }
-        var out = [UInt8](repeating: 0, count: channels[0].count)
-        for (i, v) in channels[0].storage.enumerated() {
-            guard v >= 0, v <= 255, v.rounded() == v else {
-                throw ImagingError("\(path): label maps hold integers 0…255, found \(v)")
+        var bad: Float?
+        let out = channels[0].storage.withUnsafeBufferPointer { src in
+            [UInt8](unsafeUninitializedCapacity: src.count) { dst, initialized in
+                for i in 0..<src.count {
+                    let v = src[i]
+                    // Integral values in 0…255 only (Float(Int(v)) == v avoids a libm call).
+                    if v >= 0 && v <= 255 && Float(Int(v)) == v { dst[i] = UInt8(Int(v)) } else { dst[i] = 0; if bad == nil { bad = v } }
+                }
+                initialized = src.count
             }
-            out[i] = UInt8(v)
         }
+        if let bad { throw ImagingError("\(path): label maps hold integers 0…255, found \(bad)") }
         return try Grid(shape: shape, spacing: spacing, storage: out)
     }
 }

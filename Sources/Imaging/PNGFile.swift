@@ -22,24 +22,40 @@ public enum PNGFile {
         image.format = sixteen
             ? (channelCount == 3 ? contour_png_format_rgb16 : contour_png_format_gray16)
             : (channelCount == 3 ? contour_png_format_rgb8 : contour_png_format_gray8)
-        var planes = [[Float]](repeating: [Float](repeating: 0, count: n), count: channelCount)
+        var planes: [[Float]] = []
         if sixteen {
             var buffer = [UInt16](repeating: 0, count: n * channelCount)
             let ok = buffer.withUnsafeMutableBytes {
                 png_image_finish_read(&image, nil, $0.baseAddress, png_int_32(width * channelCount), nil)
             }
             guard ok != 0 else { throw ImagingError("\(path): cannot decode PNG: \(message(&image))") }
-            for i in 0..<n { for c in 0..<channelCount { planes[c][i] = Float(buffer[i * channelCount + c]) } }
+            planes = deinterleave(buffer, channels: channelCount, count: n)
         } else {
             var buffer = [UInt8](repeating: 0, count: n * channelCount)
             let ok = buffer.withUnsafeMutableBytes {
                 png_image_finish_read(&image, nil, $0.baseAddress, png_int_32(width * channelCount), nil)
             }
             guard ok != 0 else { throw ImagingError("\(path): cannot decode PNG: \(message(&image))") }
-            for i in 0..<n { for c in 0..<channelCount { planes[c][i] = Float(buffer[i * channelCount + c]) } }
+            planes = deinterleave(buffer, channels: channelCount, count: n)
         }
         let channels = try planes.map { try Grid(shape: [height, width], storage: $0) }
         return ImageVolume(channels: channels, header: ImageHeader(spacing: [1, 1]), isInteger: true)
+    }
+
+    /// Interleaved samples → one Float plane per channel (a hot loop: no per-element array checks).
+    static func deinterleave<T: BinaryInteger>(_ buffer: [T], channels: Int, count n: Int) -> [[Float]] {
+        buffer.withUnsafeBufferPointer { src in
+            (0..<channels).map { c in
+                [Float](unsafeUninitializedCapacity: n) { dst, initialized in
+                    var j = c
+                    for i in 0..<n {
+                        dst[i] = Float(src[j])
+                        j += channels
+                    }
+                    initialized = n
+                }
+            }
+        }
     }
 
     /// A gray PNG as exact values.

@@ -29,21 +29,7 @@ public struct Experiment {
         try Torch.manualSeed(config.run.seed)
         dataset = try Dataset.open(config.data.dataset)
         guard !dataset.training.isEmpty else { throw TrainingError("\(config.data.dataset): imagesTr holds no cases") }
-        let ids = dataset.training.map(\.id)
-        let split: Split
-        if let path = config.data.splits {
-            let splits = try Splits.read(path: path)
-            guard config.data.fold < splits.count else { throw TrainingError("data.fold \(config.data.fold) but \(path) has \(splits.count) splits") }
-            split = splits[config.data.fold]
-        } else if ids.count < 2 * config.data.folds {
-            // Too few cases for k-fold: hold out one case in five (at least one).
-            let n = Swift.max(1, ids.count / 5)
-            split = Split(train: Array(ids.dropLast(n)), val: Array(ids.suffix(n)))
-        } else {
-            let splits = try Splits.kFold(ids, folds: config.data.folds, seed: 12345)
-            guard config.data.fold < splits.count else { throw TrainingError("data.fold \(config.data.fold) ≥ data.folds \(config.data.folds)") }
-            split = splits[config.data.fold]
-        }
+        let split = try Self.split(config: config, ids: dataset.training.map(\.id))
         let byID = Dictionary(uniqueKeysWithValues: dataset.training.map { ($0.id, $0) })
         trainCases = try split.train.map { id in
             guard let c = byID[id] else { throw TrainingError("split names case \"\(id)\", which is not in the dataset") }
@@ -84,6 +70,23 @@ public struct Experiment {
         try CompositeObjective(terms: config.objectives.map { o in
             CompositeObjective.Term(weight: o.weight, objective: try ObjectiveRegistry.make(o.name, options: o.options))
         })
+    }
+
+    /// The run's train/validation split: splits.json when configured; k-fold (seed 12345, as
+    /// nnU-Net) otherwise; with fewer than 2 × folds cases, the last fifth is held out.
+    public static func split(config: ExperimentConfig, ids: [String]) throws -> Split {
+        if let path = config.data.splits {
+            let splits = try Splits.read(path: path)
+            guard config.data.fold < splits.count else { throw TrainingError("data.fold \(config.data.fold) but \(path) has \(splits.count) splits") }
+            return splits[config.data.fold]
+        }
+        if ids.count < 2 * config.data.folds {
+            let n = Swift.max(1, ids.count / 5)
+            return Split(train: Array(ids.dropLast(n)), val: Array(ids.suffix(n)))
+        }
+        let splits = try Splits.kFold(ids, folds: config.data.folds, seed: 12345)
+        guard config.data.fold < splits.count else { throw TrainingError("data.fold \(config.data.fold) ≥ data.folds \(config.data.folds)") }
+        return splits[config.data.fold]
     }
 
     /// Inference with the model being trained.

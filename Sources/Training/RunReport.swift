@@ -27,7 +27,9 @@ public enum RunReport {
         for n in notes { body += "<p>\(escape(n))</p>\n" }
         body += "<h2>Training</h2>\n<div class=charts>"
         body += chart(title: "training loss", series: [("loss", records.map { (Double($0.epoch), $0.trainLoss) })])
-        let metricNames = Set(records.compactMap(\.validation).flatMap(\.keys)).sorted()
+        // The metrics a segmentation paper reports; the table below has all of them.
+        let present = Set(records.compactMap(\.validation).flatMap(\.keys))
+        let metricNames = ["dice", "hd95", "betti0_error", "betti1_error", "cldice"].filter(present.contains)
         for name in metricNames {
             let points = records.compactMap { r in r.validation?[name].map { (Double(r.epoch), $0) } }.filter { $0.1.isFinite }
             body += chart(title: "validation \(name)", series: [(name, points)])
