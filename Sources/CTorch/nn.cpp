@@ -23,11 +23,25 @@ ct_status ct_convolution(ct_tensor x, ct_tensor w, ct_tensor b, const int64_t *s
       throw std::invalid_argument("convolution input must be (N, C, " + std::to_string(spatial) +
                                   " spatial dims), got " + std::to_string(x->t.dim()) + " dims");
     std::vector<int64_t> zeros(spatial, 0);
-    *out = ctorch::wrap(at::convolution(x->t, w->t, ctorch::optional(b), ctorch::ints(stride, spatial),
-                                        ctorch::ints(padding, spatial), ctorch::ints(dilation, spatial),
-                                        transposed != 0,
-                                        output_padding ? ctorch::ints(output_padding, spatial) : at::IntArrayRef(zeros),
-                                        groups));
+    auto st = ctorch::ints(stride, spatial), pd = ctorch::ints(padding, spatial), dl = ctorch::ints(dilation, spatial);
+    auto op = output_padding ? ctorch::ints(output_padding, spatial) : at::IntArrayRef(zeros);
+    auto bias = ctorch::optional(b);
+    at::Tensor r;
+    // The per-rank ops (not at::convolution) so autocast and other dispatch wrappers see them, as in PyTorch.
+    if (transposed) {
+      switch (spatial) {
+        case 1: r = at::conv_transpose1d(x->t, w->t, bias, st, pd, op, groups, dl); break;
+        case 2: r = at::conv_transpose2d(x->t, w->t, bias, st, pd, op, groups, dl); break;
+        default: r = at::conv_transpose3d(x->t, w->t, bias, st, pd, op, groups, dl); break;
+      }
+    } else {
+      switch (spatial) {
+        case 1: r = at::conv1d(x->t, w->t, bias, st, pd, dl, groups); break;
+        case 2: r = at::conv2d(x->t, w->t, bias, st, pd, dl, groups); break;
+        default: r = at::conv3d(x->t, w->t, bias, st, pd, dl, groups); break;
+      }
+    }
+    *out = ctorch::wrap(std::move(r));
   });
 }
 

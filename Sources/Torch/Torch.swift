@@ -34,6 +34,18 @@ public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
     return try body()
 }
 
+/// Runs `body` under automatic mixed precision for `device`'s type (PyTorch's `torch.autocast`):
+/// matrix multiplications and convolutions run in `dtype` (bfloat16 or float16), numerically
+/// sensitive ops stay in float32. The closure is synchronous: autocast state is per thread.
+public func withAutocast<R>(device: Device, dtype: DType = .bfloat16, _ body: () throws -> R) throws -> R {
+    guard dtype == .bfloat16 || dtype == .float16 else { throw TorchError("autocast dtype must be bfloat16 or float16, got \(dtype)") }
+    var enabled: Int32 = 0, previous: Int32 = 0
+    let type = device.code.type
+    try check(ct_autocast_enter(type, dtype.rawValue, &enabled, &previous))
+    defer { _ = ct_autocast_exit(type, enabled, previous) }
+    return try body()
+}
+
 /// Runs `body` with autograd recording enabled (inside a `withoutGradients` block, say).
 public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
     let previous = ct_set_grad_enabled(1)

@@ -53,6 +53,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var seed: UInt64 = 0
         public var device = "auto"
         public var threads = 0
+        /// Mixed precision for the forward pass: auto (bfloat16 autocast on CUDA, off on the CPU), off, bf16.
+        public var mixedPrecision = "auto"
         /// Consecutive non-finite losses tolerated before the run stops.
         public var maxNonFinite = 5
         public var output = "runs/run"
@@ -171,6 +173,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 run.seed = UInt64(try r.int("seed", default: Int(run.seed), requirement: "≥ 0") { $0 >= 0 })
                 run.device = try r.string("device", default: run.device)
                 run.threads = try r.int("threads", default: run.threads, requirement: "≥ 0") { $0 >= 0 }
+                run.mixedPrecision = try r.string("mixedPrecision", default: run.mixedPrecision, allowed: ["auto", "off", "bf16"])
                 run.maxNonFinite = try r.int("maxNonFinite", default: run.maxNonFinite, requirement: "≥ 1") { $0 >= 1 }
                 run.output = try r.string("output", default: run.output)
                 try r.finish()
@@ -237,7 +240,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 "epochs": n(run.epochs), "iterationsPerEpoch": n(run.iterationsPerEpoch),
                 "validationInterval": n(run.validationInterval), "bestMetric": .string(run.bestMetric),
                 "seed": .number(Double(run.seed)), "device": .string(run.device), "threads": n(run.threads),
-                "maxNonFinite": n(run.maxNonFinite), "output": .string(run.output),
+                "maxNonFinite": n(run.maxNonFinite), "output": .string(run.output), "mixedPrecision": .string(run.mixedPrecision),
             ]),
         ]
     }

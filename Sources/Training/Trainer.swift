@@ -121,7 +121,7 @@ public final class Trainer {
                 guard let labelValues = batch.labels else { throw TrainingError("batch \(g) has no label maps; segmentation training needs labels") }
                 let y = try Tensor(labelValues.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(experiment.device)
                 try optimizer.zeroGrad()
-                let outputs = try model.outputs(x)
+                let outputs = try forward(x)
                 let (loss, terms) = try deepSupervisedLoss(outputs, labels: y, ids: batch.ids)
                 let value = try loss.item()
                 guard value.isFinite else {
@@ -182,6 +182,14 @@ public final class Trainer {
         if endEpoch == config.run.epochs { try writeReport(rows: lastRows) }
         return TrainingSummary(runFolder: runFolder, epochs: config.run.epochs, bestEpoch: best?.epoch, bestValue: best?.value,
                                validation: lastValidation, skippedSteps: skipped)
+    }
+
+    /// The model's outputs as float32, under bfloat16 autocast when mixed precision is on.
+    func forward(_ x: Tensor) throws -> [Tensor] {
+        let mode = experiment.config.run.mixedPrecision
+        let autocast = mode == "bf16" || (mode == "auto" && experiment.device != .cpu)
+        guard autocast else { return try experiment.model.outputs(x) }
+        return try withAutocast(device: experiment.device, dtype: .bfloat16) { try experiment.model.outputs(x) }.map { try $0.to(.float32) }
     }
 
     func state(_ epoch: Int, _ iteration: Int, _ best: (value: Double, epoch: Int)?, _ skipped: Int) -> TrainingState {

@@ -79,3 +79,22 @@ final class AutogradTests: XCTestCase {
         for k in 0..<16 { XCTAssertEqual(results[k], [2.0 * Double(k * k), 2.0 * Double(k)]) }
     }
 }
+
+final class AutocastTests: XCTestCase {
+    func testAutocastRunsConvolutionInBFloat16AndRestores() throws {
+        let x = try Tensor.randn([1, 2, 8, 8]), w = try Tensor.randn([3, 2, 3, 3])
+        let y = try withAutocast(device: .cpu, dtype: .bfloat16) { try x.conv(weight: w, padding: [1]) }
+        XCTAssertEqual(y.dtype, .bfloat16)
+        // Close to the float32 result (bfloat16 keeps ~3 significant digits).
+        let exact = try x.conv(weight: w, padding: [1])
+        XCTAssertEqual(exact.dtype, .float32)
+        let err = try (y.to(.float32) - exact).abs().max().item(), scale = try exact.abs().max().item()
+        XCTAssertLessThan(err, 0.02 * scale)
+        // Gradients flow back to float32 leaves.
+        let leaf = try w.clone().requiringGrad()
+        let loss = try withAutocast(device: .cpu) { try x.conv(weight: leaf, padding: [1]).to(.float32).sum() }
+        try loss.backward()
+        XCTAssertEqual(leaf.grad?.dtype, .float32)
+        XCTAssertThrowsError(try withAutocast(device: .cpu, dtype: .float64) { 0 })
+    }
+}

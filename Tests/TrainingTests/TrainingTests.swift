@@ -139,3 +139,23 @@ final class ObjectiveShorthandTests: XCTestCase {
         XCTAssertEqual(d.objectives.map(\.name), ["ce", "dice"])
     }
 }
+
+final class MixedPrecisionTests: XCTestCase {
+    func testBFloat16TrainingRunsAndLearns() throws {
+        let dir = NSTemporaryDirectory() + "contour-bf16-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try DemoData.write(kind: .tubular, to: "\(dir)/data", trainCount: 5, testCount: 0, seed: 1)
+        let config = try ExperimentConfig.fromOverrides([
+            "data.dataset=\(dir)/data", "data.patchSize=[32, 32]", "data.batchSize=2", "data.preset=none",
+            "model.options={stages: 3, baseWidth: 4}", "optimizer.name=adam", "optimizer.learningRate=0.01",
+            "run.epochs=2", "run.iterationsPerEpoch=4", "run.mixedPrecision=bf16", "run.threads=1", "run.output=\(dir)/run",
+        ])
+        _ = try Trainer(config: config, quiet: true).train()
+        let records = try RunLog(path: "\(dir)/run/log.jsonl").read()
+        XCTAssertEqual(records.count, 2)
+        XCTAssertTrue(records.allSatisfy { $0.trainLoss.isFinite })
+        XCTAssertLessThan(records[1].trainLoss, records[0].trainLoss)
+        // Weights stay float32 (autocast casts on the fly).
+        XCTAssertEqual(try Safetensors.load("\(dir)/run/checkpoints/latest/model.safetensors").tensors[0].tensor.dtype, .float32)
+    }
+}

@@ -198,6 +198,12 @@ ct_status ct_autograd_grad(const ct_tensor *outputs, int n_out, const ct_tensor 
                            const ct_tensor *inputs, int n_in, int retain_graph, int create_graph,
                            int allow_unused, ct_tensor *outs);
 
+// ---- mixed precision ------------------------------------------------------------------------
+/// Enables autocast to `dtype` (CT_BFLOAT16 or CT_FLOAT16) for a device type on this thread;
+/// returns the previous state for ct_autocast_exit.
+ct_status ct_autocast_enter(int dev_type, int dtype, int *previous_enabled, int *previous_dtype);
+ct_status ct_autocast_exit(int dev_type, int previous_enabled, int previous_dtype);
+
 // ---- benchmarking ---------------------------------------------------------------------------
 /// Times `n` adds of 1-element tensors inside C++ (libtorch's own dispatch cost).
 ct_status ct_bench_add_loop(int64_t n, double *seconds);
