@@ -37,8 +37,8 @@ public enum ModelRegistry {
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }
             let c = try common(o, defaultStages: 5)
             try o.finish()
-            return try AttentionUNet(spatialDims: dims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
-                                     maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds)
+            return try UNet(spatialDims: dims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+                            maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds, attention: true)
         },
         Entry(name: "unet++", summary: "UNet++ with nested dense skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, cin, classes in
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }

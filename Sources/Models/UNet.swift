@@ -4,15 +4,19 @@ import Torch
 /// U-Net in nnU-Net's form (PlainConvUNet): stages of two conv–norm–LeakyReLU blocks,
 /// strided-convolution downsampling, transposed-convolution upsampling, skip concatenation,
 /// widths base·2^i capped at `maxWidth`, optional deep supervision (a 1×1 head per decoder stage).
+/// With `attention`, each skip passes through an additive attention gate driven by the coarser
+/// decoder features (Attention U-Net, Oktay et al. 2018).
 public final class UNet: Module, SegmentationModel {
     public let spatialDims: Int, classes: Int, inChannels: Int, deepSupervision: Bool
     let encoder: [ConvStage]
+    let gates: [AttentionGate]
     let ups: [any UnaryLayer]
     let decoder: [ConvStage]
     let heads: [any UnaryLayer]
 
     public init(spatialDims: Int, inChannels: Int, classes: Int, stages: Int = 5, baseWidth: Int = 32,
-                maxWidth: Int? = nil, norm: NormKind = .instance, convsPerStage: Int = 2, deepSupervision: Bool = false) throws {
+                maxWidth: Int? = nil, norm: NormKind = .instance, convsPerStage: Int = 2, deepSupervision: Bool = false,
+                attention: Bool = false) throws {
         guard spatialDims == 2 || spatialDims == 3 else { throw TorchError("UNet: spatialDims must be 2 or 3") }
         guard stages >= 2 else { throw TorchError("UNet: stages must be ≥ 2, got \(stages)") }
         guard baseWidth >= 1, inChannels >= 1, classes >= 1 else { throw TorchError("UNet: widths and channel counts must be positive") }
@@ -25,6 +29,9 @@ public final class UNet: Module, SegmentationModel {
         encoder = try (0..<stages).map { i in
             try ConvStage(spatialDims, i == 0 ? inChannels : widths[i - 1], widths[i], convs: convsPerStage, stride: i == 0 ? 1 : 2, norm: norm)
         }
+        gates = attention ? try (1..<stages).reversed().map {
+            try AttentionGate(spatialDims, skip: widths[$0 - 1], gate: widths[$0], inner: Swift.max(widths[$0 - 1] / 2, 1))
+        } : []
         ups = try (1..<stages).reversed().map { try Layers.upConv(spatialDims, widths[$0], widths[$0 - 1]) }
         decoder = try (1..<stages).reversed().map { try ConvStage(spatialDims, 2 * widths[$0 - 1], widths[$0 - 1], convs: convsPerStage, stride: 1, norm: norm) }
         heads = try (1..<stages).reversed().map { try Layers.conv(spatialDims, widths[$0 - 1], classes, kernel: 1) }
@@ -43,7 +50,9 @@ public final class UNet: Module, SegmentationModel {
         }
         var outs: [Tensor] = []
         for i in 0..<decoder.count {
-            y = try decoder[i](Tensor.cat([try ups[i](y), skips[skips.count - 2 - i]], dim: 1))
+            var skip = skips[skips.count - 2 - i]
+            if !gates.isEmpty { skip = try gates[i](skip: skip, gate: y) }
+            y = try decoder[i](Tensor.cat([try ups[i](y), skip], dim: 1))
             if deepSupervision || i == decoder.count - 1 { outs.append(try heads[i](y)) }
         }
         return outs.reversed()

@@ -33,9 +33,11 @@ final class ModelTests: XCTestCase {
     func testUNet3DAttentionAndUNetPlusPlus() throws {
         let x3 = try Tensor.randn([1, 1, 8, 8, 8])
         XCTAssertEqual(try UNet(spatialDims: 3, inChannels: 1, classes: 2, stages: 3, baseWidth: 2, norm: .group)(x3).shape, [1, 2, 8, 8, 8])
-        let att = try AttentionUNet(spatialDims: 2, inChannels: 1, classes: 2, stages: 3, baseWidth: 4, norm: .batch, deepSupervision: true)
+        let att = try UNet(spatialDims: 2, inChannels: 1, classes: 2, stages: 3, baseWidth: 4, norm: .batch, deepSupervision: true, attention: true)
         XCTAssertEqual(try att.outputs(try Tensor.randn([2, 1, 16, 16])).map(\.shape), [[2, 2, 16, 16], [2, 2, 8, 8]])
-        XCTAssertEqual(try AttentionUNet(spatialDims: 3, inChannels: 1, classes: 2, stages: 2, baseWidth: 2)(x3).shape, [1, 2, 8, 8, 8])
+        XCTAssertEqual(try UNet(spatialDims: 3, inChannels: 1, classes: 2, stages: 2, baseWidth: 2, attention: true)(x3).shape, [1, 2, 8, 8, 8])
+        XCTAssertEqual(att.gates.count, 2)
+        XCTAssertTrue(att.stateDict().contains { $0.name == "gates.0.psi.weight" })
         let pp = try UNetPlusPlus(spatialDims: 2, inChannels: 1, classes: 2, stages: 3, baseWidth: 4, deepSupervision: true)
         XCTAssertEqual(try pp.outputs(try Tensor.randn([1, 1, 16, 16])).map(\.shape), [[1, 2, 16, 16], [1, 2, 16, 16]])
         // UNet++ with L = 2 has nested nodes X(0,1), X(1,1), X(0,2).
