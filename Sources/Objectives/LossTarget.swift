@@ -16,6 +16,10 @@ public struct LossTarget {
     /// Voxel spacing in array-axis order for distance-based maps (default: unit spacing).
     public var spacing: [Double]?
     public var cache: RegionMapCache?
+    /// Fraction of training done, in [0, 1], for objectives with a schedule (`topoloss` turns its
+    /// topological term on at `startFraction`). nil means "no schedule known": such terms are
+    /// always active (e.g. `contour loss` on a single batch).
+    public var trainingProgress: Double?
 
     /// From class indices shaped (B, 1, spatial…) or (B, spatial…).
     public init(labels: Tensor, caseIDs: [String]? = nil, spacing: [Double]? = nil, cache: RegionMapCache? = nil) throws {

@@ -4,7 +4,7 @@ import Torch
 /// Objectives by name, with options from configuration (a JSON object or a dictionary).
 ///
 /// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
-/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`. Unknown names and
+/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D). Unknown names and
 /// unknown or invalid options are errors that name them.
 public enum ObjectiveRegistry {
     public struct Entry: Sendable {
@@ -36,6 +36,8 @@ public enum ObjectiveRegistry {
             try ClDiceLoss(options: $0) },
         Entry(name: "skelrecall", summary: "CE + Skeleton Recall (tubed GT skeleton); recallWeight, batchDice") {
             try SkeletonRecallLoss(options: $0) },
+        Entry(name: "topoloss", summary: "CE + lambda·TopoLoss on 0-dim persistence of 1−p per patch (2D); patchSize, threshold, startFraction") {
+            try TopoLoss(options: $0) },
     ]
 
     public static var names: [String] { entries.map(\.name) }

@@ -122,7 +122,9 @@ public final class Trainer {
                 let y = try Tensor(labelValues.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(experiment.device)
                 try optimizer.zeroGrad()
                 let outputs = try forward(x)
-                let (loss, terms) = try deepSupervisedLoss(outputs, labels: y, ids: batch.ids)
+                // Objectives that start late (topoloss) see how far training is.
+                let fraction = Double(g) / Double(config.run.epochs * config.run.iterationsPerEpoch)
+                let (loss, terms) = try deepSupervisedLoss(outputs, labels: y, ids: batch.ids, progressFraction: fraction)
                 let value = try loss.item()
                 guard value.isFinite else {
                     skipped += 1
@@ -201,7 +203,7 @@ public final class Trainer {
 
     /// nnU-Net's deep supervision: the loss at each output resolution against nearest-downsampled
     /// labels, weights 1/2^i normalised to sum 1. Returns the total and each term's value at full resolution.
-    func deepSupervisedLoss(_ outputs: [Tensor], labels: Tensor, ids: [String]) throws -> (Tensor, [Double]) {
+    func deepSupervisedLoss(_ outputs: [Tensor], labels: Tensor, ids: [String], progressFraction: Double) throws -> (Tensor, [Double]) {
         let weights = (0..<outputs.count).map { 1 / Double(1 << $0) }
         let sum = weights.reduce(0, +)
         var total: Tensor?
@@ -211,7 +213,8 @@ public final class Trainer {
             if out.shape.dropFirst(2) != labels.shape.dropFirst(2) {
                 y = try labels.to(.float32).interpolate(size: Array(out.shape.dropFirst(2)), mode: .nearest).to(.int64)
             }
-            let target = try LossTarget(labels: y, caseIDs: i == 0 ? ids : nil, cache: i == 0 ? mapCache : nil)
+            var target = try LossTarget(labels: y, caseIDs: i == 0 ? ids : nil, cache: i == 0 ? mapCache : nil)
+            target.trainingProgress = progressFraction
             if i == 0 { terms = try objective.values(logits: out, target: target).map { try $0.item() } }
             let l = try objective(logits: out, target: target) * (weights[i] / sum)
             total = total.map { $0 + l } ?? l
