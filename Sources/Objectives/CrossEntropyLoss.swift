@@ -52,3 +52,11 @@ public struct CrossEntropyLoss: Objective {
         return channels == 1 ? try t.reshape([1] + Array(repeating: 1, count: logits.rank - 1)) : t
     }
 }
+
+extension CrossEntropyLoss {
+    /// The CE term of a composite loss that adds a mean-reduced term to it: reduction must be mean.
+    init(meanReducedFor o: ObjectiveOptions) throws {
+        try self.init(options: o)
+        guard reduction == .mean else { throw ObjectiveError("option 'reduction' of '\(o.objective)' must be mean") }
+    }
+}

@@ -18,10 +18,7 @@ public struct SkeletonRecallLoss: Objective {
 
     public init(options o: ObjectiveOptions) throws {
         name = o.objective
-        crossEntropy = try CrossEntropyLoss(options: o)
-        guard crossEntropy.reduction == .mean else {
-            throw ObjectiveError("option 'reduction' of '\(name)' must be mean")
-        }
+        crossEntropy = try CrossEntropyLoss(meanReducedFor: o)
         recallWeight = try o.double("recallWeight", default: 1, requirement: "a number ≥ 0", valid: { $0 >= 0 })
         batchDice = try o.bool("batchDice", default: false)
     }

@@ -48,10 +48,7 @@ public struct TopoLoss: Objective {
 
     public init(options o: ObjectiveOptions) throws {
         name = o.objective
-        crossEntropy = try CrossEntropyLoss(options: o)
-        guard crossEntropy.reduction == .mean else {
-            throw ObjectiveError("option 'reduction' of '\(name)' must be mean")
-        }
+        crossEntropy = try CrossEntropyLoss(meanReducedFor: o)
         lambda = try o.double("lambda", default: 100, requirement: "a number ≥ 0", valid: { $0 >= 0 })
         patchSize = try o.int("patchSize", default: 50, requirement: "an integer ≥ 2", valid: { $0 >= 2 })
         threshold = try o.double("threshold", default: 0.03, requirement: "a number ≥ 0", valid: { $0 >= 0 })
