@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 @testable import Geometry
 
-/// Loads the generator's fixtures (scripts/fixtures/make_geometry_fixtures.py).
+/// Loads the generator's fixtures (scripts/fixtures/make_geometry_fixtures.py). MetricsTests compiles this
+/// same file (a symlink) against its own bundle.
 enum Fixture {
     static func url(_ name: String, _ ext: String) throws -> URL {
         guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures") else {
