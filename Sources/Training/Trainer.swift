@@ -33,6 +33,8 @@ public final class Trainer {
     let log: RunLog
     /// Maps of unaugmented labels (RRW, Boundary, skeleton tubes) are computed once per case.
     let mapCache: RegionMapCache?
+    /// Found once by reflection, not every step.
+    let parameters: [Tensor]
 
     public init(config: ExperimentConfig, quiet: Bool = false) throws {
         experiment = try Experiment(config: config)
@@ -40,6 +42,7 @@ public final class Trainer {
         self.quiet = quiet
         objective = try experiment.objective()
         let params = experiment.model.parameters()
+        parameters = params
         let o = config.optimizer
         switch o.name {
         case "adam": optimizer = try Adam(params, learningRate: o.learningRate, weightDecay: o.weightDecay)
@@ -137,7 +140,7 @@ public final class Trainer {
                 }
                 try loss.backward()
                 if config.optimizer.gradientClip > 0 {
-                    let norm = try clipGradientNorm(model.parameters(), maxNorm: config.optimizer.gradientClip)
+                    let norm = try clipGradientNorm(parameters, maxNorm: config.optimizer.gradientClip)
                     if !norm.isFinite {
                         skipped += 1
                         streak += 1
