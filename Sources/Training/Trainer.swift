@@ -93,7 +93,13 @@ public final class Trainer {
             try? FileManager.default.removeItem(atPath: log.path)
             try AtomicFile.write(Array(try config.yaml().utf8), to: "\(runFolder)/config.yaml")
         }
-        if startEpoch >= config.run.epochs { say("all \(config.run.epochs) epochs already done") }
+        if startEpoch >= config.run.epochs {
+            // Nothing to do: keep the report and checkpoints as they are.
+            say("all \(config.run.epochs) epochs already done")
+            let last = try log.read().last(where: { $0.validation != nil })?.validation ?? [:]
+            return TrainingSummary(runFolder: runFolder, epochs: config.run.epochs, bestEpoch: best?.epoch, bestValue: best?.value,
+                                   validation: last, skippedSteps: skipped)
+        }
 
         var lastValidation: [String: Double] = [:]
         var lastRows: [CaseMetricsRow] = []

@@ -159,3 +159,21 @@ final class MixedPrecisionTests: XCTestCase {
         XCTAssertEqual(try Safetensors.load("\(dir)/run/checkpoints/latest/model.safetensors").tensors[0].tensor.dtype, .float32)
     }
 }
+
+final class FinishedRunTests: XCTestCase {
+    func testResumingAFinishedRunChangesNothing() throws {
+        let dir = NSTemporaryDirectory() + "contour-finished-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try DemoData.write(kind: .tubular, to: "\(dir)/data", trainCount: 5, testCount: 0, seed: 2)
+        let config = try ExperimentConfig.fromOverrides([
+            "data.dataset=\(dir)/data", "data.patchSize=[32, 32]", "data.preset=none", "model.options={stages: 2, baseWidth: 2}",
+            "run.epochs=1", "run.iterationsPerEpoch=1", "run.threads=1", "run.output=\(dir)/run",
+        ])
+        let first = try Trainer(config: config, quiet: true).train()
+        let report = try String(contentsOfFile: "\(dir)/run/report.html", encoding: .utf8)
+        let again = try Trainer(config: config, quiet: true).train(resume: true)
+        XCTAssertEqual(try String(contentsOfFile: "\(dir)/run/report.html", encoding: .utf8), report)
+        XCTAssertEqual(again.validation["dice"], first.validation["dice"])
+        XCTAssertEqual(again.bestEpoch, 1)
+    }
+}
