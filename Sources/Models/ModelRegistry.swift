@@ -18,20 +18,20 @@ public enum ModelRegistry {
         return (stages, base, maxWidth, norm, ds)
     }
 
+    static func plainUNet(spatialDims: Int, _ o: Options, _ cin: Int, _ classes: Int) throws -> any SegmentationModel {
+        let c = try common(o, defaultStages: 5)
+        let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
+        try o.finish()
+        return try UNet(spatialDims: spatialDims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+                        maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+    }
+
     public static let entries: [Entry] = [
-        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") { o, cin, classes in
-            let c = try common(o, defaultStages: 5)
-            let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
-            try o.finish()
-            return try UNet(spatialDims: 2, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
-                            maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") {
+            try plainUNet(spatialDims: 2, $0, $1, $2)
         },
-        Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") { o, cin, classes in
-            let c = try common(o, defaultStages: 5)
-            let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
-            try o.finish()
-            return try UNet(spatialDims: 3, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
-                            maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+        Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") {
+            try plainUNet(spatialDims: 3, $0, $1, $2)
         },
         Entry(name: "attention-unet", summary: "U-Net with additive attention gates on the skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, cin, classes in
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }

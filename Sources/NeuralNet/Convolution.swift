@@ -10,19 +10,28 @@ public class Convolution: Module, UnaryLayer {
 
     init(spatial: Int, _ inChannels: Int, _ outChannels: Int, kernelSize: [Int], stride: [Int], padding: [Int],
          dilation: [Int], groups: Int, bias: Bool) throws {
-        let k = try Self.broadcast(kernelSize, spatial, "kernelSize")
-        guard inChannels % groups == 0, outChannels % groups == 0 else {
-            throw TorchError("in (\(inChannels)) and out (\(outChannels)) channels must be divisible by groups (\(groups))")
-        }
-        let fanIn = inChannels / groups * k.reduce(1, *)
-        weight = try Initialization.defaultWeight([outChannels, inChannels / groups] + k, fanIn: fanIn)
-        self.bias = bias ? try Initialization.defaultWeight([outChannels], fanIn: fanIn) : nil
+        (weight, self.bias) = try Self.initialParameters(spatial: spatial, inChannels, outChannels, kernelSize: kernelSize,
+                                                         groups: groups, bias: bias, transposed: false)
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
         self.groups = groups
         spatialDims = spatial
         super.init()
+    }
+
+    /// PyTorch's layout and default initialisation: weight (out, in/groups, k…), or (in, out/groups, k…)
+    /// when transposed, whose fan-in is then out/groups·∏k; bias with the same bound.
+    static func initialParameters(spatial: Int, _ inChannels: Int, _ outChannels: Int, kernelSize: [Int], groups: Int,
+                                  bias: Bool, transposed: Bool) throws -> (Tensor, Tensor?) {
+        let k = try broadcast(kernelSize, spatial, "kernelSize")
+        guard inChannels % groups == 0, outChannels % groups == 0 else {
+            throw TorchError("in (\(inChannels)) and out (\(outChannels)) channels must be divisible by groups (\(groups))")
+        }
+        let shape = transposed ? [inChannels, outChannels / groups] : [outChannels, inChannels / groups]
+        let fanIn = shape[1] * k.reduce(1, *)
+        let weight = try Initialization.defaultWeight(shape + k, fanIn: fanIn)
+        return (weight, bias ? try Initialization.defaultWeight([outChannels], fanIn: fanIn) : nil)
     }
 
     static func broadcast(_ v: [Int], _ n: Int, _ name: String) throws -> [Int] {
@@ -84,13 +93,8 @@ public class TransposedConvolution: Module, UnaryLayer {
 
     init(spatial: Int, _ inChannels: Int, _ outChannels: Int, kernelSize: [Int], stride: [Int], padding: [Int],
          outputPadding: [Int], dilation: [Int], groups: Int, bias: Bool) throws {
-        let k = try Convolution.broadcast(kernelSize, spatial, "kernelSize")
-        guard inChannels % groups == 0, outChannels % groups == 0 else {
-            throw TorchError("in (\(inChannels)) and out (\(outChannels)) channels must be divisible by groups (\(groups))")
-        }
-        let fanIn = outChannels / groups * k.reduce(1, *)
-        weight = try Initialization.defaultWeight([inChannels, outChannels / groups] + k, fanIn: fanIn)
-        self.bias = bias ? try Initialization.defaultWeight([outChannels], fanIn: fanIn) : nil
+        (weight, self.bias) = try Convolution.initialParameters(spatial: spatial, inChannels, outChannels, kernelSize: kernelSize,
+                                                               groups: groups, bias: bias, transposed: true)
         self.stride = stride
         self.padding = padding
         self.outputPadding = outputPadding

@@ -75,9 +75,14 @@ public struct ExperimentConfig: Sendable, Equatable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw TrainingError("\(path): cannot read the configuration: \(error.localizedDescription)")
         }
-        var tree = try parse(yaml: text, name: path)
+        return try load(yaml: text, name: path, overrides: overrides)
+    }
+
+    /// From YAML or JSON text; `name` labels error messages.
+    public static func load(yaml text: String, name: String, overrides: [String] = []) throws -> ExperimentConfig {
+        var tree = try parse(yaml: text, name: name)
         try apply(overrides, to: &tree)
-        return try ExperimentConfig(tree: tree, name: path)
+        return try ExperimentConfig(tree: tree, name: name)
     }
 
     /// A configuration from defaults plus `--set` overrides only.

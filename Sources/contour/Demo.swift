@@ -55,10 +55,8 @@ struct Demo: ParsableCommand {
             print("generating the tubular demo dataset in \(data) …")
             try DemoData.write(kind: .tubular, to: data, trainCount: 40, testCount: 10, seed: 0)
         }
-        let path = NSTemporaryDirectory() + "contour-demo-\(getpid()).yaml"
-        try Self.config.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let config = try ExperimentConfig.load(path: path, overrides: ["data.dataset=\(data)", "run.output=\(output)"] + set)
+        let config = try ExperimentConfig.load(yaml: Self.config, name: "demo configuration",
+                                               overrides: ["data.dataset=\(data)", "run.output=\(output)"] + set)
         let started = Date()
         let summary = try Trainer(config: config, quiet: quiet).train()
         let trainSeconds = Date().timeIntervalSince(started)
