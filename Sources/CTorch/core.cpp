@@ -257,3 +257,20 @@ ct_status ct_split(ct_tensor t, int64_t size, int64_t dim, int chunks, ct_tensor
 }
 
 }  // extern "C"
+
+// ---- the default CPU generator's state (checkpointed so a resumed run draws what the
+// uninterrupted one would) ------------------------------------------------------------------
+ct_status ct_default_cpu_generator_get_state(ct_tensor *out) {
+  CT_GUARD({
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    *out = ctorch::wrap(gen.get_state());
+  });
+}
+ct_status ct_default_cpu_generator_set_state(ct_tensor state) {
+  CT_GUARD({
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state->t);
+  });
+}

@@ -49,18 +49,32 @@ final class ConvStage: Module, UnaryLayer {
     func callAsFunction(_ x: Tensor) throws -> Tensor { try convs(x) }
 }
 
-/// Segmentation networks return logits at full resolution; with deep supervision they also
-/// return lower-resolution logits (highest resolution first) for auxiliary losses.
+/// A network that returns named heads (`Heads`). Single-task segmentation networks implement
+/// `outputs(_:)` (full-resolution logits first, then deep-supervision levels) and get one
+/// `segmentation` head; multi-task networks override `headSpecs` and `heads(_:)`.
 public protocol SegmentationModel: UnaryLayer {
     var spatialDims: Int { get }
+    /// Channels of the `segmentation` head.
     var classes: Int { get }
     /// The input side must be divisible by this (2^(stages−1)).
     var sizeDivisor: Int { get }
-    /// Full-resolution logits first, then deep-supervision outputs when enabled.
+    /// Full-resolution segmentation logits first, then deep-supervision outputs when enabled.
     func outputs(_ x: Tensor) throws -> [Tensor]
+    /// The heads `heads(_:)` returns, in order.
+    var headSpecs: [HeadSpec] { get }
+    func heads(_ x: Tensor) throws -> Heads
 }
 
 extension SegmentationModel {
+    public var headSpecs: [HeadSpec] { [HeadSpec(name: Heads.segmentation, channels: classes, kind: .segmentation)] }
+
+    public func heads(_ x: Tensor) throws -> Heads { Heads(Heads.segmentation, levels: try outputs(x)) }
+
+    /// The full-resolution tensor of one head (prediction of that head).
+    public func head(_ name: String, of x: Tensor) throws -> Tensor {
+        try heads(x).require(name, by: "prediction")
+    }
+
     func checkInput(_ x: Tensor, inChannels: Int) throws {
         guard x.rank == spatialDims + 2, x.shape[1] == inChannels else {
             throw TorchError("\(type(of: self)) expects (N, \(inChannels), \(spatialDims) spatial dims), got shape \(x.shape)")

@@ -1,12 +1,24 @@
 import NeuralNet
 import Torch
 
+/// What a model is built for: the dataset's input channels, classes (background included) and landmarks.
+public struct ModelContext: Sendable, Equatable {
+    public var inChannels: Int
+    public var classes: Int
+    public var landmarks: Int
+    public init(inChannels: Int, classes: Int, landmarks: Int = 0) {
+        self.inChannels = inChannels
+        self.classes = classes
+        self.landmarks = landmarks
+    }
+}
+
 /// Models by name with typed options (timm-style); `contour models` lists them.
 public enum ModelRegistry {
     public struct Entry: Sendable {
         public let name: String
         public let summary: String
-        let make: @Sendable (Options, _ inChannels: Int, _ classes: Int) throws -> any SegmentationModel
+        let make: @Sendable (Options, ModelContext) throws -> any SegmentationModel
     }
 
     static func common(_ o: Options, defaultStages: Int) throws -> (stages: Int, base: Int, maxWidth: Int?, norm: NormKind, ds: Bool) {
@@ -18,33 +30,53 @@ public enum ModelRegistry {
         return (stages, base, maxWidth, norm, ds)
     }
 
-    static func plainUNet(spatialDims: Int, _ o: Options, _ cin: Int, _ classes: Int) throws -> any SegmentationModel {
+    static func plainUNet(spatialDims: Int, _ o: Options, _ m: ModelContext) throws -> any SegmentationModel {
         let c = try common(o, defaultStages: 5)
         let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
         try o.finish()
-        return try UNet(spatialDims: spatialDims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+        return try UNet(spatialDims: spatialDims, inChannels: m.inChannels, classes: m.classes, stages: c.stages, baseWidth: c.base,
                         maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+    }
+
+    /// Segmentation plus one heatmap per landmark, shared encoder, a decoder per task.
+    static func multiTaskUNet(spatialDims: Int, _ o: Options, _ m: ModelContext) throws -> any SegmentationModel {
+        let c = try common(o, defaultStages: 5)
+        let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
+        try o.finish()
+        guard m.landmarks > 0 else {
+            throw NeuralNetError("model '\(o.owner)' has a heatmap head per landmark, but the dataset declares no landmarks (dataset.json \"landmarks\")")
+        }
+        return try MultiTaskUNet(spatialDims: spatialDims, inChannels: m.inChannels, classes: m.classes,
+                                 tasks: [HeadSpec(name: Heads.heatmaps, channels: m.landmarks, kind: .heatmap)],
+                                 stages: c.stages, baseWidth: c.base, maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs,
+                                 deepSupervision: c.ds)
     }
 
     public static let entries: [Entry] = [
         Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") {
-            try plainUNet(spatialDims: 2, $0, $1, $2)
+            try plainUNet(spatialDims: 2, $0, $1)
         },
         Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") {
-            try plainUNet(spatialDims: 3, $0, $1, $2)
+            try plainUNet(spatialDims: 3, $0, $1)
         },
-        Entry(name: "attention-unet", summary: "U-Net with additive attention gates on the skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, cin, classes in
+        Entry(name: "unet2d-mt", summary: "2D U-Net, shared encoder, two decoders: segmentation + heatmaps (one per landmark); options as unet2d") {
+            try multiTaskUNet(spatialDims: 2, $0, $1)
+        },
+        Entry(name: "unet3d-mt", summary: "3D U-Net, shared encoder, two decoders: segmentation + heatmaps (one per landmark); options as unet3d") {
+            try multiTaskUNet(spatialDims: 3, $0, $1)
+        },
+        Entry(name: "attention-unet", summary: "U-Net with additive attention gates on the skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, m in
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }
             let c = try common(o, defaultStages: 5)
             try o.finish()
-            return try UNet(spatialDims: dims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+            return try UNet(spatialDims: dims, inChannels: m.inChannels, classes: m.classes, stages: c.stages, baseWidth: c.base,
                             maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds, attention: true)
         },
-        Entry(name: "unet++", summary: "UNet++ with nested dense skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, cin, classes in
+        Entry(name: "unet++", summary: "UNet++ with nested dense skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, m in
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }
             let c = try common(o, defaultStages: 5)
             try o.finish()
-            return try UNetPlusPlus(spatialDims: dims, inChannels: cin, classes: classes, stages: c.stages, baseWidth: c.base,
+            return try UNetPlusPlus(spatialDims: dims, inChannels: m.inChannels, classes: m.classes, stages: c.stages, baseWidth: c.base,
                                     maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds)
         },
     ]
@@ -52,11 +84,15 @@ public enum ModelRegistry {
     public static var names: [String] { entries.map(\.name) }
 
     /// Builds `name` with `options`; unknown names list the valid ones, unknown options name themselves.
-    public static func make(_ name: String, options: Options, inChannels: Int, classes: Int) throws -> any SegmentationModel {
+    public static func make(_ name: String, options: Options, context: ModelContext) throws -> any SegmentationModel {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw NeuralNetError("unknown model '\(name)'; available: \(names.joined(separator: ", "))")
         }
-        return try entry.make(options, inChannels, classes)
+        return try entry.make(options, context)
+    }
+
+    public static func make(_ name: String, options: Options, inChannels: Int, classes: Int) throws -> any SegmentationModel {
+        try make(name, options: options, context: ModelContext(inChannels: inChannels, classes: classes))
     }
 
     /// Names matching a shell-style pattern (`*` and `?`), as timm's `list_models`.

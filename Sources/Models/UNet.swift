@@ -42,12 +42,26 @@ public final class UNet: Module, SegmentationModel {
 
     public func outputs(_ x: Tensor) throws -> [Tensor] {
         try checkInput(x, inChannels: inChannels)
+        let skips = try Self.encode(x, encoder)
+        return try Self.decode(skips, ups: ups, decoder: decoder, gates: gates, heads: heads, deepSupervision: deepSupervision)
+    }
+
+    /// The encoder's features, finest first (the last one is the bottleneck).
+    static func encode(_ x: Tensor, _ encoder: [ConvStage]) throws -> [Tensor] {
         var skips: [Tensor] = []
         var y = x
         for stage in encoder {
             y = try stage(y)
             skips.append(y)
         }
+        return skips
+    }
+
+    /// One decoder path over the encoder's features: full-resolution output first, then the
+    /// deep-supervision levels when enabled. Shared by `UNet` and each task of `MultiTaskUNet`.
+    static func decode(_ skips: [Tensor], ups: [any UnaryLayer], decoder: [ConvStage], gates: [AttentionGate],
+                       heads: [any UnaryLayer], deepSupervision: Bool) throws -> [Tensor] {
+        var y = skips[skips.count - 1]
         var outs: [Tensor] = []
         for i in 0..<decoder.count {
             var skip = skips[skips.count - 2 - i]

@@ -116,6 +116,16 @@ public final class Options {
         }
     }
 
+    /// Any string (no fixed set of choices).
+    public func string(_ key: String, default d: String) throws -> String {
+        known.insert(key)
+        switch values[key] {
+        case nil, .null?: return d
+        case .string(let s)?: return s
+        case let v?: throw fail(key, "a string", v)
+        }
+    }
+
     /// A list of integers; a single integer is accepted as a list of one.
     public func ints(_ key: String, default d: [Int], requirement: String = "a list of integers",
                      valid: (Int) -> Bool = { _ in true }) throws -> [Int] {

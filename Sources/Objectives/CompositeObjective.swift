@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNet
 import Torch
 
 /// A list of (name, weight, options) terms. `terms` evaluates each separately (a balancer
@@ -48,6 +49,26 @@ public struct CompositeObjective: Objective {
     /// Each term's own value, unweighted, in order.
     public func values(logits: Tensor, target: LossTarget) throws -> [Tensor] {
         try terms.map { try $0.objective(logits: logits, target: target) }
+    }
+
+    /// Each term's own value on a model's heads, unweighted, in order (what a balancer weighs).
+    public func values(heads: Heads, targets: Targets) throws -> [Tensor] {
+        try terms.map { try $0.objective.loss(heads: heads, targets: targets) }
+    }
+
+    public var heads: [String] {
+        var seen: [String] = []
+        for t in terms { for h in t.objective.heads where !seen.contains(h) { seen.append(h) } }
+        return seen
+    }
+
+    public var needs: Set<TargetField> { terms.reduce(into: []) { $0.formUnion($1.objective.needs) } }
+
+    public func loss(heads: Heads, targets: Targets) throws -> Tensor {
+        let v = try values(heads: heads, targets: targets)
+        var total = v[0] * terms[0].weight
+        for (t, x) in zip(terms.dropFirst(), v.dropFirst()) { total = try total.adding(x * t.weight) }
+        return total
     }
 
     public func callAsFunction(logits: Tensor, target: LossTarget) throws -> Tensor {

@@ -38,6 +38,8 @@ public enum ObjectiveRegistry {
             try SkeletonRecallLoss(options: $0) },
         Entry(name: "topoloss", summary: "CE + lambda·TopoLoss on 0-dim persistence of 1−p per patch (2D); patchSize, threshold, startFraction") {
             try TopoLoss(options: $0) },
+        Entry(name: "heatmap-mse", summary: "MSE between a heatmap head and Gaussian landmark heatmaps, over annotated landmarks; head (heatmaps)") {
+            try HeatmapMSE(options: $0) },
     ]
 
     public static var names: [String] { entries.map(\.name) }

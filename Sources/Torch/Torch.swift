@@ -16,6 +16,14 @@ public enum Torch {
     /// Seeds the default generators (CPU and every CUDA device).
     public static func manualSeed(_ seed: UInt64) throws { try check(ct_manual_seed(seed)) }
 
+    /// The default CPU generator's state (dropout, initialisation, `rand` without a generator),
+    /// for checkpoints; `setDefaultGeneratorState` restores it.
+    public static func defaultGeneratorState() throws -> Tensor { try Tensor.make { ct_default_cpu_generator_get_state($0) } }
+
+    public static func setDefaultGeneratorState(_ state: Tensor) throws {
+        try withExtendedLifetime(state.handle) { try check(ct_default_cpu_generator_set_state(state.handle.raw)) }
+    }
+
     /// Makes libtorch use deterministic algorithms only (errors where none exists).
     public static func setDeterministic(_ enabled: Bool) throws { try check(ct_set_deterministic(enabled ? 1 : 0)) }
 

@@ -19,6 +19,15 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var normalization = "zscore"
         public var workers = 2
         public var foregroundOversampling = 0.33
+        /// How landmark heatmap targets are rendered (σ in voxels, scale, normalisation).
+        public var heatmap = Heatmap()
+    }
+
+    public struct Heatmap: Sendable, Equatable {
+        public var sigma = 2.0
+        public var scale = 1.0
+        /// landmark (each map's peak = scale), batch (BaBLoss's whole-batch min–max), none.
+        public var normalization = "landmark"
     }
 
     public struct Model: Sendable, Equatable {
@@ -30,6 +39,39 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var name: String
         public var weight: Double = 1
         public var options: [String: ConfigValue] = [:]
+        /// The model head this objective reads, when not its default (`segmentation`).
+        public var head: String?
+        public init(name: String, weight: Double = 1, options: [String: ConfigValue] = [:], head: String? = nil) {
+            self.name = name
+            self.weight = weight
+            self.options = options
+            self.head = head
+        }
+    }
+
+    /// A named, configured component (`balancer`, `step`).
+    public struct Component: Sendable, Equatable {
+        public var name: String
+        public var options: [String: ConfigValue] = [:]
+        public init(name: String, options: [String: ConfigValue] = [:]) {
+            self.name = name
+            self.options = options
+        }
+    }
+
+    /// Where a stage's weights start from: an earlier stage's name, or a checkpoint/run folder.
+    public struct Initialization: Sendable, Equatable {
+        public var from: String
+        /// Shell-style patterns of state-dict keys to copy (`encoder.*`); all by default.
+        public var keys: [String] = ["*"]
+        /// Whether buffers (e.g. batch-norm running statistics) are copied too.
+        public var buffers = true
+    }
+
+    /// One stage of a multi-stage run: a name and the sections it changes.
+    public struct Stage: Sendable, Equatable {
+        public var name: String
+        public var overrides: [String: ConfigValue]
     }
 
     public struct Optimizer: Sendable, Equatable {
@@ -42,6 +84,34 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var warmupIterations = 0
         /// Gradient-norm clipping (nnU-Net: 12); 0 disables it.
         public var gradientClip = 12.0
+        /// Parameter groups with their own rates: `[{keys: ["encoder.*"], learningRate: 1e-4}]`;
+        /// parameters no group matches form the default group.
+        public var groups: [Group] = []
+        /// For `schedule: plateau` (ReduceLROnPlateau on a validation metric).
+        public var plateau = Plateau()
+    }
+
+    public struct Group: Sendable, Equatable {
+        public var keys: [String]
+        public var learningRate: Double?
+        public var weightDecay: Double?
+    }
+
+    public struct Plateau: Sendable, Equatable {
+        /// Validation metric watched; `run.bestMetric` when nil.
+        public var metric: String?
+        public var patience = 10
+        public var factor = 0.1
+        public var threshold = 1e-4
+        public var cooldown = 0
+        public var minLearningRate = 0.0
+    }
+
+    public struct EarlyStopping: Sendable, Equatable {
+        /// Validation metric watched; `run.bestMetric` when nil.
+        public var metric: String?
+        /// Validations without improvement before the stage stops.
+        public var patience: Int
     }
 
     public struct Run: Sendable, Equatable {
@@ -58,6 +128,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// Consecutive non-finite losses tolerated before the run stops.
         public var maxNonFinite = 5
         public var output = "runs/run"
+        public var earlyStopping: EarlyStopping?
     }
 
     public var data = Data()
@@ -65,6 +136,16 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var objectives: [Objective] = [Objective(name: "cedice")]
     public var optimizer = Optimizer()
     public var run = Run()
+    /// How several objectives become one update; the first objective is the primary.
+    public var balancer = Component(name: "sum")
+    /// What one training iteration does (`default`: forward, objectives, balancer).
+    public var step = Component(name: "default")
+    /// Starting weights (key `init`).
+    public var initialization: Initialization?
+    /// Key patterns of parameters that are not trained.
+    public var freeze: [String] = []
+    /// Stages run in order into one run folder; empty means one stage, this configuration.
+    public var stages: [Stage] = []
 
     public init() {}
 
@@ -146,6 +227,13 @@ public struct ExperimentConfig: Sendable, Equatable {
                 data.workers = try d.int("workers", default: data.workers, requirement: "0 to 64") { (0...64).contains($0) }
                 data.foregroundOversampling = try d.double("foregroundOversampling", default: data.foregroundOversampling,
                                                            requirement: "in [0, 1]") { (0...1).contains($0) }
+                if let h = try Self.mapping(d, "heatmap", in: "data") {
+                    data.heatmap.sigma = try h.double("sigma", default: data.heatmap.sigma, requirement: "> 0") { $0 > 0 }
+                    data.heatmap.scale = try h.double("scale", default: data.heatmap.scale, requirement: "> 0") { $0 > 0 }
+                    data.heatmap.normalization = try h.string("normalization", default: data.heatmap.normalization,
+                                                              allowed: ["landmark", "batch", "none"])
+                    try h.finish()
+                }
                 try d.finish()
             }
             if let m = try section("model") {
@@ -165,9 +253,31 @@ public struct ExperimentConfig: Sendable, Equatable {
                 optimizer.weightDecay = try o.double("weightDecay", default: optimizer.weightDecay, requirement: "≥ 0") { $0 >= 0 }
                 optimizer.momentum = try o.double("momentum", default: optimizer.momentum, requirement: "in [0, 1)") { $0 >= 0 && $0 < 1 }
                 optimizer.nesterov = try o.bool("nesterov", default: optimizer.nesterov)
-                optimizer.schedule = try o.string("schedule", default: optimizer.schedule, allowed: ["constant", "poly", "cosine", "step"])
+                optimizer.schedule = try o.string("schedule", default: optimizer.schedule, allowed: ["constant", "poly", "cosine", "step", "plateau"])
                 optimizer.warmupIterations = try o.int("warmupIterations", default: 0, requirement: "≥ 0") { $0 >= 0 }
                 optimizer.gradientClip = try o.double("gradientClip", default: optimizer.gradientClip, requirement: "≥ 0") { $0 >= 0 }
+                if o.has("groups") {
+                    guard case .array(let items) = o.values["groups"]! else { throw TrainingError("optimizer.groups must be a list of {keys, learningRate, weightDecay}") }
+                    optimizer.groups = try items.enumerated().map { i, item in
+                        guard case .object(let g) = item else { throw TrainingError("optimizer.groups[\(i)] must be a mapping {keys, learningRate, weightDecay}") }
+                        let r = Options(g, for: "optimizer.groups[\(i)]")
+                        let keys = try Self.strings(r, "keys", in: "optimizer.groups[\(i)]")
+                        guard !keys.isEmpty else { throw TrainingError("optimizer.groups[\(i)].keys is required (patterns such as \"encoder.*\")") }
+                        let lr = try r.optionalDouble("learningRate", requirement: "> 0") { $0 > 0 }
+                        let wd = try r.optionalDouble("weightDecay", requirement: "≥ 0") { $0 >= 0 }
+                        try r.finish()
+                        return Group(keys: keys, learningRate: lr, weightDecay: wd)
+                    }
+                }
+                if let p = try Self.mapping(o, "plateau", in: "optimizer") {
+                    optimizer.plateau.metric = p.has("metric") ? try p.string("metric", default: "") : nil
+                    optimizer.plateau.patience = try p.int("patience", default: optimizer.plateau.patience, requirement: "≥ 0") { $0 >= 0 }
+                    optimizer.plateau.factor = try p.double("factor", default: optimizer.plateau.factor, requirement: "in (0, 1)") { $0 > 0 && $0 < 1 }
+                    optimizer.plateau.threshold = try p.double("threshold", default: optimizer.plateau.threshold, requirement: "≥ 0") { $0 >= 0 }
+                    optimizer.plateau.cooldown = try p.int("cooldown", default: optimizer.plateau.cooldown, requirement: "≥ 0") { $0 >= 0 }
+                    optimizer.plateau.minLearningRate = try p.double("minLearningRate", default: 0, requirement: "≥ 0") { $0 >= 0 }
+                    try p.finish()
+                }
                 try o.finish()
             }
             if let r = try section("run") {
@@ -181,13 +291,128 @@ public struct ExperimentConfig: Sendable, Equatable {
                 run.mixedPrecision = try r.string("mixedPrecision", default: run.mixedPrecision, allowed: ["auto", "off", "bf16"])
                 run.maxNonFinite = try r.int("maxNonFinite", default: run.maxNonFinite, requirement: "≥ 1") { $0 >= 1 }
                 run.output = try r.string("output", default: run.output)
+                if let e = try Self.mapping(r, "earlyStopping", in: "run") {
+                    let metric = e.has("metric") ? try e.string("metric", default: "") : nil
+                    let patience = try e.int("patience", default: 10, requirement: "≥ 1") { $0 >= 1 }
+                    try e.finish()
+                    run.earlyStopping = EarlyStopping(metric: metric, patience: patience)
+                }
                 try r.finish()
+            }
+            if top.has("balancer") { balancer = try Self.component(top.values["balancer"]!, key: "balancer") }
+            if top.has("step") { step = try Self.component(top.values["step"]!, key: "step") }
+            if let i = try section("init") {
+                let from = try i.string("from", default: "")
+                guard !from.isEmpty else { throw TrainingError("\(name): init.from is required (an earlier stage's name, or a checkpoint or run folder)") }
+                var spec = Initialization(from: from)
+                if i.has("keys") { spec.keys = try Self.strings(i, "keys", in: "init") }
+                spec.buffers = try i.bool("buffers", default: true)
+                try i.finish()
+                initialization = spec
+            }
+            if top.has("freeze") { freeze = try Self.strings(top, "freeze", in: name) }
+            if top.has("stages") {
+                guard case .array(let items) = top.values["stages"]!, !items.isEmpty else {
+                    throw TrainingError("\(name): stages must be a non-empty list of {name, model, objectives, optimizer, run, balancer, step, init, freeze}")
+                }
+                stages = try Self.stages(items, name: name)
+                if initialization != nil || !freeze.isEmpty {
+                    throw TrainingError("\(name): with stages, put 'init' and 'freeze' inside the stage they apply to")
+                }
             }
             try top.finish()
         } catch let e as NeuralNetError {
             throw TrainingError("\(name): \(e.description)")
         }
         if requireDataset && data.dataset.isEmpty { throw TrainingError("\(name): data.dataset is required (the dataset folder)") }
+    }
+
+    /// Keys a stage may change; `data` too, except `data.dataset` (one run, one dataset).
+    static let stageKeys: Set<String> = ["name", "data", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze"]
+
+    static func stages(_ items: [ConfigValue], name: String) throws -> [Stage] {
+        var seen: Set<String> = []
+        return try items.enumerated().map { i, item in
+            guard case .object(var o) = item else { throw TrainingError("\(name): stages[\(i)] must be a mapping") }
+            guard case .string(let stageName)? = o["name"], !stageName.isEmpty else {
+                throw TrainingError("\(name): stages[\(i)].name is required (a short identifier)")
+            }
+            guard stageName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !["latest", "best"].contains(stageName) else {
+                throw TrainingError("\(name): stages[\(i)].name '\(stageName)' must use letters, digits, - or _ and not be latest/best")
+            }
+            guard seen.insert(stageName).inserted else { throw TrainingError("\(name): two stages are named '\(stageName)'") }
+            if let bad = o.keys.sorted().first(where: { !stageKeys.contains($0) }) {
+                throw TrainingError("\(name): stages[\(i)] ('\(stageName)') has unknown key '\(bad)'; allowed: \(stageKeys.sorted().joined(separator: ", "))")
+            }
+            if case .object(let r)? = o["run"], r["output"] != nil {
+                throw TrainingError("\(name): stages[\(i)].run.output: every stage writes into the run's folder; set run.output at the top")
+            }
+            if case .object(let d)? = o["data"], d["dataset"] != nil {
+                throw TrainingError("\(name): stages[\(i)].data.dataset: a run has one dataset; set data.dataset at the top")
+            }
+            o["name"] = nil
+            return Stage(name: stageName, overrides: o)
+        }
+    }
+
+    /// One configuration per stage (a plain configuration is one stage named `main`), each with
+    /// the top-level sections updated by what the stage sets (mappings key by key, lists whole).
+    public func stageConfigs() throws -> [(name: String, config: ExperimentConfig)] {
+        guard !stages.isEmpty else { return [("main", self)] }
+        var base = tree
+        base["stages"] = nil
+        return try stages.map { stage in
+            var t = base
+            for (key, value) in stage.overrides {
+                if case .object(let over) = value, case .object(var current)? = t[key] {
+                    for (k, v) in over { current[k] = v }
+                    t[key] = .object(current)
+                } else {
+                    t[key] = value
+                }
+            }
+            return (stage.name, try ExperimentConfig(tree: t, name: "stage '\(stage.name)'"))
+        }
+    }
+
+    static func mapping(_ o: Options, _ key: String, in owner: String) throws -> Options? {
+        guard o.has(key) else { return nil }
+        guard case .object(let m) = o.values[key]! else { throw TrainingError("\(owner).\(key) must be a mapping") }
+        return Options(m, for: "\(owner).\(key)")
+    }
+
+    /// A string or a list of strings.
+    static func strings(_ o: Options, _ key: String, in owner: String) throws -> [String] {
+        _ = o.has(key)
+        switch o.values[key] {
+        case .string(let s)?: return [s]
+        case .array(let a)?:
+            let out = try a.map { v -> String in
+                guard case .string(let s) = v else { throw TrainingError("\(owner).\(key) must be a string or a list of strings, got \(v)") }
+                return s
+            }
+            return out
+        case nil: return []
+        case let v?: throw TrainingError("\(owner).\(key) must be a string or a list of strings, got \(v)")
+        }
+    }
+
+    static func component(_ value: ConfigValue, key: String) throws -> Component {
+        switch value {
+        case .string(let s): return Component(name: s)
+        case .object(let o):
+            let r = Options(o, for: key)
+            let name = try r.string("name", default: "")
+            guard !name.isEmpty else { throw TrainingError("\(key).name is required") }
+            var options: [String: ConfigValue] = [:]
+            if r.has("options") {
+                guard case .object(let opt) = r.values["options"]! else { throw TrainingError("\(key).options must be a mapping") }
+                options = opt
+            }
+            try r.finish()
+            return Component(name: name, options: options)
+        default: throw TrainingError("\(key) must be a name or {name, options}")
+        }
     }
 
     static func objectives(_ value: ConfigValue) throws -> [Objective] {
@@ -210,13 +435,14 @@ public struct ExperimentConfig: Sendable, Equatable {
             let name = try r.string("name", default: "")
             guard !name.isEmpty else { throw TrainingError("objectives[\(i)].name is required") }
             let weight = try r.double("weight", default: 1, requirement: "≥ 0") { $0 >= 0 }
+            let head = r.has("head") ? try r.string("head", default: "") : nil
             var options: [String: ConfigValue] = [:]
             if r.has("options") {
                 guard case .object(let opt) = r.values["options"]! else { throw TrainingError("objectives[\(i)].options must be a mapping") }
                 options = opt
             }
             try r.finish()
-            return Objective(name: name, weight: weight, options: options)
+            return Objective(name: name, weight: weight, options: options, head: head)
         }
     }
 
@@ -231,37 +457,73 @@ public struct ExperimentConfig: Sendable, Equatable {
             "foregroundOversampling": .number(data.foregroundOversampling),
         ]
         if let s = data.splits { d["splits"] = .string(s) }
-        return [
+        if data.heatmap != Heatmap() {
+            d["heatmap"] = .object(["sigma": .number(data.heatmap.sigma), "scale": .number(data.heatmap.scale),
+                                    "normalization": .string(data.heatmap.normalization)])
+        }
+        var o: [String: ConfigValue] = [
+            "name": .string(optimizer.name), "learningRate": .number(optimizer.learningRate),
+            "weightDecay": .number(optimizer.weightDecay), "momentum": .number(optimizer.momentum),
+            "nesterov": .bool(optimizer.nesterov), "schedule": .string(optimizer.schedule),
+            "warmupIterations": n(optimizer.warmupIterations), "gradientClip": .number(optimizer.gradientClip),
+        ]
+        if !optimizer.groups.isEmpty {
+            o["groups"] = .array(optimizer.groups.map { g in
+                var x: [String: ConfigValue] = ["keys": .array(g.keys.map(ConfigValue.string))]
+                if let lr = g.learningRate { x["learningRate"] = .number(lr) }
+                if let wd = g.weightDecay { x["weightDecay"] = .number(wd) }
+                return .object(x)
+            })
+        }
+        if optimizer.plateau != Plateau() {
+            let p = optimizer.plateau
+            var x: [String: ConfigValue] = ["patience": n(p.patience), "factor": .number(p.factor), "threshold": .number(p.threshold),
+                                            "cooldown": n(p.cooldown), "minLearningRate": .number(p.minLearningRate)]
+            if let m = p.metric { x["metric"] = .string(m) }
+            o["plateau"] = .object(x)
+        }
+        var r: [String: ConfigValue] = [
+            "epochs": n(run.epochs), "iterationsPerEpoch": n(run.iterationsPerEpoch),
+            "validationInterval": n(run.validationInterval), "bestMetric": .string(run.bestMetric),
+            "seed": .number(Double(run.seed)), "device": .string(run.device), "threads": n(run.threads),
+            "maxNonFinite": n(run.maxNonFinite), "output": .string(run.output), "mixedPrecision": .string(run.mixedPrecision),
+        ]
+        if let e = run.earlyStopping {
+            var x: [String: ConfigValue] = ["patience": n(e.patience)]
+            if let m = e.metric { x["metric"] = .string(m) }
+            r["earlyStopping"] = .object(x)
+        }
+        var t: [String: ConfigValue] = [
             "data": .object(d),
             "model": .object(["name": .string(model.name), "options": .object(model.options)]),
-            "objectives": .array(objectives.map { .object(["name": .string($0.name), "weight": .number($0.weight), "options": .object($0.options)]) }),
-            "optimizer": .object([
-                "name": .string(optimizer.name), "learningRate": .number(optimizer.learningRate),
-                "weightDecay": .number(optimizer.weightDecay), "momentum": .number(optimizer.momentum),
-                "nesterov": .bool(optimizer.nesterov), "schedule": .string(optimizer.schedule),
-                "warmupIterations": n(optimizer.warmupIterations), "gradientClip": .number(optimizer.gradientClip),
-            ]),
-            "run": .object([
-                "epochs": n(run.epochs), "iterationsPerEpoch": n(run.iterationsPerEpoch),
-                "validationInterval": n(run.validationInterval), "bestMetric": .string(run.bestMetric),
-                "seed": .number(Double(run.seed)), "device": .string(run.device), "threads": n(run.threads),
-                "maxNonFinite": n(run.maxNonFinite), "output": .string(run.output), "mixedPrecision": .string(run.mixedPrecision),
-            ]),
+            "objectives": .array(objectives.map { obj in
+                var x: [String: ConfigValue] = ["name": .string(obj.name), "weight": .number(obj.weight), "options": .object(obj.options)]
+                if let h = obj.head { x["head"] = .string(h) }
+                return .object(x)
+            }),
+            "optimizer": .object(o),
+            "run": .object(r),
         ]
+        // Written only when set, so configurations saved before they existed read back equal.
+        if balancer != Component(name: "sum") { t["balancer"] = .object(["name": .string(balancer.name), "options": .object(balancer.options)]) }
+        if step != Component(name: "default") { t["step"] = .object(["name": .string(step.name), "options": .object(step.options)]) }
+        if let i = initialization {
+            t["init"] = .object(["from": .string(i.from), "keys": .array(i.keys.map(ConfigValue.string)), "buffers": .bool(i.buffers)])
+        }
+        if !freeze.isEmpty { t["freeze"] = .array(freeze.map(ConfigValue.string)) }
+        if !stages.isEmpty {
+            t["stages"] = .array(stages.map { st in
+                var x = st.overrides
+                x["name"] = .string(st.name)
+                return .object(x)
+            })
+        }
+        return t
     }
 
     /// The resolved configuration as YAML (readable back by `load`).
     public func yaml() throws -> String {
         try Yams.dump(object: ConfigValue.object(tree).plain, sortKeys: true)
-    }
-}
-
-extension Options {
-    /// Any string (no fixed set of choices).
-    func string(_ key: String, default d: String) throws -> String {
-        guard has(key) else { return d }
-        guard case .string(let s) = values[key]! else { throw NeuralNetError("option '\(key)' of '\(owner)' must be a string, got \(values[key]!)") }
-        return s
     }
 }
 

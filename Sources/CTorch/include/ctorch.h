@@ -48,6 +48,9 @@ ct_status ct_generator_new(uint64_t seed, int device_type, int device_index, ct_
 void ct_generator_free(ct_generator g);
 ct_status ct_generator_get_state(ct_generator g, ct_tensor *out);
 ct_status ct_generator_set_state(ct_generator g, ct_tensor state);
+/// The default CPU generator's state (a uint8 tensor), for checkpoints.
+ct_status ct_default_cpu_generator_get_state(ct_tensor *out);
+ct_status ct_default_cpu_generator_set_state(ct_tensor state);
 
 // ---- lifecycle, metadata ----------------------------------------------------------------
 void ct_free(ct_tensor t);

@@ -1,3 +1,5 @@
+import Geometry
+
 /// A full augmentation pipeline: crop/pad + spatial (one resampling, then exact mirrors/rot90),
 /// then colour jitter, then the intensity transforms in order (ConDSeg's jitter → grayscale →
 /// blur order). Deterministic for a generator state.
