@@ -13,6 +13,8 @@ public struct Batch: Sendable {
     public var images: [Float]
     /// [B, spatial…] when any sample has a label map.
     public var labels: [UInt8]?
+    /// Per sample: whether it has a label map (the zeros in `labels` of one that has none mean nothing).
+    public var hasLabels: [Bool]
     public var tasks: [TaskAvailability]
     /// Per sample: landmark name → numpy-order voxel coordinates in the batch's patch.
     public var landmarks: [[String: [Double]]]
@@ -68,6 +70,7 @@ public struct Batch: Sendable {
         } else {
             labels = nil
         }
+        hasLabels = samples.map { $0.labels != nil }
         tasks = samples.map(\.tasks)
         landmarks = samples.map { $0.landmarks ?? [:] }
         self.landmarkNames = landmarkNames

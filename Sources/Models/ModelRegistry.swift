@@ -100,7 +100,7 @@ public enum ModelRegistry {
         entries.filter { wildcard(pattern, matches: $0.name) }
     }
 
-    static func wildcard(_ pattern: String, matches text: String) -> Bool {
+    public static func wildcard(_ pattern: String, matches text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
         var memo = [[Bool?]](repeating: [Bool?](repeating: nil, count: t.count + 1), count: p.count + 1)
         func go(_ i: Int, _ j: Int) -> Bool {

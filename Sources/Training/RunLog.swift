@@ -11,9 +11,23 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var skippedSteps: Int
     /// Validation means (dice, hd95, betti0_error, …) when validation ran this epoch.
     public var validation: [String: Double]?
+    /// The stage this epoch belongs to (multi-stage runs; epochs are numbered across stages).
+    public var stage: String?
+
+    public init(epoch: Int, trainLoss: Double, objectives: [String: Double], learningRate: Double, seconds: Double,
+                skippedSteps: Int, validation: [String: Double]? = nil, stage: String? = nil) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.objectives = objectives
+        self.learningRate = learningRate
+        self.seconds = seconds
+        self.skippedSteps = skippedSteps
+        self.validation = validation
+        self.stage = stage
+    }
 
     enum CodingKeys: String, CodingKey {
-        case epoch, trainLoss = "train_loss", objectives, learningRate = "lr", seconds, skippedSteps = "skipped_steps", validation
+        case epoch, trainLoss = "train_loss", objectives, learningRate = "lr", seconds, skippedSteps = "skipped_steps", validation, stage
     }
 }
 

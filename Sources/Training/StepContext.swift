@@ -1,0 +1,124 @@
+import Imaging
+import Models
+import NeuralNet
+import Objectives
+import Torch
+
+/// What a `TrainingStep` works with: the model, the objectives and the balancer of the stage,
+/// and the shared pieces every step needs — batch → tensors and `Targets`, the forward pass
+/// (mixed precision in one place), per-objective losses, and the update (non-finite guard,
+/// one backward or per-objective gradients through the balancer, written to `.grad`).
+public final class StepContext {
+    public let model: any SegmentationModel
+    public let objective: CompositeObjective
+    public let balancer: any Balancer
+    public let device: Device
+    /// Trainable parameters: what the update is written to and what balancers see gradients of.
+    public let parameters: [Tensor]
+    /// The stage's iteration running (0-based) and the fraction of the stage done, in [0, 1].
+    public internal(set) var iteration = 0
+    public internal(set) var progress = 0.0
+    let autocast: Bool
+    let foregroundClasses: Set<Int>
+    let heatmap: HeatmapSettings?
+    let cache: RegionMapCache?
+
+    init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
+         autocast: Bool, foregroundClasses: Set<Int>, heatmap: HeatmapSettings?, cache: RegionMapCache?) {
+        self.model = model
+        self.objective = objective
+        self.balancer = balancer
+        self.device = device
+        self.parameters = parameters
+        self.autocast = autocast
+        self.foregroundClasses = foregroundClasses
+        self.heatmap = heatmap
+        self.cache = cache
+    }
+
+    /// The batch's images as a (B, C, spatial…) tensor on the device.
+    public func inputs(_ batch: Batch) throws -> Tensor {
+        try Tensor(batch.images, shape: batch.imageShape).to(device)
+    }
+
+    /// The batch's targets with what each sample annotates; heatmaps when an objective needs them.
+    public func targets(_ batch: Batch) throws -> Targets {
+        var labels: Tensor?
+        if let values = batch.labels {
+            labels = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
+        }
+        let annotated = zip(batch.hasLabels, batch.tasks).map { has, task in has ? task.labels.intersection(foregroundClasses) : [] }
+        var t = Targets(labels: labels, annotatedLabels: annotated, foregroundClasses: foregroundClasses, caseIDs: batch.ids,
+                        cache: cache, trainingProgress: progress)
+        if !batch.landmarkNames.isEmpty {
+            let k = batch.landmarkNames.count, rank = batch.spatialShape.count
+            t.landmarkNames = batch.landmarkNames
+            t.landmarks = try Tensor(batch.landmarkCoordinates.map { Float($0) }, shape: [batch.batchSize, k, rank]).to(device)
+            t.landmarkMask = try Tensor(batch.landmarkMask.map { UInt8($0 ? 1 : 0) }, shape: [batch.batchSize, k]).to(device, dtype: .bool)
+            if let heatmap {
+                t.heatmaps = try heatmap.render(coordinates: t.landmarks!, mask: t.landmarkMask!, spatial: batch.spatialShape, device: device)
+            }
+        }
+        return t
+    }
+
+    /// The model's heads as float32, under bfloat16 autocast when mixed precision is on.
+    public func forward(_ x: Tensor) throws -> Heads {
+        guard autocast else { return try model.heads(x) }
+        return try withAutocast(device: device, dtype: .bfloat16) { try model.heads(x) }.map { try $0.to(.float32) }
+    }
+
+    /// Each objective's loss, unweighted, in configuration order.
+    public func losses(_ heads: Heads, _ targets: Targets) throws -> [Tensor] {
+        try objective.values(heads: heads, targets: targets)
+    }
+
+    /// Writes the update for `losses` (one per objective, unweighted) into `.grad`: with the
+    /// `sum` balancer one backward of Σ wₖLₖ; otherwise one gradient per objective (graph
+    /// retained), combined by the balancer. Nothing is written when a loss or the combined
+    /// update is not finite (`applied` is then false and the trainer skips the step).
+    public func apply(_ losses: [Tensor]) throws -> StepOutcome {
+        guard losses.count == objective.terms.count else {
+            throw TrainingError("a training step returned \(losses.count) losses for \(objective.terms.count) objectives")
+        }
+        let values = try losses.map { try $0.item() }
+        let weights = objective.terms.map(\.weight)
+        let total = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }
+        guard values.allSatisfy(\.isFinite) else { return StepOutcome(losses: values, total: total, applied: false) }
+        if !balancer.needsGradients {
+            var sum = losses[0] * weights[0]
+            for (l, w) in zip(losses.dropFirst(), weights.dropFirst()) { sum = try sum.adding(l * w) }
+            if sum.requiresGrad { try sum.backward() }
+            return StepOutcome(losses: values, total: total, applied: true)
+        }
+        var flat: [Tensor] = []
+        for (k, (l, w)) in zip(losses, weights).enumerated() {
+            let weighted = l * w
+            let grads: [Tensor?] = weighted.requiresGrad
+                ? try gradients(of: weighted, with: parameters, retainGraph: k < losses.count - 1, allowUnused: true)
+                : Array(repeating: nil, count: parameters.count)
+            flat.append(try Tensor.cat(try zip(grads, parameters).map { g, p in try (g ?? Tensor.zeros(like: p)).reshape([-1]) }))
+        }
+        let direction = try balancer.combine(flat, losses: values)
+        guard try direction.isFinite().all().item() == 1 else { return StepOutcome(losses: values, total: total, applied: false) }
+        var offset = 0
+        for p in parameters {
+            try p.setGrad(try direction.narrow(dim: 0, start: offset, length: p.count).reshape(p.shape))
+            offset += p.count
+        }
+        return StepOutcome(losses: values, total: total, applied: true)
+    }
+}
+
+/// What one training step reports: each objective's (unweighted) value, the weighted total, and
+/// whether an update was written (false: a non-finite loss or update; the step is skipped).
+public struct StepOutcome: Sendable {
+    public var losses: [Double]
+    public var total: Double
+    public var applied: Bool
+    public init(losses: [Double], total: Double, applied: Bool) {
+        self.losses = losses
+        self.total = total
+        self.applied = applied
+    }
+}
