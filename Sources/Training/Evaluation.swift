@@ -3,9 +3,34 @@ import Imaging
 import Metrics
 import Torch
 
+/// How cases are scored; the same defaults for validation during training and `contour evaluate`.
+public struct EvaluationPolicy: Sendable, Equatable {
+    /// Betti errors and clDice, at any image size; off saves time on large 3D volumes.
+    public var topology: Bool
+    /// Test-time augmentation: average the prediction over all mirrorings.
+    public var mirror: Bool
+    /// BFScore tolerance in physical units; nil is 0.75 % of the image diagonal.
+    public var boundaryTolerance: Double?
+
+    public init(topology: Bool = true, mirror: Bool = false, boundaryTolerance: Double? = nil) {
+        self.topology = topology
+        self.mirror = mirror
+        self.boundaryTolerance = boundaryTolerance
+    }
+
+    /// The Metrics layer's options for an image with `spacing`.
+    public func options(spacing: [Double]) -> CaseMetricsOptions {
+        var options = CaseMetricsOptions()
+        options.spacing = spacing
+        options.topology = topology
+        options.boundaryTolerance = boundaryTolerance
+        return options
+    }
+}
+
 /// Predicts labelled cases with a trained model and scores them with the Metrics layer.
 public enum Evaluation {
-    public struct Case {
+    public struct Case: Sendable, Equatable {
         public var id: String
         public var images: DatasetCase
         public var labelPath: String
@@ -33,28 +58,41 @@ public enum Evaluation {
             var config = try ExperimentConfig(tree: state.config, name: "checkpoint", requireDataset: false)
             config.data.dataset = dataset.root
             let val = Set(try Experiment.split(config: config, ids: dataset.training.map(\.id)).val)
-            return dataset.training.filter { val.contains($0.id) }.compactMap { c in c.labelPath.map { Case(id: c.id, images: c, labelPath: $0) } }
+            return cases(of: dataset.training.filter { val.contains($0.id) })
         case "all":
-            return dataset.training.compactMap { c in c.labelPath.map { Case(id: c.id, images: c, labelPath: $0) } }
+            return cases(of: dataset.training)
         default:
             throw TrainingError("unknown split '\(split)': expected val, test or all")
         }
     }
 
-    /// Metric rows of every case (each foreground label).
-    public static func run(_ predictor: Predictor, cases: [Case], labels: [Int], mirror: Bool = false,
-                           progress: Progress? = nil) throws -> [CaseMetricsRow] {
+    /// The labelled cases among `cases` (training validation, or a split of a dataset).
+    public static func cases(of cases: [DatasetCase]) -> [Case] {
+        cases.compactMap { c in c.labelPath.map { Case(id: c.id, images: c, labelPath: $0) } }
+    }
+
+    /// Predicts every case and scores each foreground label with the image's spacing. The one
+    /// path for validation during training and `contour evaluate`, so their numbers agree.
+    public static func evaluate(_ predictor: Predictor, cases: [Case], labels: [Int],
+                                policy: EvaluationPolicy = EvaluationPolicy(), progress: Progress? = nil) throws -> [CaseMetricsRow] {
         var rows: [CaseMetricsRow] = []
         for (i, c) in cases.enumerated() {
             let volume = try Dataset.loadImage(c.images)
-            let (_, pred) = try predictor.predict(volume, mirror: mirror)
+            let (_, pred) = try predictor.predict(volume, mirror: policy.mirror)
             let truth = try ImageFile.readLabels(c.labelPath).labels
-            var options = CaseMetricsOptions()
-            options.spacing = volume.spacing
-            rows += try CaseMetrics.evaluate(caseName: c.id, prediction: pred, truth: truth, labels: labels, options: options)
+            rows += try CaseMetrics.evaluate(caseName: c.id, prediction: pred, truth: truth, labels: labels,
+                                             options: policy.options(spacing: volume.spacing))
             progress?.update(i + 1, c.id)
         }
         return rows
+    }
+
+    /// Mean of each metric over rows (cases × labels), NaN skipped; metrics with no defined
+    /// value (e.g. topology switched off) are absent.
+    public static func means(_ rows: [CaseMetricsRow]) -> [String: Double] {
+        var means: [String: Double] = [:]
+        for (name, summary) in CaseMetrics.summarize(rows) where summary.n > 0 { means[name] = summary.mean }
+        return means
     }
 
     /// `metrics.csv` (one row per case and label) and `summary.json` in `folder`.

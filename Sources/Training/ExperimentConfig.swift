@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Metrics
 import NeuralNet
 import Yams
 
@@ -118,7 +119,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var epochs = 10
         public var iterationsPerEpoch = 50
         public var validationInterval = 1
-        /// Metric that picks `best`: dice (higher is better), hd95 or betti0_error (lower).
+        /// Metric that picks `best`: any `MetricCatalog` name; its direction comes from the catalog.
         public var bestMetric = "dice"
         public var seed: UInt64 = 0
         public var device = "auto"
@@ -284,7 +285,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 run.epochs = try r.int("epochs", default: run.epochs, requirement: "≥ 1") { $0 >= 1 }
                 run.iterationsPerEpoch = try r.int("iterationsPerEpoch", default: run.iterationsPerEpoch, requirement: "≥ 1") { $0 >= 1 }
                 run.validationInterval = try r.int("validationInterval", default: run.validationInterval, requirement: "≥ 1") { $0 >= 1 }
-                run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: ["dice", "hd95", "betti0_error"])
+                run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.names)
                 run.seed = UInt64(try r.int("seed", default: Int(run.seed), requirement: "≥ 0") { $0 >= 0 })
                 run.device = try r.string("device", default: run.device)
                 run.threads = try r.int("threads", default: run.threads, requirement: "≥ 0") { $0 >= 0 }

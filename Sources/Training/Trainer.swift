@@ -173,8 +173,8 @@ public final class Trainer {
                 lastValidation = means
                 lastRows = rows
                 let value = means[config.run.bestMetric] ?? .nan
-                let higherIsBetter = config.run.bestMetric == "dice"
-                if value.isFinite || best == nil, best == nil || (higherIsBetter ? value > best!.value : value < best!.value) {
+                if value.isNaN { say("epoch \(epoch + 1): validation \(config.run.bestMetric) is NaN (undefined on every case); not considered for best") }
+                if try MetricCatalog.becomesBest(value, over: best, metric: config.run.bestMetric) {
                     best = (value, epoch + 1)
                     try store.save("best", model: model, optimizer: optimizer, state: state(epoch + 1, iteration, best, skipped))
                 }
@@ -234,19 +234,9 @@ public final class Trainer {
     /// Sliding-window prediction of every validation case and its metrics (means over cases
     /// and foreground labels; NaN skipped).
     public func validate() throws -> ([String: Double], [CaseMetricsRow]) {
-        var rows: [CaseMetricsRow] = []
-        let labels = experiment.dataset.description.foregroundLabels
-        for c in experiment.valCases {
-            guard let truth = try Dataset.loadLabels(c) else { continue }
-            let volume = try Dataset.loadImage(c)
-            let (_, pred) = try experiment.predictor.predict(volume)
-            var options = CaseMetricsOptions()
-            options.topology = truth.rank == 2 || truth.count <= 96 * 96 * 96
-            rows += try CaseMetrics.evaluate(caseName: c.id, prediction: pred, truth: truth, labels: labels, options: options)
-        }
-        var means: [String: Double] = [:]
-        for (name, summary) in CaseMetrics.summarize(rows) where summary.n > 0 { means[name] = summary.mean }
-        return (means, rows)
+        let rows = try Evaluation.evaluate(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
+                                           labels: experiment.dataset.description.foregroundLabels, policy: EvaluationPolicy())
+        return (Evaluation.means(rows), rows)
     }
 
     func writeReport(rows: [CaseMetricsRow]) throws {

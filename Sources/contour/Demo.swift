@@ -64,8 +64,8 @@ struct Demo: ParsableCommand {
         let (predictor, state) = try Predictor.load(checkpoint: output)
         let dataset = try Dataset.open(data)
         let cases = try Evaluation.cases(split: "test", dataset: dataset, state: state)
-        let rows = try Evaluation.run(predictor, cases: cases, labels: dataset.description.foregroundLabels,
-                                      progress: Progress(total: cases.count, label: "test", quiet: quiet))
+        let rows = try Evaluation.evaluate(predictor, cases: cases, labels: dataset.description.foregroundLabels,
+                                           progress: Progress(total: cases.count, label: "test", quiet: quiet))
         try Evaluation.write(rows, to: "\(output)/evaluation-test")
         let s = Dictionary(uniqueKeysWithValues: CaseMetrics.summarize(rows).map { ($0.name, $0.summary) })
         print(String(format: "trained in %.0f s (%d epochs, best validation Dice %.4f at epoch %d)", trainSeconds, config.run.epochs,

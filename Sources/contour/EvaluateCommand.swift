@@ -16,19 +16,21 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "val (the run's validation fold), test (imagesTs with labelsTs), or all (every training case).") var split = "val"
     @Option(help: "Folder for metrics.csv and summary.json (default: RUN/evaluation-SPLIT).") var output: String?
     @Flag(help: "Test-time augmentation: average over all mirrorings.") var mirror = false
+    @Flag(help: "Skip the topology metrics (Betti errors, clDice): faster on large 3D volumes.") var noTopology = false
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
 
     func run() throws {
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
         let ds = try Dataset.open(dataset)
         let cases = try Evaluation.cases(split: split, dataset: ds, state: state)
-        let rows = try Evaluation.run(predictor, cases: cases, labels: ds.description.foregroundLabels, mirror: mirror,
-                                      progress: Progress(total: cases.count, label: "evaluate", quiet: false))
+        let rows = try Evaluation.evaluate(predictor, cases: cases, labels: ds.description.foregroundLabels,
+                                           policy: EvaluationPolicy(topology: !noTopology, mirror: mirror),
+                                           progress: Progress(total: cases.count, label: "evaluate", quiet: false))
         let resolved = try Predictor.resolve(checkpoint)
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
         try Evaluation.write(rows, to: folder)
-        for (name, s) in CaseMetrics.summarize(rows) where ["dice", "hd95", "betti0_error", "cldice"].contains(name) {
+        for (name, s) in CaseMetrics.summarize(rows) where s.n > 0 && ["dice", "hd95", "betti0_error", "cldice"].contains(name) {
             print(String(format: "%@: %.4f ± %.4f (n = %d)", name, s.mean, s.std, s.n))
         }
         print("wrote \(folder)/metrics.csv and \(folder)/summary.json")
