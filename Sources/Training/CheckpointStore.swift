@@ -16,6 +16,18 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var channelNames: [String]?
     public var labels: [String: Int]?
     public var patchSize: [Int]?
+    public var landmarkNames: [String]?
+    /// Multi-stage runs: the stage's index and name, epochs done within it, and whether it ended.
+    /// `epoch` counts across stages; `iteration` within the stage; `config` is the stage's.
+    public var stage: Int?
+    public var stageName: String?
+    public var stageEpoch: Int?
+    public var stageFinished: Bool?
+    /// What the balancer, the step and the schedule changed while training.
+    public var balancer: [String: ConfigValue]?
+    public var step: [String: ConfigValue]?
+    public var plateau: ReduceOnPlateau?
+    public var earlyStopping: EarlyStopping?
 
     public init(epoch: Int, iteration: Int, bestValue: Double?, bestEpoch: Int?, skippedSteps: Int,
                 config: [String: ConfigValue], contourVersion: String, channelNames: [String]? = nil,
@@ -46,7 +58,8 @@ public struct CheckpointStore {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
 
-    public func save(_ name: String, model: Module, optimizer: Optimizer, state: TrainingState) throws {
+    /// `rng`: the default generator's state, restored on resume.
+    public func save(_ name: String, model: Module, optimizer: Optimizer, state: TrainingState, rng: Tensor? = nil) throws {
         for (key, t) in model.stateDict() where t.dtype.isFloatingPoint {
             guard try t.isFinite().all().item() == 1 else {
                 throw TrainingError("refusing to save a non-finite model: \(key) has NaN or infinite values")
@@ -56,13 +69,28 @@ public struct CheckpointStore {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try model.save(to: "\(dir)/model.safetensors", metadata: ["format": "pt", "epoch": "\(state.epoch)"])
         try Safetensors.save(try optimizer.stateTensors(), to: "\(dir)/optimizer.safetensors")
+        if let rng { try Safetensors.save([("cpu", rng)], to: "\(dir)/rng.safetensors") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(Array(try encoder.encode(state)), to: "\(dir)/state.json")
+        try point(name, at: URL(fileURLWithPath: dir).lastPathComponent)
+    }
+
+    /// Makes `name` another link to the checkpoint `source` points at (e.g. a finished stage's
+    /// weights kept as `stage-NAME` for a later stage's `init.from`).
+    public func alias(_ name: String, to source: String) throws {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\(source)") else {
+            throw TrainingError("\(folder)/\(source): no such checkpoint to link \(name) to")
+        }
+        try point(name, at: target)
+    }
+
+    /// Swaps link `name` to `target` with one rename, then removes what nothing points to.
+    private func point(_ name: String, at target: String) throws {
         let link = "\(folder)/\(name)"
         let previous = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
         let tmp = "\(link).tmp-\(UInt32.random(in: 0...UInt32.max))"
-        guard symlink(URL(fileURLWithPath: dir).lastPathComponent, tmp) == 0 else {
+        guard symlink(target, tmp) == 0 else {
             throw TrainingError("cannot create \(tmp): \(String(cString: strerror(errno)))")
         }
         guard rename(tmp, link) == 0 else {
@@ -71,7 +99,7 @@ public struct CheckpointStore {
         }
         let dfd = open(folder, O_RDONLY | O_DIRECTORY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
-        if let previous, previous != URL(fileURLWithPath: dir).lastPathComponent, !isReferenced(previous) {
+        if let previous, previous != target, !isReferenced(previous) {
             try? FileManager.default.removeItem(atPath: "\(folder)/\(previous)")
         }
         removeOrphans()
@@ -80,14 +108,22 @@ public struct CheckpointStore {
     /// Folders that no link points to (left by a killed save) are removed.
     func removeOrphans() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for n in names where n.contains("-e") && !n.contains(".tmp-") && !isReferenced(n) {
+        for n in names where n.contains("-e") && !n.contains(".tmp-") && !isLink(n) && !isReferenced(n) {
             try? FileManager.default.removeItem(atPath: "\(folder)/\(n)")
         }
         for n in names where n.contains(".tmp-") { unlink("\(folder)/\(n)") }
     }
 
+    func isLink(_ name: String) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\(name)")) != nil
+    }
+
+    /// Whether any link (latest, best, stage-NAME) points at `target`.
     func isReferenced(_ target: String) -> Bool {
-        ["latest", "best"].contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")) == target }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.contains { n in
+            !n.contains(".tmp-") && (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\(n)")) == target
+        }
     }
 
     /// The folder of checkpoint `name`, or nil if none was saved.
@@ -110,6 +146,13 @@ public struct CheckpointStore {
             try optimizer.loadStateTensors(tensors)
         }
         return state
+    }
+
+    /// The default generator's state saved with the checkpoint, if any.
+    public static func rngState(_ dir: String) throws -> Tensor? {
+        let path = "\(dir)/rng.safetensors"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try Safetensors.load(path).tensors.first { $0.name == "cpu" }?.tensor
     }
 
     public static func readState(_ dir: String) throws -> TrainingState {

@@ -40,8 +40,8 @@ public struct Experiment {
 
         let description = dataset.description
         let options = Options(config.model.options, for: config.model.name)
-        let model = try ModelRegistry.make(config.model.name, options: options, inChannels: description.channelNames.count,
-                                           classes: description.labels.count)
+        let model = try ModelRegistry.make(config.model.name, options: options, context: ModelContext(
+            inChannels: description.channelNames.count, classes: description.labels.count, landmarks: description.landmarkNames.count))
         try model.to(device)
         self.model = model
         let divisor = model.sizeDivisor
@@ -65,10 +65,12 @@ public struct Experiment {
         }
     }
 
-    /// The configured objectives as one weighted sum.
+    /// The configured objectives, each bound to the head it reads.
     public func objective() throws -> CompositeObjective {
         try CompositeObjective(terms: config.objectives.map { o in
-            CompositeObjective.Term(weight: o.weight, objective: try ObjectiveRegistry.make(o.name, options: o.options))
+            var objective = try ObjectiveRegistry.make(o.name, options: o.options)
+            if let head = o.head { objective = try HeadBoundObjective(objective, head: head) }
+            return CompositeObjective.Term(weight: o.weight, objective: objective)
         })
     }
 

@@ -12,9 +12,13 @@ public struct Predictor {
     public let patchSize: [Int]
     public let normalization: Normalization
     public let device: Device
+    /// The head predicted (a segmentation head: its argmax is the label map).
+    public let head: String
 
-    public init(model: any SegmentationModel, patchSize: [Int], normalization: Normalization, device: Device) {
+    public init(model: any SegmentationModel, patchSize: [Int], normalization: Normalization, device: Device,
+                head: String = Heads.segmentation) {
         self.model = model
+        self.head = head
         self.patchSize = patchSize
         self.normalization = normalization
         self.device = device
@@ -29,7 +33,8 @@ public struct Predictor {
             throw TrainingError("\(dir): checkpoint lacks channel names, labels or patch size")
         }
         let model = try ModelRegistry.make(config.model.name, options: Options(config.model.options, for: config.model.name),
-                                           inChannels: channels.count, classes: labels.count)
+                                           context: ModelContext(inChannels: channels.count, classes: labels.count,
+                                                                 landmarks: state.landmarkNames?.count ?? 0))
         _ = try CheckpointStore.load(dir, into: model)
         try model.to(device)
         model.eval()
@@ -69,7 +74,8 @@ public struct Predictor {
     public func predict(normalized x: Tensor, spacing: [Double], mirror: Bool = false) throws -> (probabilities: Tensor, labels: Grid<UInt8>) {
         model.eval()
         let window = try SlidingWindow(patchSize: patchSize, mirror: mirror)
-        let logits = try window.logits(of: x) { try model($0) }
+        let head = self.head
+        let logits = try window.logits(of: x) { try model.head(head, of: $0) }
         let labels = try logits.argmax(dim: 1).to(.cpu, dtype: .uint8).grid(UInt8.self, spacing: spacing)
         return (try logits.softmax(dim: 1), labels)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Metrics
 import Models
 import NeuralNet
 import Objectives
@@ -97,7 +98,7 @@ final class StageSession {
             }
             if o.schedule == "plateau" {
                 let metric = o.plateau.metric ?? config.run.bestMetric
-                plateau = try ReduceOnPlateau(higherIsBetter: try MetricDirection.higherIsBetter(metric, field: "optimizer.plateau.metric"),
+                plateau = try ReduceOnPlateau(higherIsBetter: try Self.direction(metric, field: "optimizer.plateau.metric") == .higherIsBetter,
                                               patience: o.plateau.patience, factor: o.plateau.factor, threshold: o.plateau.threshold,
                                               cooldown: o.plateau.cooldown, minFactor: o.plateau.minLearningRate / o.learningRate)
                 schedule = o.warmupIterations > 0 ? .warmup(steps: o.warmupIterations, then: .constant) : .constant
@@ -106,8 +107,8 @@ final class StageSession {
             }
             if let e = config.run.earlyStopping {
                 let metric = e.metric ?? config.run.bestMetric
-                stopping = EarlyStopping(metric: metric, higherIsBetter: try MetricDirection.higherIsBetter(metric, field: "run.earlyStopping.metric"),
-                                         patience: e.patience)
+                _ = try Self.direction(metric, field: "run.earlyStopping.metric")
+                stopping = EarlyStopping(metric: metric, patience: e.patience)
             }
 
             let cache = SampleCache()
@@ -134,6 +135,19 @@ final class StageSession {
         }
     }
 
+    static func direction(_ metric: String, field: String) throws -> MetricDirection {
+        guard MetricCatalog.names.contains(metric) else {
+            throw TrainingError("\(field): unknown metric '\(metric)'; known: \(MetricCatalog.names.joined(separator: ", "))")
+        }
+        return try MetricCatalog.direction(of: metric)
+    }
+
+    /// The value ReduceOnPlateau watches: |v| for metrics whose ideal is 0.
+    func plateauValue(_ v: Double) throws -> Double {
+        let metric = config.optimizer.plateau.metric ?? config.run.bestMetric
+        return try MetricCatalog.direction(of: metric) == .closerToZero ? Swift.abs(v) : v
+    }
+
     /// A pattern with `*`/`?` is a shell-style pattern over the whole key; otherwise a key prefix.
     static func matches(_ pattern: String, _ key: String) -> Bool {
         pattern.contains("*") || pattern.contains("?") ? ModelRegistry.wildcard(pattern, matches: key) : key.hasPrefix(pattern)
@@ -149,23 +163,21 @@ final class StageSession {
 }
 
 /// Stops a stage after `patience` validations without improvement of a metric (NaN ignored).
-struct EarlyStopping: Codable, Equatable {
-    var metric: String
-    var higherIsBetter: Bool
-    var patience: Int
-    var best: Double?
-    var bad = 0
+public struct EarlyStopping: Codable, Sendable, Equatable {
+    public var metric: String
+    public var patience: Int
+    public var best: Double?
+    public var bad = 0
 
-    init(metric: String, higherIsBetter: Bool, patience: Int) {
+    public init(metric: String, patience: Int) {
         self.metric = metric
-        self.higherIsBetter = higherIsBetter
         self.patience = patience
     }
 
     /// Records a validation; returns true when the stage should stop.
-    mutating func record(_ value: Double) -> Bool {
-        guard value.isFinite else { return false }
-        if let b = best, !(higherIsBetter ? value > b : value < b) {
+    public mutating func record(_ value: Double) throws -> Bool {
+        guard !value.isNaN else { return false }
+        if let b = best, try !MetricCatalog.isBetter(value, than: b, metric: metric) {
             bad += 1
         } else {
             best = value

@@ -18,54 +18,53 @@ public struct TrainingSummary: Sendable {
     public var skippedSteps: Int
 }
 
-/// Trains a configured experiment: an epoch/iteration loop over background-prepared batches,
-/// validation with the Metrics layer, atomic `latest`/`best` checkpoints, a JSON-lines log and
-/// an HTML report. Methods plug in as named objectives; the trainer never special-cases one.
+/// Trains a configured run: one or more stages, each an epoch/iteration loop over
+/// background-prepared batches in which a `TrainingStep` writes the update and this loop owns
+/// everything else — schedule, clipping, non-finite handling, the optimiser step, validation
+/// (the same `Evaluation` as `contour evaluate`), best/latest checkpoints holding all training
+/// state, early stopping, the JSON-lines log and the HTML report. Methods plug in as named
+/// objectives, balancers and steps; the trainer never special-cases one.
 public final class Trainer {
-    public let experiment: Experiment
+    public let config: ExperimentConfig
     public let runFolder: String
     let quiet: Bool
-    let objective: CompositeObjective
-    let optimizer: Optimizer
-    let schedule: LearningRateSchedule
-    let loader: DataLoader
+    let sessions: [StageSession]
     let store: CheckpointStore
     let log: RunLog
-    /// Maps of unaugmented labels (RRW, Boundary, skeleton tubes) are computed once per case.
-    let mapCache: RegionMapCache?
-    /// Found once by reflection, not every step.
-    let parameters: [Tensor]
+    /// The stage being trained (the first until training starts).
+    private var current = 0
+
+    /// The current stage's experiment (data, model, split).
+    public var experiment: Experiment { sessions[current].experiment }
+    var objective: CompositeObjective { sessions[current].objective }
 
     public init(config: ExperimentConfig, quiet: Bool = false) throws {
-        experiment = try Experiment(config: config)
+        self.config = config
         runFolder = config.run.output
         self.quiet = quiet
-        objective = try experiment.objective()
-        let params = experiment.model.parameters()
-        parameters = params
-        let o = config.optimizer
-        switch o.name {
-        case "adam": optimizer = try Adam(params, learningRate: o.learningRate, weightDecay: o.weightDecay)
-        case "adamw": optimizer = try AdamW(params, learningRate: o.learningRate, weightDecay: o.weightDecay)
-        default: optimizer = try SGD(params, learningRate: o.learningRate, momentum: o.momentum, nesterov: o.nesterov && o.momentum > 0,
-                                     weightDecay: o.weightDecay)
+        let stages = try config.stageConfigs()
+        // Every stage is built (and so checked against its model and the data) before any training.
+        var built: [StageSession] = []
+        for (i, stage) in stages.enumerated() {
+            if let spec = stage.config.initialization {
+                if let j = stages.firstIndex(where: { $0.name == spec.from }) {
+                    guard j < i else {
+                        throw TrainingError("stage '\(stage.name)': init.from '\(spec.from)' is \(j == i ? "this stage" : "a later stage"); it must name an earlier stage or a checkpoint")
+                    }
+                } else {
+                    do { _ = try Predictor.resolve(spec.from) } catch {
+                        let earlier = stages[..<i].map(\.name)
+                        throw TrainingError("\(stages.count > 1 ? "stage '\(stage.name)': " : "")init.from '\(spec.from)' is neither an earlier stage"
+                                            + (earlier.isEmpty ? "" : " (\(earlier.joined(separator: ", ")))") + " nor a checkpoint or run folder")
+                    }
+                }
+            }
+            built.append(try StageSession(name: stage.name, index: i, config: stage.config))
         }
-        let total = config.run.epochs * config.run.iterationsPerEpoch
-        schedule = try LearningRateSchedule.named(o.schedule, total: total, warmup: o.warmupIterations)
-        let cache = SampleCache()
-        let cases = experiment.trainCases
-        let preset = try AugmentationPreset(name: config.data.preset)
-        let loaderConfig = DataLoaderConfiguration(
-            batchSize: config.data.batchSize, patchSize: experiment.patchSize,
-            foregroundProbability: config.data.foregroundOversampling,
-            augmentation: preset.augmentation(rank: experiment.patchSize.count), normalization: experiment.normalization,
-            shuffle: true, dropLast: false, workers: Swift.max(config.data.workers, 1), prefetchBatches: 4, seed: config.run.seed)
-        loader = try DataLoader(count: cases.count, configuration: loaderConfig) { i in try cache.sample(cases[i]) }
+        sessions = built
         try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
         store = try CheckpointStore(folder: "\(runFolder)/checkpoints")
         log = RunLog(path: "\(runFolder)/log.jsonl")
-        // Valid only when a case's labels reach the loss unchanged: no augmentation, and patches that are the whole image.
-        mapCache = config.data.preset == "none" && experiment.patchSize == experiment.firstImageShape ? RegionMapCache() : nil
     }
 
     /// A run folder's saved configuration (for `--resume`).
@@ -73,162 +72,238 @@ public final class Trainer {
         try ExperimentConfig.load(path: "\(run)/config.yaml")
     }
 
-    /// Runs (or with `resume`, continues) training; `untilEpoch` stops early after that epoch,
-    /// as an interrupted run would, so the run can be resumed later.
+    /// Runs (or with `resume`, continues) training; `untilEpoch` stops after that many epochs
+    /// (counted across stages), as an interrupted run would, so the run can be resumed later.
     public func train(resume: Bool = false, untilEpoch: Int? = nil) throws -> TrainingSummary {
-        let config = experiment.config
-        let model = experiment.model
-        var startEpoch = 0, iteration = 0, skipped = 0
+        let totalEpochs = sessions.map(\.epochs).reduce(0, +)
+        var stageIndex = 0, stageEpoch = 0, iteration = 0, skipped = 0
         var best: (value: Double, epoch: Int)?
+        var resumedInside = false
         if resume {
             guard let dir = store.path("latest") else { throw TrainingError("\(runFolder): nothing to resume (no checkpoints/latest)") }
-            let state = try CheckpointStore.load(dir, into: model, optimizer: optimizer)
-            startEpoch = state.epoch
+            let state = try CheckpointStore.readState(dir)
+            stageIndex = state.stage ?? 0
+            guard stageIndex < sessions.count, (state.stageName ?? sessions[stageIndex].name) == sessions[stageIndex].name else {
+                throw TrainingError("\(dir): the checkpoint is of stage \(state.stageName ?? "?"), which this configuration's stages "
+                                    + "(\(sessions.map(\.name).joined(separator: ", "))) do not have at position \(stageIndex + 1)")
+            }
+            let s = sessions[stageIndex]
+            _ = try CheckpointStore.load(dir, into: s.experiment.model, optimizer: s.optimizer)
+            try restore(state, checkpoint: dir, into: s)
+            stageEpoch = state.stageEpoch ?? state.epoch
             iteration = state.iteration
             skipped = state.skippedSteps
             if let v = state.bestValue, let e = state.bestEpoch { best = (v, e) }
-            try log.truncate(toEpochs: startEpoch)
-            say("resuming \(runFolder) after epoch \(startEpoch)")
+            try log.truncate(toEpochs: state.epoch)
+            if state.stageFinished == true || stageEpoch >= s.epochs {
+                stageIndex += 1
+                (stageEpoch, iteration, best) = (0, 0, nil)
+            } else {
+                resumedInside = true
+            }
+            say("resuming \(runFolder) after epoch \(state.epoch)" + (sessions.count > 1 ? " (stage \(s.name))" : ""))
         } else {
             try? FileManager.default.removeItem(atPath: log.path)
             try AtomicFile.write(Array(try config.yaml().utf8), to: "\(runFolder)/config.yaml")
         }
-        if startEpoch >= config.run.epochs {
+        if stageIndex >= sessions.count {
             // Nothing to do: keep the report and checkpoints as they are.
-            say("all \(config.run.epochs) epochs already done")
+            say("all \(totalEpochs) epochs already done")
             let last = try log.read().last(where: { $0.validation != nil })?.validation ?? [:]
-            return TrainingSummary(runFolder: runFolder, epochs: config.run.epochs, bestEpoch: best?.epoch, bestValue: best?.value,
-                                   validation: last, skippedSteps: skipped)
+            let state = try store.path("latest").map { try CheckpointStore.readState($0) }
+            let bestPair = state.flatMap { s in s.bestValue.flatMap { v in s.bestEpoch.map { (v, $0) } } }
+            return TrainingSummary(runFolder: runFolder, epochs: totalEpochs, bestEpoch: bestPair?.1, bestValue: bestPair?.0,
+                                   validation: last, skippedSteps: state?.skippedSteps ?? skipped)
         }
 
         var lastValidation: [String: Double] = [:]
         var lastRows: [CaseMetricsRow] = []
         var streak = 0
-        let endEpoch = Swift.min(config.run.epochs, untilEpoch ?? config.run.epochs)
-        for epoch in startEpoch..<endEpoch {
-            model.train()
-            let started = Date()
-            let progress = Progress(total: config.run.iterationsPerEpoch, label: "epoch \(epoch + 1)/\(config.run.epochs)", quiet: quiet)
-            var lossSum = 0.0, counted = 0
-            var termSums = [Double](repeating: 0, count: objective.terms.count)
-            var lr = 0.0
-            var iterator: BatchIterator?
-            var loaderEpoch = -1
-            for step in 0..<config.run.iterationsPerEpoch {
-                // Global batch g → (loader epoch, batch): deterministic and resumable by iteration count.
-                let g = iteration
-                let (le, lb) = (g / loader.batchesPerEpoch, g % loader.batchesPerEpoch)
-                if le != loaderEpoch || iterator == nil {
-                    iterator = loader.batches(epoch: le, startingAt: lb)
-                    loaderEpoch = le
+        for si in stageIndex..<sessions.count {
+            current = si
+            let s = sessions[si]
+            let ctx = s.context
+            let model = s.experiment.model
+            let epochsBefore = sessions[..<si].map(\.epochs).reduce(0, +)
+            if !(si == stageIndex && resumedInside) {
+                (stageEpoch, iteration, best) = (0, 0, nil)
+                if let spec = s.config.initialization {
+                    if let until = untilEpoch, epochsBefore >= until { break }
+                    try initialize(s, from: spec)
                 }
-                guard let batch = try iterator!.next() else { throw TrainingError("data loader ended early") }
-                iteration += 1
-                optimizer.scaleLearningRate(by: schedule.factor(at: g))
-                lr = optimizer.groups[0].learningRate
-                let x = try Tensor(batch.images, shape: batch.imageShape).to(experiment.device)
-                guard let labelValues = batch.labels else { throw TrainingError("batch \(g) has no label maps; segmentation training needs labels") }
-                let y = try Tensor(labelValues.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(experiment.device)
-                try optimizer.zeroGrad()
-                let outputs = try forward(x)
-                // Objectives that start late (topoloss) see how far training is.
-                let fraction = Double(g) / Double(config.run.epochs * config.run.iterationsPerEpoch)
-                let (loss, terms) = try deepSupervisedLoss(outputs, labels: y, ids: batch.ids, progressFraction: fraction)
-                let value = try loss.item()
-                guard value.isFinite else {
-                    skipped += 1
-                    streak += 1
-                    if streak >= config.run.maxNonFinite {
-                        throw TrainingError("the loss was non-finite for \(streak) steps in a row (epoch \(epoch + 1), iteration \(step + 1)); "
-                                            + "lower optimizer.learningRate or check the data (contour data check)")
+            }
+            var stopped = false
+            for e in stageEpoch..<s.epochs {
+                let epoch = epochsBefore + e + 1
+                if let until = untilEpoch, epoch > until { break }
+                let config = s.config
+                model.train()
+                try s.step.epochWillStart(e + 1, context: ctx)
+                let started = Date()
+                let label = sessions.count > 1 ? "\(s.name) epoch \(e + 1)/\(s.epochs)" : "epoch \(epoch)/\(totalEpochs)"
+                let progress = Progress(total: config.run.iterationsPerEpoch, label: label, quiet: quiet)
+                var lossSum = 0.0, counted = 0
+                var termSums = [Double](repeating: 0, count: s.objective.terms.count)
+                var lr = 0.0
+                var iterator: BatchIterator?
+                var loaderEpoch = -1
+                for step in 0..<config.run.iterationsPerEpoch {
+                    // Global batch g → (loader epoch, batch): deterministic and resumable by iteration count.
+                    let g = iteration
+                    let (le, lb) = (g / s.loader.batchesPerEpoch, g % s.loader.batchesPerEpoch)
+                    if le != loaderEpoch || iterator == nil {
+                        iterator = s.loader.batches(epoch: le, startingAt: lb)
+                        loaderEpoch = le
                     }
-                    continue
-                }
-                try loss.backward()
-                if config.optimizer.gradientClip > 0 {
-                    let norm = try clipGradientNorm(parameters, maxNorm: config.optimizer.gradientClip)
-                    if !norm.isFinite {
+                    guard let batch = try iterator!.next() else { throw TrainingError("data loader ended early") }
+                    iteration += 1
+                    s.optimizer.scaleLearningRate(by: s.schedule.factor(at: g) * (s.plateau?.factor ?? 1))
+                    lr = s.optimizer.groups[0].learningRate
+                    ctx.iteration = g
+                    // Objectives that start late (topoloss) see how far the stage is.
+                    ctx.progress = Double(g) / Double(s.iterations)
+                    try s.optimizer.zeroGrad()
+                    let outcome = try s.step.step(batch, context: ctx)
+                    guard outcome.applied else {
                         skipped += 1
                         streak += 1
                         if streak >= config.run.maxNonFinite {
-                            throw TrainingError("gradients were non-finite for \(streak) steps in a row (epoch \(epoch + 1)); lower the learning rate")
+                            throw TrainingError("the loss was non-finite for \(streak) steps in a row (epoch \(epoch), iteration \(step + 1)); "
+                                                + "lower optimizer.learningRate or check the data (contour data check)")
                         }
                         continue
                     }
+                    if config.optimizer.gradientClip > 0 {
+                        let norm = try clipGradientNorm(ctx.parameters, maxNorm: config.optimizer.gradientClip)
+                        if !norm.isFinite {
+                            skipped += 1
+                            streak += 1
+                            if streak >= config.run.maxNonFinite {
+                                throw TrainingError("gradients were non-finite for \(streak) steps in a row (epoch \(epoch)); lower the learning rate")
+                            }
+                            continue
+                        }
+                    }
+                    try s.optimizer.step()
+                    streak = 0
+                    lossSum += outcome.total
+                    counted += 1
+                    for (i, t) in outcome.losses.enumerated() { termSums[i] += t }
+                    progress.update(step + 1, String(format: "loss %.4f", lossSum / Double(Swift.max(counted, 1))))
                 }
-                try optimizer.step()
-                streak = 0
-                lossSum += value
-                counted += 1
-                for (i, t) in terms.enumerated() { termSums[i] += t }
-                progress.update(step + 1, String(format: "loss %.4f", lossSum / Double(Swift.max(counted, 1))))
+                var record = EpochRecord(epoch: epoch, trainLoss: counted > 0 ? lossSum / Double(counted) : .nan,
+                                         objectives: Dictionary(uniqueKeysWithValues: zip(s.termNames, termSums.map { $0 / Double(Swift.max(counted, 1)) })),
+                                         learningRate: lr, seconds: 0, skippedSteps: skipped, validation: nil,
+                                         stage: sessions.count > 1 ? s.name : nil)
+                let isLast = e + 1 == s.epochs
+                if (e + 1) % config.run.validationInterval == 0 || isLast, !s.experiment.valCases.isEmpty {
+                    let (means, rows) = try validate()
+                    record.validation = means
+                    lastValidation = means
+                    lastRows = rows
+                    let value = means[config.run.bestMetric] ?? .nan
+                    if value.isNaN { say("epoch \(epoch): validation \(config.run.bestMetric) is NaN (undefined on every case); not considered for best") }
+                    if try MetricCatalog.becomesBest(value, over: best, metric: config.run.bestMetric) {
+                        best = (value, epoch)
+                        try store.save("best", model: model, optimizer: s.optimizer,
+                                       state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: false),
+                                       rng: try Torch.defaultGeneratorState())
+                    }
+                    if s.plateau != nil {
+                        let metric = config.optimizer.plateau.metric ?? config.run.bestMetric
+                        if s.plateau!.record(try s.plateauValue(means[metric] ?? .nan)) {
+                            say(String(format: "epoch %d: %@ has not improved for %d validations; learning rate × %g", epoch, metric,
+                                       config.optimizer.plateau.patience + 1, config.optimizer.plateau.factor))
+                        }
+                    }
+                    if s.stopping != nil, try s.stopping!.record(means[s.stopping!.metric] ?? .nan) {
+                        stopped = true
+                        say("epoch \(epoch): early stopping — \(s.stopping!.metric) has not improved for \(s.stopping!.patience) validations")
+                    }
+                }
+                try s.step.epochDidEnd(e + 1, validation: record.validation, context: ctx)
+                record.seconds = Date().timeIntervalSince(started)
+                let finished = isLast || stopped
+                try store.save("latest", model: model, optimizer: s.optimizer,
+                               state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: finished),
+                               rng: try Torch.defaultGeneratorState())
+                if finished && sessions.count > 1 { try store.alias("stage-\(s.name)", to: "latest") }
+                try log.append(record)
+                if !quiet {
+                    var line = String(format: "epoch %d: loss %.4f, lr %.2e, %.1f s", epoch, record.trainLoss, lr, record.seconds)
+                    if let v = record.validation {
+                        line += String(format: ", val Dice %.4f, HD95 %.2f, β0 error %.2f", v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan)
+                    }
+                    print(line)
+                }
+                if stopped { break }
             }
-            var record = EpochRecord(epoch: epoch + 1, trainLoss: counted > 0 ? lossSum / Double(counted) : .nan,
-                                     objectives: Dictionary(uniqueKeysWithValues: zip(objective.terms.map(\.name), termSums.map { $0 / Double(Swift.max(counted, 1)) })),
-                                     learningRate: lr, seconds: 0, skippedSteps: skipped, validation: nil)
-            let isLast = epoch + 1 == config.run.epochs
-            if (epoch + 1) % config.run.validationInterval == 0 || isLast, !experiment.valCases.isEmpty {
-                let (means, rows) = try validate()
-                record.validation = means
-                lastValidation = means
-                lastRows = rows
-                let value = means[config.run.bestMetric] ?? .nan
-                if value.isNaN { say("epoch \(epoch + 1): validation \(config.run.bestMetric) is NaN (undefined on every case); not considered for best") }
-                if try MetricCatalog.becomesBest(value, over: best, metric: config.run.bestMetric) {
-                    best = (value, epoch + 1)
-                    try store.save("best", model: model, optimizer: optimizer, state: state(epoch + 1, iteration, best, skipped))
-                }
-            }
-            record.seconds = Date().timeIntervalSince(started)
-            try store.save("latest", model: model, optimizer: optimizer, state: state(epoch + 1, iteration, best, skipped))
-            try log.append(record)
-            if !quiet {
-                var line = String(format: "epoch %d: loss %.4f, lr %.2e, %.1f s", epoch + 1, record.trainLoss, lr, record.seconds)
-                if let v = record.validation {
-                    line += String(format: ", val Dice %.4f, HD95 %.2f, β0 error %.2f", v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan)
-                }
-                print(line)
+            if let until = untilEpoch, epochsBefore + s.epochs > until, !stopped {
+                return TrainingSummary(runFolder: runFolder, epochs: totalEpochs, bestEpoch: best?.epoch, bestValue: best?.value,
+                                       validation: lastValidation, skippedSteps: skipped)
             }
         }
-        if endEpoch == config.run.epochs { try writeReport(rows: lastRows) }
-        return TrainingSummary(runFolder: runFolder, epochs: config.run.epochs, bestEpoch: best?.epoch, bestValue: best?.value,
+        try writeReport(rows: lastRows)
+        return TrainingSummary(runFolder: runFolder, epochs: totalEpochs, bestEpoch: best?.epoch, bestValue: best?.value,
                                validation: lastValidation, skippedSteps: skipped)
     }
 
-    /// The model's outputs as float32, under bfloat16 autocast when mixed precision is on.
-    func forward(_ x: Tensor) throws -> [Tensor] {
-        let mode = experiment.config.run.mixedPrecision
-        let autocast = mode == "bf16" || (mode == "auto" && experiment.device != .cpu)
-        guard autocast else { return try experiment.model.outputs(x) }
-        return try withAutocast(device: experiment.device, dtype: .bfloat16) { try experiment.model.outputs(x) }.map { try $0.to(.float32) }
+    func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, best: (value: Double, epoch: Int)?, skipped: Int,
+               finished: Bool) -> TrainingState {
+        let d = s.experiment.dataset.description
+        var st = TrainingState(epoch: epoch, iteration: iteration, bestValue: best?.value, bestEpoch: best?.epoch, skippedSteps: skipped,
+                               config: s.config.tree, contourVersion: ContourInfo.version, channelNames: d.channelNames, labels: d.labels,
+                               patchSize: s.experiment.patchSize)
+        st.landmarkNames = d.landmarkNames.isEmpty ? nil : d.landmarkNames
+        st.stage = s.index
+        st.stageName = s.name
+        st.stageEpoch = stageEpoch
+        st.stageFinished = finished
+        let b = s.balancer.state(), t = s.step.state()
+        st.balancer = b.isEmpty ? nil : b
+        st.step = t.isEmpty ? nil : t
+        st.plateau = s.plateau
+        st.earlyStopping = s.stopping
+        return st
     }
 
-    func state(_ epoch: Int, _ iteration: Int, _ best: (value: Double, epoch: Int)?, _ skipped: Int) -> TrainingState {
-        TrainingState(epoch: epoch, iteration: iteration, bestValue: best?.value, bestEpoch: best?.epoch, skippedSteps: skipped,
-                      config: experiment.config.tree, contourVersion: ContourInfo.version,
-                      channelNames: experiment.dataset.description.channelNames, labels: experiment.dataset.description.labels,
-                      patchSize: experiment.patchSize)
+    /// Puts back what a checkpoint recorded besides weights and optimiser moments.
+    func restore(_ state: TrainingState, checkpoint dir: String, into s: StageSession) throws {
+        if let b = state.balancer { try s.balancer.load(state: b) }
+        if let t = state.step { try s.step.load(state: t) }
+        if let p = state.plateau, s.plateau != nil { s.plateau = p }
+        if let e = state.earlyStopping, s.stopping != nil { s.stopping = e }
+        if let rng = try CheckpointStore.rngState(dir) { try Torch.setDefaultGeneratorState(rng) }
     }
 
-    /// nnU-Net's deep supervision: the loss at each output resolution against nearest-downsampled
-    /// labels, weights 1/2^i normalised to sum 1. Returns the total and each term's value at full resolution.
-    func deepSupervisedLoss(_ outputs: [Tensor], labels: Tensor, ids: [String], progressFraction: Double) throws -> (Tensor, [Double]) {
-        let weights = (0..<outputs.count).map { 1 / Double(1 << $0) }
-        let sum = weights.reduce(0, +)
-        var total: Tensor?
-        var terms: [Double] = []
-        for (i, out) in outputs.enumerated() {
-            var y = labels
-            if out.shape.dropFirst(2) != labels.shape.dropFirst(2) {
-                y = try labels.to(.float32).interpolate(size: Array(out.shape.dropFirst(2)), mode: .nearest).to(.int64)
+    /// Copies weights into a stage's model from an earlier stage or a checkpoint, by key pattern.
+    func initialize(_ s: StageSession, from spec: ExperimentConfig.Initialization) throws {
+        let dir: String
+        if sessions.contains(where: { $0.name == spec.from }) {
+            guard let d = store.path("stage-\(spec.from)") else {
+                throw TrainingError("stage '\(s.name)': init.from '\(spec.from)': that stage has not finished (no checkpoints/stage-\(spec.from))")
             }
-            var target = try LossTarget(labels: y, caseIDs: i == 0 ? ids : nil, cache: i == 0 ? mapCache : nil)
-            target.trainingProgress = progressFraction
-            if i == 0 { terms = try objective.values(logits: out, target: target).map { try $0.item() } }
-            let l = try objective(logits: out, target: target) * (weights[i] / sum)
-            total = total.map { $0 + l } ?? l
+            dir = d
+        } else {
+            dir = try Predictor.resolve(spec.from)
         }
-        return (total!, terms)
+        let model = s.experiment.model
+        let buffers = Set(model.namedBuffers().map(\.name))
+        var chosen: [String: Tensor] = [:]
+        for (k, t) in try Safetensors.load("\(dir)/model.safetensors").tensors
+        where spec.keys.contains(where: { StageSession.matches($0, k) }) && (spec.buffers || !buffers.contains(k)) {
+            chosen[k] = t
+        }
+        guard !chosen.isEmpty else {
+            throw TrainingError("stage '\(s.name)': init.keys \(spec.keys) match no tensor of \(dir)/model.safetensors")
+        }
+        let report = try model.loadStateDict(chosen, strict: false)
+        guard report.unexpected.isEmpty, report.misShaped.isEmpty else {
+            throw TrainingError("stage '\(s.name)': init from \(dir) does not fit model '\(s.config.model.name)': "
+                                + (report.unexpected.isEmpty ? "" : "keys it lacks: \(report.unexpected.prefix(5).joined(separator: ", ")); ")
+                                + report.misShaped.prefix(5).joined(separator: "; "))
+        }
+        say("stage \(s.name): \(chosen.count) tensors initialised from \(dir)")
     }
 
     /// Sliding-window prediction of every validation case and its metrics (means over cases
