@@ -19,6 +19,8 @@ public enum AnnotatedSegmentationLoss {
         guard !levels.isEmpty else {
             throw ObjectiveError("objective '\(objective.name)' reads head '\(head)', which the model does not produce")
         }
+        // A batch of cases without label maps (e.g. landmark-only) has nothing to score.
+        if targets.labels == nil && targets.annotatedLabels.allSatisfy(\.isEmpty) { return try levels[0].sum() * 0 }
         let labels = try targets.requireLabels(by: "objective '\(objective.name)'")
         let weights = (0..<levels.count).map { 1 / Double(1 << $0) }
         let sum = weights.reduce(0, +)
