@@ -5,8 +5,9 @@
 
 extern "C" {
 
-ct_status ct_bench_add_loop(int64_t n, double *seconds) {
+ct_status ct_bench_add_loop(int64_t n, double *seconds) noexcept {
   CT_GUARD({
+    if (!seconds) throw std::invalid_argument("output pointer is NULL");
     auto a = at::ones({1}), b = at::ones({1});
     at::Tensor c;
     auto start = std::chrono::steady_clock::now();

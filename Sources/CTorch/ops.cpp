@@ -2,7 +2,7 @@
 #include "internal.h"
 
 namespace {
-at::Tensor unary(int op, const at::Tensor &a) {
+at::Tensor unary(ct_unary_op op, const at::Tensor &a) {
   switch (op) {
     case CT_NEG: return at::neg(a);
     case CT_ABS: return at::abs(a);
@@ -33,10 +33,10 @@ at::Tensor unary(int op, const at::Tensor &a) {
     case CT_LOG_SIGMOID: return at::log_sigmoid(a);
     case CT_SOFTPLUS: return at::softplus(a);
   }
-  throw std::invalid_argument("unknown unary operation");
+  throw std::invalid_argument("unknown unary operation " + std::to_string(static_cast<int>(op)));
 }
 
-at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
+at::Tensor binary(ct_binary_op op, const at::Tensor &a, const at::Tensor &b) {
   switch (op) {
     case CT_ADD: return at::add(a, b);
     case CT_SUB: return at::sub(a, b);
@@ -58,10 +58,10 @@ at::Tensor binary(int op, const at::Tensor &a, const at::Tensor &b) {
     case CT_ATAN2: return at::atan2(a, b);
     case CT_FLOOR_DIVIDE: return at::floor_divide(a, b);
   }
-  throw std::invalid_argument("unknown binary operation");
+  throw std::invalid_argument("unknown binary operation " + std::to_string(static_cast<int>(op)));
 }
 
-at::Tensor binary_scalar(int op, const at::Tensor &a, const at::Scalar &s) {
+at::Tensor binary_scalar(ct_binary_op op, const at::Tensor &a, const at::Scalar &s) {
   switch (op) {
     case CT_ADD: return at::add(a, s);
     case CT_SUB: return at::sub(a, s);
@@ -78,8 +78,9 @@ at::Tensor binary_scalar(int op, const at::Tensor &a, const at::Scalar &s) {
     case CT_GE: return at::ge(a, s);
     case CT_REMAINDER: return at::remainder(a, s);
     case CT_FLOOR_DIVIDE: return at::floor_divide(a, s);
+    default: break;
   }
-  throw std::invalid_argument("operation has no tensor-scalar form");
+  throw std::invalid_argument("binary operation " + std::to_string(static_cast<int>(op)) + " has no tensor-scalar form");
 }
 
 // Integer tensors keep an integer scalar (so x + 1 stays int64), floats take the double.
@@ -92,110 +93,118 @@ at::Scalar scalar_for(const at::Tensor &a, double s) {
 
 extern "C" {
 
-ct_status ct_unary(int op, ct_tensor a, ct_tensor *out) { CT_OUT(unary(op, a->t)); }
-ct_status ct_binary(int op, ct_tensor a, ct_tensor b, ct_tensor *out) { CT_OUT(binary(op, a->t, b->t)); }
-ct_status ct_binary_scalar(int op, ct_tensor a, double s, ct_tensor *out) {
-  CT_OUT(binary_scalar(op, a->t, scalar_for(a->t, s)));
+ct_status ct_unary(ct_unary_op op, ct_tensor a, ct_tensor *out) noexcept { CT_OUT(unary(op, ctorch::T(a))); }
+ct_status ct_binary(ct_binary_op op, ct_tensor a, ct_tensor b, ct_tensor *out) noexcept { CT_OUT(binary(op, ctorch::T(a), ctorch::T(b))); }
+ct_status ct_binary_scalar(ct_binary_op op, ct_tensor a, double s, ct_tensor *out) noexcept {
+  CT_OUT(binary_scalar(op, ctorch::T(a), scalar_for(ctorch::T(a), s)));
 }
-ct_status ct_scalar_binary(int op, double s, ct_tensor a, ct_tensor *out) {
+ct_status ct_scalar_binary(ct_binary_op op, double s, ct_tensor a, ct_tensor *out) noexcept {
   CT_GUARD({
-    at::Scalar sc = scalar_for(a->t, s);
+    at::Scalar sc = scalar_for(ctorch::T(a), s);
     at::Tensor r;
     switch (op) {
-      case CT_SUB: r = at::rsub(a->t, sc); break;
-      case CT_DIV: r = at::mul(at::reciprocal(a->t), sc); break;
-      case CT_POW: r = at::pow(sc, a->t); break;
-      default: r = binary_scalar(op, a->t, sc);
+      case CT_SUB: r = at::rsub(ctorch::T(a), sc); break;
+      case CT_DIV: r = at::mul(at::reciprocal(ctorch::T(a)), sc); break;
+      case CT_POW: r = at::pow(sc, ctorch::T(a)); break;
+      default: r = binary_scalar(op, ctorch::T(a), sc);
     }
     *out = ctorch::wrap(std::move(r));
   });
 }
-ct_status ct_where(ct_tensor cond, ct_tensor a, ct_tensor b, ct_tensor *out) { CT_OUT(at::where(cond->t, a->t, b->t)); }
-ct_status ct_clamp(ct_tensor a, double lo, double hi, ct_tensor *out) {
+ct_status ct_where(ct_tensor cond, ct_tensor a, ct_tensor b, ct_tensor *out) noexcept { CT_OUT(at::where(ctorch::T(cond), ctorch::T(a), ctorch::T(b))); }
+ct_status ct_clamp(ct_tensor a, double lo, double hi, ct_tensor *out) noexcept {
   CT_GUARD({
     std::optional<at::Scalar> l = std::isnan(lo) ? std::nullopt : std::optional<at::Scalar>(lo);
     std::optional<at::Scalar> h = std::isnan(hi) ? std::nullopt : std::optional<at::Scalar>(hi);
-    *out = ctorch::wrap(at::clamp(a->t, l, h));
+    *out = ctorch::wrap(at::clamp(ctorch::T(a), l, h));
   });
 }
-ct_status ct_leaky_relu(ct_tensor a, double slope, ct_tensor *out) { CT_OUT(at::leaky_relu(a->t, slope)); }
-ct_status ct_masked_fill(ct_tensor a, ct_tensor mask, double value, ct_tensor *out) {
-  CT_OUT(at::masked_fill(a->t, mask->t, value));
+ct_status ct_leaky_relu(ct_tensor a, double slope, ct_tensor *out) noexcept { CT_OUT(at::leaky_relu(ctorch::T(a), slope)); }
+ct_status ct_masked_fill(ct_tensor a, ct_tensor mask, double value, ct_tensor *out) noexcept {
+  CT_OUT(at::masked_fill(ctorch::T(a), ctorch::T(mask), value));
 }
-ct_status ct_masked_select(ct_tensor a, ct_tensor mask, ct_tensor *out) { CT_OUT(at::masked_select(a->t, mask->t)); }
-ct_status ct_gather(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor *out) { CT_OUT(at::gather(a->t, dim, index->t)); }
-ct_status ct_scatter(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor src, double value, int mode, ct_tensor *out) {
+ct_status ct_masked_select(ct_tensor a, ct_tensor mask, ct_tensor *out) noexcept { CT_OUT(at::masked_select(ctorch::T(a), ctorch::T(mask))); }
+ct_status ct_gather(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor *out) noexcept { CT_OUT(at::gather(ctorch::T(a), dim, ctorch::T(index))); }
+ct_status ct_scatter(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor src, double value, ct_scatter_mode mode,
+                     ct_tensor *out) noexcept {
   CT_GUARD({
     at::Tensor r;
-    if (mode == 1) {
-      r = at::scatter_add(a->t, dim, index->t, src ? src->t : at::full_like(index->t, value, a->t.options()));
-    } else {
-      r = src ? at::scatter(a->t, dim, index->t, src->t) : at::scatter(a->t, dim, index->t, at::Scalar(value));
+    switch (mode) {
+      case CT_SCATTER_ADD:
+        r = at::scatter_add(ctorch::T(a), dim, ctorch::T(index), src ? ctorch::T(src) : at::full_like(ctorch::T(index), value, ctorch::T(a).options()));
+        break;
+      case CT_SCATTER_REPLACE:
+        r = src ? at::scatter(ctorch::T(a), dim, ctorch::T(index), ctorch::T(src)) : at::scatter(ctorch::T(a), dim, ctorch::T(index), at::Scalar(value));
+        break;
+      default: throw std::invalid_argument("unknown scatter mode " + std::to_string(static_cast<int>(mode)));
     }
     *out = ctorch::wrap(std::move(r));
   });
 }
-ct_status ct_one_hot(ct_tensor labels, int64_t classes, ct_tensor *out) { CT_OUT(at::one_hot(labels->t, classes)); }
-ct_status ct_cumsum(ct_tensor a, int64_t dim, ct_tensor *out) { CT_OUT(at::cumsum(a->t, dim)); }
-ct_status ct_sort(ct_tensor a, int64_t dim, int descending, ct_tensor *values, ct_tensor *indices) {
+ct_status ct_one_hot(ct_tensor labels, int64_t classes, ct_tensor *out) noexcept { CT_OUT(at::one_hot(ctorch::T(labels), classes)); }
+ct_status ct_cumsum(ct_tensor a, int64_t dim, ct_tensor *out) noexcept { CT_OUT(at::cumsum(ctorch::T(a), dim)); }
+ct_status ct_sort(ct_tensor a, int64_t dim, int descending, ct_tensor *values, ct_tensor *indices) noexcept {
   CT_GUARD({
-    auto r = at::sort(a->t, /*stable=*/true, dim, descending != 0);
+    auto r = at::sort(ctorch::T(a), /*stable=*/true, dim, descending != 0);
+    if (!values || !indices) throw std::invalid_argument("output pointer is NULL");
     *values = ctorch::wrap(std::get<0>(r));
     *indices = ctorch::wrap(std::get<1>(r));
   });
 }
-ct_status ct_topk(ct_tensor a, int64_t k, int64_t dim, int largest, ct_tensor *values, ct_tensor *indices) {
+ct_status ct_topk(ct_tensor a, int64_t k, int64_t dim, int largest, ct_tensor *values, ct_tensor *indices) noexcept {
   CT_GUARD({
-    auto r = at::topk(a->t, k, dim, largest != 0, true);
+    auto r = at::topk(ctorch::T(a), k, dim, largest != 0, true);
+    if (!values || !indices) throw std::invalid_argument("output pointer is NULL");
     *values = ctorch::wrap(std::get<0>(r));
     *indices = ctorch::wrap(std::get<1>(r));
   });
 }
-ct_status ct_nonzero(ct_tensor a, ct_tensor *out) { CT_OUT(at::nonzero(a->t)); }
+ct_status ct_nonzero(ct_tensor a, ct_tensor *out) noexcept { CT_OUT(at::nonzero(ctorch::T(a))); }
 
 // ---- in place ---------------------------------------------------------------------------------
 
-ct_status ct_inplace_binary(int op, ct_tensor a, ct_tensor b, double alpha) {
+ct_status ct_inplace_binary(ct_binary_op op, ct_tensor a, ct_tensor b, double alpha) noexcept {
   CT_GUARD({
     switch (op) {
-      case CT_ADD: a->t.add_(b->t, alpha); break;
-      case CT_SUB: a->t.sub_(b->t, alpha); break;
-      case CT_MUL: a->t.mul_(b->t); break;
-      case CT_DIV: a->t.div_(b->t); break;
-      case CT_MAXIMUM: at::maximum_out(a->t, a->t, b->t); break;
-      case CT_MINIMUM: at::minimum_out(a->t, a->t, b->t); break;
-      default: throw std::invalid_argument("operation has no in-place form");
+      case CT_ADD: ctorch::T(a).add_(ctorch::T(b), alpha); break;
+      case CT_SUB: ctorch::T(a).sub_(ctorch::T(b), alpha); break;
+      case CT_MUL: ctorch::T(a).mul_(ctorch::T(b)); break;
+      case CT_DIV: ctorch::T(a).div_(ctorch::T(b)); break;
+      case CT_MAXIMUM: { at::Tensor target = ctorch::T(a); at::maximum_out(target, target, ctorch::T(b)); break; }
+      case CT_MINIMUM: { at::Tensor target = ctorch::T(a); at::minimum_out(target, target, ctorch::T(b)); break; }
+      default: throw std::invalid_argument("binary operation " + std::to_string(static_cast<int>(op)) + " has no in-place form");
     }
   });
 }
-ct_status ct_inplace_scalar(int op, ct_tensor a, double value) {
+ct_status ct_inplace_scalar(ct_binary_op op, ct_tensor a, double value) noexcept {
   CT_GUARD({
-    at::Scalar s = scalar_for(a->t, value);
+    at::Scalar s = scalar_for(ctorch::T(a), value);
     switch (op) {
-      case CT_ADD: a->t.add_(s); break;
-      case CT_SUB: a->t.sub_(s); break;
-      case CT_MUL: a->t.mul_(s); break;
-      case CT_DIV: a->t.div_(s); break;
-      case CT_POW: a->t.pow_(s); break;
-      case CT_MAXIMUM: a->t.clamp_min_(s); break;
-      case CT_MINIMUM: a->t.clamp_max_(s); break;
-      default: throw std::invalid_argument("operation has no in-place scalar form");
+      case CT_ADD: ctorch::T(a).add_(s); break;
+      case CT_SUB: ctorch::T(a).sub_(s); break;
+      case CT_MUL: ctorch::T(a).mul_(s); break;
+      case CT_DIV: ctorch::T(a).div_(s); break;
+      case CT_POW: ctorch::T(a).pow_(s); break;
+      case CT_MAXIMUM: ctorch::T(a).clamp_min_(s); break;
+      case CT_MINIMUM: ctorch::T(a).clamp_max_(s); break;
+      default:
+        throw std::invalid_argument("binary operation " + std::to_string(static_cast<int>(op)) + " has no in-place scalar form");
     }
   });
 }
-ct_status ct_addcmul_(ct_tensor a, ct_tensor t1, ct_tensor t2, double value) { CT_GUARD(a->t.addcmul_(t1->t, t2->t, value)); }
-ct_status ct_addcdiv_(ct_tensor a, ct_tensor t1, ct_tensor t2, double value) { CT_GUARD(a->t.addcdiv_(t1->t, t2->t, value)); }
-ct_status ct_lerp_(ct_tensor a, ct_tensor end, double weight) { CT_GUARD(a->t.lerp_(end->t, weight)); }
-ct_status ct_copy_(ct_tensor dst, ct_tensor src) { CT_GUARD(dst->t.copy_(src->t)); }
-ct_status ct_fill_(ct_tensor a, double value) { CT_GUARD(a->t.fill_(value)); }
-ct_status ct_zero_(ct_tensor a) { CT_GUARD(a->t.zero_()); }
-ct_status ct_set_data(ct_tensor a, ct_tensor data) { CT_GUARD(a->t.set_data(data->t)); }
+ct_status ct_addcmul_(ct_tensor a, ct_tensor t1, ct_tensor t2, double value) noexcept { CT_GUARD(ctorch::T(a).addcmul_(ctorch::T(t1), ctorch::T(t2), value)); }
+ct_status ct_addcdiv_(ct_tensor a, ct_tensor t1, ct_tensor t2, double value) noexcept { CT_GUARD(ctorch::T(a).addcdiv_(ctorch::T(t1), ctorch::T(t2), value)); }
+ct_status ct_lerp_(ct_tensor a, ct_tensor end, double weight) noexcept { CT_GUARD(ctorch::T(a).lerp_(ctorch::T(end), weight)); }
+ct_status ct_copy_(ct_tensor dst, ct_tensor src) noexcept { CT_GUARD(ctorch::T(dst).copy_(ctorch::T(src))); }
+ct_status ct_fill_(ct_tensor a, double value) noexcept { CT_GUARD(ctorch::T(a).fill_(value)); }
+ct_status ct_zero_(ct_tensor a) noexcept { CT_GUARD(ctorch::T(a).zero_()); }
+ct_status ct_set_data(ct_tensor a, ct_tensor data) noexcept { CT_GUARD(ctorch::T(a).set_data(ctorch::T(data))); }
 
 // ---- reductions -------------------------------------------------------------------------------
 
-ct_status ct_reduce(int op, ct_tensor a, const int64_t *dims, int ndims, int keepdim, ct_tensor *out) {
+ct_status ct_reduce(ct_reduce_op op, ct_tensor a, const int64_t *dims, int ndims, int keepdim, ct_tensor *out) noexcept {
   CT_GUARD({
-    const at::Tensor &x = a->t;
+    const at::Tensor &x = ctorch::T(a);
     bool k = keepdim != 0;
     at::OptionalIntArrayRef d = ndims ? at::OptionalIntArrayRef(ctorch::ints(dims, ndims)) : std::nullopt;
     at::Tensor r;
@@ -229,34 +238,38 @@ ct_status ct_reduce(int op, ct_tensor a, const int64_t *dims, int ndims, int kee
         else r = op == CT_ALL ? at::all(x, ctorch::ints(dims, ndims), k) : at::any(x, ctorch::ints(dims, ndims), k);
         break;
       }
-      default: throw std::invalid_argument("unknown reduction");
+      default: throw std::invalid_argument("unknown reduction " + std::to_string(static_cast<int>(op)));
     }
     *out = ctorch::wrap(std::move(r));
   });
 }
 
-ct_status ct_reduce_index(int kind, ct_tensor a, int64_t dim, int keepdim, ct_tensor *values, ct_tensor *indices) {
+ct_status ct_reduce_index(ct_index_reduction kind, ct_tensor a, int64_t dim, int keepdim, ct_tensor *values, ct_tensor *indices) noexcept {
   CT_GUARD({
     bool k = keepdim != 0;
     switch (kind) {
-      case 0: case 1: {
-        auto r = kind == 0 ? at::max(a->t, dim, k) : at::min(a->t, dim, k);
+      case CT_INDEX_MAX: case CT_INDEX_MIN: {
+        auto r = kind == CT_INDEX_MAX ? at::max(ctorch::T(a), dim, k) : at::min(ctorch::T(a), dim, k);
         if (values) *values = ctorch::wrap(std::get<0>(r));
         if (indices) *indices = ctorch::wrap(std::get<1>(r));
         break;
       }
-      case 2: *indices = ctorch::wrap(at::argmax(a->t, dim, k)); break;
-      case 3: *indices = ctorch::wrap(at::argmin(a->t, dim, k)); break;
-      default: throw std::invalid_argument("unknown index reduction");
+      case CT_INDEX_ARGMAX: case CT_INDEX_ARGMIN:
+        if (!indices) throw std::invalid_argument("argmax/argmin need an indices output");
+        *indices = ctorch::wrap(kind == CT_INDEX_ARGMAX ? at::argmax(ctorch::T(a), dim, k) : at::argmin(ctorch::T(a), dim, k));
+        break;
+      default: throw std::invalid_argument("unknown index reduction " + std::to_string(static_cast<int>(kind)));
     }
   });
 }
 
-ct_status ct_vector_norm(ct_tensor a, double ord, const int64_t *dims, int ndims, int keepdim, ct_tensor *out) {
-  CT_OUT(at::linalg_vector_norm(a->t, ord, ndims ? at::OptionalIntArrayRef(ctorch::ints(dims, ndims)) : std::nullopt,
+ct_status ct_vector_norm(ct_tensor a, double ord, const int64_t *dims, int ndims, int keepdim, ct_tensor *out) noexcept {
+  CT_OUT(at::linalg_vector_norm(ctorch::T(a), ord, ndims ? at::OptionalIntArrayRef(ctorch::ints(dims, ndims)) : std::nullopt,
                                 keepdim != 0));
 }
 
-ct_status ct_item(ct_tensor a, double *out) { CT_GUARD(*out = a->t.item<double>()); }
+ct_status ct_item(ct_tensor a, double *out) noexcept {
+  CT_GUARD(if (!out) throw std::invalid_argument("output pointer is NULL"); *out = ctorch::T(a).item<double>());
+}
 
 }  // extern "C"

@@ -88,7 +88,9 @@ public enum ModelRegistry {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw NeuralNetError("unknown model '\(name)'; available: \(names.joined(separator: ", "))")
         }
-        return try entry.make(options, context)
+        let model = try entry.make(options, context)
+        try model.validateStructure()
+        return model
     }
 
     public static func make(_ name: String, options: Options, inChannels: Int, classes: Int) throws -> any SegmentationModel {

@@ -8,7 +8,8 @@ import Torch
 public final class MultiTaskUNet: Module, SegmentationModel {
     public let spatialDims: Int, classes: Int, inChannels: Int, deepSupervision: Bool
     let encoder: [ConvStage]
-    let decoders: [TaskDecoder]
+    /// One decoder per head, keyed by the head's name (`decoders.heatmaps.*` in the state dict).
+    let decoders: [String: TaskDecoder]
     public let headSpecs: [HeadSpec]
 
     /// `tasks`: the heads after `segmentation` (e.g. `heatmaps` with one channel per landmark).
@@ -31,7 +32,9 @@ public final class MultiTaskUNet: Module, SegmentationModel {
         encoder = try (0..<stages).map { i in
             try ConvStage(spatialDims, i == 0 ? inChannels : widths[i - 1], widths[i], convs: convsPerStage, stride: i == 0 ? 1 : 2, norm: norm)
         }
-        decoders = try specs.map { try TaskDecoder(spatialDims, widths: widths, outChannels: $0.channels, convs: convsPerStage, norm: norm) }
+        var built: [String: TaskDecoder] = [:]
+        for spec in specs { built[spec.name] = try TaskDecoder(spatialDims, widths: widths, outChannels: spec.channels, convs: convsPerStage, norm: norm) }
+        decoders = built
         super.init()
     }
 
@@ -41,7 +44,8 @@ public final class MultiTaskUNet: Module, SegmentationModel {
         try checkInput(x, inChannels: inChannels)
         let skips = try UNet.encode(x, encoder)
         var out = Heads()
-        for (spec, d) in zip(headSpecs, decoders) {
+        for spec in headSpecs {
+            let d = decoders[spec.name]!
             out.set(spec.name, levels: try UNet.decode(skips, ups: d.ups, decoder: d.decoder, gates: [], heads: d.heads,
                                                        deepSupervision: deepSupervision))
         }

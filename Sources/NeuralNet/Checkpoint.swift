@@ -21,6 +21,7 @@ public struct LoadReport: Equatable, CustomStringConvertible {
 extension Module {
     /// Writes the state dict as safetensors (readable by `safetensors.torch.load_file`), atomically.
     public func save(to path: String, metadata: [String: String] = [:]) throws {
+        try validateStructure()  // a skipped container would silently drop weights from the file
         try Safetensors.save(stateDict(), metadata: metadata, to: path)
     }
 
@@ -29,6 +30,7 @@ extension Module {
     /// nothing is changed; otherwise matching keys load and the report lists the rest.
     @discardableResult
     public func loadStateDict(_ tensors: [String: Tensor], strict: Bool = true) throws -> LoadReport {
+        try validateStructure()
         let own = stateDict()
         var report = LoadReport()
         var pairs: [(Tensor, Tensor)] = []

@@ -3,8 +3,8 @@ import Torch
 /// N-d convolution with PyTorch's parameter layout (out, in/groups, k…) and initialisation.
 /// `Conv1d`, `Conv2d` and `Conv3d` fix the number of spatial dims.
 public class Convolution: Module, UnaryLayer {
-    public var weight: Tensor
-    public var bias: Tensor?
+    public var weight: Tensor { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
     public let stride: [Int], padding: [Int], dilation: [Int], groups: Int
     let spatialDims: Int
 
@@ -86,8 +86,8 @@ public final class Conv3d: Convolution {
 
 /// Transposed convolution; weight (in, out/groups, k…) as in PyTorch (whose fan-in is then out/groups·∏k).
 public class TransposedConvolution: Module, UnaryLayer {
-    public var weight: Tensor
-    public var bias: Tensor?
+    public var weight: Tensor { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
     public let stride: [Int], padding: [Int], outputPadding: [Int], dilation: [Int], groups: Int
     let spatialDims: Int
 

@@ -2,8 +2,8 @@ import Torch
 
 /// y = x·Wᵀ + b, weight (out, in) as in PyTorch.
 public final class Linear: Module, UnaryLayer {
-    public var weight: Tensor
-    public var bias: Tensor?
+    public var weight: Tensor { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) throws {
         weight = try Initialization.defaultWeight([outFeatures, inFeatures], fanIn: inFeatures)

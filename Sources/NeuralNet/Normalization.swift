@@ -2,11 +2,11 @@ import Torch
 
 /// Batch normalisation over (N, C, spatial…) with running statistics, as `nn.BatchNorm{1,2,3}d`.
 public class BatchNorm: Module, UnaryLayer {
-    public var weight: Tensor?
-    public var bias: Tensor?
-    @Buffer public var runningMean: Tensor
-    @Buffer public var runningVar: Tensor
-    @Buffer public var numBatchesTracked: Tensor
+    public var weight: Tensor? { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
+    @Buffer public var runningMean: Tensor { didSet { invalidateStructure() } }
+    @Buffer public var runningVar: Tensor { didSet { invalidateStructure() } }
+    @Buffer public var numBatchesTracked: Tensor { didSet { invalidateStructure() } }
     public let momentum: Double, eps: Double
     let spatialDims: Int
 
@@ -53,8 +53,8 @@ public final class BatchNorm3d: BatchNorm {
 /// Instance normalisation (per sample and channel), as `nn.InstanceNorm{2,3}d`; nnU-Net uses
 /// it with `affine: true`. PyTorch's default is `affine: false`, no running stats.
 public class InstanceNorm: Module, UnaryLayer {
-    public var weight: Tensor?
-    public var bias: Tensor?
+    public var weight: Tensor? { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
     public let eps: Double
     let spatialDims: Int
 
@@ -88,8 +88,8 @@ public final class InstanceNorm3d: InstanceNorm {
 
 /// Group normalisation over (N, C, …), as `nn.GroupNorm` (works for 2D and 3D alike).
 public final class GroupNorm: Module, UnaryLayer {
-    public var weight: Tensor?
-    public var bias: Tensor?
+    public var weight: Tensor? { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
     public let groups: Int, eps: Double
 
     public init(groups: Int, channels: Int, eps: Double = 1e-5, affine: Bool = true) throws {
@@ -110,8 +110,8 @@ public final class GroupNorm: Module, UnaryLayer {
 
 /// Layer normalisation over the trailing `normalizedShape`, as `nn.LayerNorm`.
 public final class LayerNorm: Module, UnaryLayer {
-    public var weight: Tensor?
-    public var bias: Tensor?
+    public var weight: Tensor? { didSet { invalidateStructure() } }
+    public var bias: Tensor? { didSet { invalidateStructure() } }
     public let normalizedShape: [Int], eps: Double
 
     public init(_ normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true) throws {

@@ -2,7 +2,7 @@ import Torch
 
 /// Applies layers in order; their keys are "0", "1", … as in `nn.Sequential`.
 public final class Sequential: Module, UnaryLayer {
-    public var layers: [any UnaryLayer]
+    public var layers: [any UnaryLayer] { didSet { invalidateStructure() } }
 
     public init(_ layers: [any UnaryLayer]) {
         self.layers = layers

@@ -34,11 +34,12 @@ public struct ClDiceLoss: Objective {
         }
         let skelP = try SoftSkeleton.skeleton(p, iterations: iterations)
         let skelG = try withoutGradients { try SoftSkeleton.skeleton(g, iterations: iterations) }
-        let tprec = try ((skelP * g).sum() + smooth) / (skelP.sum() + smooth)
-        let tsens = try ((skelG * p).sum() + smooth) / (skelG.sum() + smooth)
+        // Throwing products where prediction meets target: their shapes come from the user.
+        let tprec = try (skelP.multiplying(g).sum() + smooth) / (skelP.sum() + smooth)
+        let tsens = try (skelG.multiplying(p).sum() + smooth) / (skelG.sum() + smooth)
         let clDice = 1.0 - 2.0 * tprec * tsens / (tprec + tsens)
         if alpha == 1 { return clDice }
-        let dice = 1.0 - (try 2.0 * (p * g).sum() + smooth) / (try g.sum() + p.sum() + smooth)
+        let dice = 1.0 - (try 2.0 * p.multiplying(g).sum() + smooth) / (try g.sum() + p.sum() + smooth)
         return (1 - alpha) * dice + alpha * clDice
     }
 }

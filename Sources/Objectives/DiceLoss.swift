@@ -31,7 +31,8 @@ public struct DiceLoss: Objective {
     /// 1 − Dice (or Jaccard) per (b, c), or per c with `batch`.
     func score(_ p: Tensor, _ g: Tensor) throws -> Tensor {
         let axes = settings.axes(p)
-        let tp = try (p * g).sum(dims: axes)
+        // Prediction meets target here (shapes from the user): throw, don't trap.
+        let tp = try p.multiplying(g).sum(dims: axes)
         let sp = try (squaredPred ? p * p : p).sum(dims: axes)
         let sg = try (squaredPred ? g * g : g).sum(dims: axes)
         let denominator = jaccard ? 2 * (sp + sg - tp) : sp + sg

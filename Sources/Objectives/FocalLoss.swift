@@ -40,7 +40,7 @@ public struct FocalLoss: Objective {
         var loss: Tensor
         if useSoftmax {
             let ls = try x.logSoftmax(dim: 1)
-            loss = try -((1.0 - ls.exp()).pow(gamma)) * ls * g
+            loss = try (-((1.0 - ls.exp()).pow(gamma)) * ls).multiplying(g)
             var a = alpha
             // MONAI drops a scalar α when the background is excluded.
             if let s = a, s.count == 1, !includeBackground { a = nil }
@@ -51,8 +51,8 @@ public struct FocalLoss: Objective {
             }
         } else {
             // BCE on logits, scaled by (1 − p_t)^γ computed as exp(γ · logsigmoid(−x(2g − 1))).
-            let bce = try x - x * g - x.logSigmoid()
-            let invprobs = try (-x * (2 * g - 1.0)).logSigmoid()
+            let bce = try x - x.multiplying(g) - x.logSigmoid()  // throwing where logits meet the target
+            let invprobs = try (-x).multiplying(2 * g - 1.0).logSigmoid()
             loss = try (invprobs * gamma).exp() * bce
             if let a = alpha {
                 if a.count == 1 {

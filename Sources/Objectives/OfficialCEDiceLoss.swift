@@ -23,14 +23,15 @@ public struct OfficialCEDiceLoss: Objective {
         let ce: Tensor
         if logits.shape[1] == 1 {
             p = try logits.sigmoid()
-            ce = try (-(y * (p + Self.logEpsilon).log() + (1.0 - y) * (1.0 - p + Self.logEpsilon).log())).mean()
+            // Throwing products where prediction meets target: their shapes come from the user.
+            ce = try (-(y.multiplying((p + Self.logEpsilon).log()) + (1.0 - y).multiplying((1.0 - p + Self.logEpsilon).log()))).mean()
         } else {
             p = try logits.softmax(dim: 1)
             // Σ_c mean_{b,x}: the mean over b and space of the class sum.
-            ce = try (-(y * (p + Self.logEpsilon).log())).sum(dims: [1]).mean()
+            ce = try (-y.multiplying((p + Self.logEpsilon).log())).sum(dims: [1]).mean()
         }
         let axes = logits.spatialAxes
-        let numerator = try 2 * (p * y).sum(dims: axes) + Self.smooth
+        let numerator = try 2 * p.multiplying(y).sum(dims: axes) + Self.smooth
         let denominator = try (y.sum(dims: axes) + p.sum(dims: axes) + Self.smooth).clamp(min: 1e-8)
         return try ce - (numerator / denominator).mean()
     }

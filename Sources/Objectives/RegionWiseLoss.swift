@@ -47,6 +47,6 @@ public struct RegionWiseLoss: Objective {
             p = try p.droppingFirstChannel()
             z = try z.droppingFirstChannel()
         }
-        return try (p * z).mean()
+        return try p.multiplying(z).mean()  // throws on a map that does not fit the logits
     }
 }

@@ -41,7 +41,7 @@ public struct SkeletonRecallLoss: Objective {
             s = try tube.droppingFirstChannel()
         }
         let axes = (batchDice ? [0] : []) + p.spatialAxes
-        let rec = try ((p * s).sum(dims: axes) + 1e-5) / (s.sum(dims: axes) + 1e-5).clamp(min: 1e-8)
+        let rec = try (p.multiplying(s).sum(dims: axes) + 1e-5) / (s.sum(dims: axes) + 1e-5).clamp(min: 1e-8)
         return -(try rec.mean())
     }
 }

@@ -22,9 +22,10 @@ public struct TverskyLoss: Objective {
     public func callAsFunction(logits: Tensor, target: LossTarget) throws -> Tensor {
         let (p, g) = try settings.inputs(logits, target)
         let axes = settings.axes(p)
-        let tp = try (p * g).sum(dims: axes)
-        let fp = try (p * (1.0 - g)).sum(dims: axes)
-        let fn = try ((1.0 - p) * g).sum(dims: axes)
+        // Prediction meets target here (shapes from the user): throw, don't trap.
+        let tp = try p.multiplying(g).sum(dims: axes)
+        let fp = try p.multiplying(1.0 - g).sum(dims: axes)
+        let fn = try (1.0 - p).multiplying(g).sum(dims: axes)
         let score = 1.0 - (tp + settings.smoothNr) / (tp + alpha * fp + beta * fn + settings.smoothDr)
         switch settings.reduction {
         case .mean: return try score.mean()

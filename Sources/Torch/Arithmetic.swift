@@ -2,9 +2,9 @@ import CTorch
 
 /// Element-wise math with PyTorch's broadcasting and type promotion.
 extension Tensor {
-    @inlinable func unary(_ op: Int) throws -> Tensor { try map { ct_unary(Int32(op), $0, $1) } }
-    @inlinable func binary(_ op: Int, _ other: Tensor) throws -> Tensor { try map(other) { ct_binary(Int32(op), $0, $1, $2) } }
-    @inlinable func binary(_ op: Int, _ s: Double) throws -> Tensor { try map { ct_binary_scalar(Int32(op), $0, s, $1) } }
+    @inlinable func unary(_ op: ct_unary_op) throws -> Tensor { try map { ct_unary(op, $0, $1) } }
+    @inlinable func binary(_ op: ct_binary_op, _ other: Tensor) throws -> Tensor { try map(other) { ct_binary(op, $0, $1, $2) } }
+    @inlinable func binary(_ op: ct_binary_op, _ s: Double) throws -> Tensor { try map { ct_binary_scalar(op, $0, s, $1) } }
 
     public func adding(_ o: Tensor) throws -> Tensor { try binary(CT_ADD, o) }
     public func subtracting(_ o: Tensor) throws -> Tensor { try binary(CT_SUB, o) }
@@ -89,12 +89,13 @@ extension Tensor {
     /// A copy with `source` values written at `index` along `dim` (`accumulate` adds instead).
     public func scatter(dim: Int, index: Tensor, source: Tensor, accumulate: Bool = false) throws -> Tensor {
         try withExtendedLifetime((handle, index.handle, source.handle)) {
-            try Tensor.make { ct_scatter(handle.raw, Int64(dim), index.handle.raw, source.handle.raw, 0, accumulate ? 1 : 0, $0) }
+            try Tensor.make { ct_scatter(handle.raw, Int64(dim), index.handle.raw, source.handle.raw, 0,
+                                    accumulate ? CT_SCATTER_ADD : CT_SCATTER_REPLACE, $0) }
         }
     }
 
     public func scatter(dim: Int, index: Tensor, value: Double) throws -> Tensor {
-        try map(index) { ct_scatter($0, Int64(dim), $1, nil, value, 0, $2) }
+        try map(index) { ct_scatter($0, Int64(dim), $1, nil, value, CT_SCATTER_REPLACE, $2) }
     }
 
     /// One-hot encoding of integer labels; adds a last dimension of size `classes` (int64).
@@ -131,8 +132,8 @@ extension Tensor {
     public static func / (a: Tensor, s: Double) -> Tensor { orTrap { try a.binary(CT_DIV, s) } }
     public static func + (s: Double, a: Tensor) -> Tensor { orTrap { try a.binary(CT_ADD, s) } }
     public static func * (s: Double, a: Tensor) -> Tensor { orTrap { try a.binary(CT_MUL, s) } }
-    public static func - (s: Double, a: Tensor) -> Tensor { orTrap { try a.map { ct_scalar_binary(Int32(CT_SUB), s, $0, $1) } } }
-    public static func / (s: Double, a: Tensor) -> Tensor { orTrap { try a.map { ct_scalar_binary(Int32(CT_DIV), s, $0, $1) } } }
+    public static func - (s: Double, a: Tensor) -> Tensor { orTrap { try a.map { ct_scalar_binary(CT_SUB, s, $0, $1) } } }
+    public static func / (s: Double, a: Tensor) -> Tensor { orTrap { try a.map { ct_scalar_binary(CT_DIV, s, $0, $1) } } }
     public static prefix func - (a: Tensor) -> Tensor { orTrap { try a.unary(CT_NEG) } }
 }
 
@@ -162,15 +163,15 @@ extension Tensor {
 extension Tensor {
     /// self += alpha * other
     public func addInPlace(_ other: Tensor, alpha: Double = 1) throws {
-        try withExtendedLifetime((handle, other.handle)) { try check(ct_inplace_binary(Int32(CT_ADD), handle.raw, other.handle.raw, alpha)) }
+        try withExtendedLifetime((handle, other.handle)) { try check(ct_inplace_binary(CT_ADD, handle.raw, other.handle.raw, alpha)) }
     }
     public func mulInPlace(_ other: Tensor) throws {
-        try withExtendedLifetime((handle, other.handle)) { try check(ct_inplace_binary(Int32(CT_MUL), handle.raw, other.handle.raw, 1)) }
+        try withExtendedLifetime((handle, other.handle)) { try check(ct_inplace_binary(CT_MUL, handle.raw, other.handle.raw, 1)) }
     }
-    public func addInPlace(_ s: Double) throws { try run { ct_inplace_scalar(Int32(CT_ADD), $0, s) } }
-    public func mulInPlace(_ s: Double) throws { try run { ct_inplace_scalar(Int32(CT_MUL), $0, s) } }
-    public func divInPlace(_ s: Double) throws { try run { ct_inplace_scalar(Int32(CT_DIV), $0, s) } }
-    public func clampInPlace(min lo: Double) throws { try run { ct_inplace_scalar(Int32(CT_MAXIMUM), $0, lo) } }
+    public func addInPlace(_ s: Double) throws { try run { ct_inplace_scalar(CT_ADD, $0, s) } }
+    public func mulInPlace(_ s: Double) throws { try run { ct_inplace_scalar(CT_MUL, $0, s) } }
+    public func divInPlace(_ s: Double) throws { try run { ct_inplace_scalar(CT_DIV, $0, s) } }
+    public func clampInPlace(min lo: Double) throws { try run { ct_inplace_scalar(CT_MAXIMUM, $0, lo) } }
     /// self += value * t1 * t2
     public func addcmulInPlace(_ t1: Tensor, _ t2: Tensor, value: Double = 1) throws {
         try withExtendedLifetime((handle, t1.handle, t2.handle)) { try check(ct_addcmul_(handle.raw, t1.handle.raw, t2.handle.raw, value)) }

@@ -2,8 +2,8 @@ import CTorch
 
 /// Reverse-mode differentiation through libtorch's autograd.
 extension Tensor {
-    public var requiresGrad: Bool { withExtendedLifetime(handle) { ct_requires_grad(handle.raw) != 0 } }
-    public var isLeaf: Bool { withExtendedLifetime(handle) { ct_is_leaf(handle.raw) != 0 } }
+    public var requiresGrad: Bool { flag(ct_requires_grad, "requiresGrad") }
+    public var isLeaf: Bool { flag(ct_is_leaf, "isLeaf") }
 
     /// Marks this (leaf) tensor as requiring gradients; returns self for chaining.
     @discardableResult
@@ -19,12 +19,13 @@ extension Tensor {
         }
     }
 
-    /// The accumulated gradient, or nil if none has been computed.
+    /// The accumulated gradient; nil exactly when none has been computed (or it was cleared),
+    /// never because reading it failed.
     public var grad: Tensor? {
         withExtendedLifetime(handle) {
             var out: OpaquePointer?
-            guard ct_grad(handle.raw, &out) == 0, let g = out else { return nil }
-            return Tensor(owning: g)
+            if ct_grad(handle.raw, &out) != 0 { metadataFailure("grad") }
+            return out.map { Tensor(owning: $0) }
         }
     }
 

@@ -32,10 +32,17 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Fails for a code that is not one of the cases (never falls back to a default dtype).
     init(code: Int32) throws {
-        guard let d = DType(rawValue: code) else { throw TorchError("unsupported libtorch dtype code \(code)") }
+        guard let d = DType(rawValue: code) else {
+            throw TorchError("unsupported libtorch dtype code \(code); supported: "
+                + DType.allCases.map { "\($0) (\($0.rawValue))" }.joined(separator: ", "))
+        }
         self = d
     }
+
+    /// The shim's name for this dtype.
+    @usableFromInline var ct: ct_scalar_type { ct_scalar_type(rawValue: UInt32(rawValue)) }
 }
 
 /// Swift scalar types that can be copied into and out of tensors.

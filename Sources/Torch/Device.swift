@@ -35,10 +35,20 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    var code: (type: Int32, index: Int32) {
+    /// The shim's device type and index; the shim validates both (e.g. a negative or absent CUDA index).
+    var code: (type: ct_device_type, index: Int32) {
         switch self {
-        case .cpu: return (0, 0)
-        case .cuda(let i): return (1, Int32(i))
+        case .cpu: return (CT_DEVICE_CPU, 0)
+        case .cuda(let i): return (CT_DEVICE_CUDA, Int32(clamping: i))
+        }
+    }
+
+    /// The device the shim reports; an unknown type is an error naming it.
+    init(type: ct_device_type, index: Int32) throws {
+        switch type {
+        case CT_DEVICE_CPU: self = .cpu
+        case CT_DEVICE_CUDA: self = .cuda(Int(index))
+        default: throw TorchError("unknown device type code \(type.rawValue) from libtorch")
         }
     }
 }

@@ -10,7 +10,8 @@ public final class Generator: @unchecked Sendable {
         var out: OpaquePointer?
         let d = device.code
         try check(ct_generator_new(seed, d.type, d.index, &out))
-        raw = out!
+        guard let out else { throw TorchError("libtorch returned no generator") }
+        raw = out
         self.device = device
     }
 

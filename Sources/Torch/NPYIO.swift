@@ -23,8 +23,19 @@ extension Tensor {
         case .float32: dtype = .float32
         case .float64: dtype = .float64
         case .uint16, .uint32, .uint64:
-            // libtorch has no wide unsigned types for general math: widen to int64 exactly.
-            let values = array.doubles().map { Int64($0) }
+            // libtorch has no wide unsigned types for general math: widen to int64 exactly
+            // (element by element, not through Double, which rounds above 2^53).
+            let values: [Int64]
+            switch array.scalarType {
+            case .uint16: values = try array.elements(as: UInt16.self).map(Int64.init)
+            case .uint32: values = try array.elements(as: UInt32.self).map(Int64.init)
+            default:
+                let wide = try array.elements(as: UInt64.self)
+                if let big = wide.first(where: { $0 > UInt64(Int64.max) }) {
+                    throw TorchError("uint64 value \(big) does not fit int64, the widest integer type libtorch computes with")
+                }
+                values = wide.map { Int64($0) }
+            }
             bytes = values.withUnsafeBytes { Array($0) }
             dtype = .int64
         }

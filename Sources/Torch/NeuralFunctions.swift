@@ -12,6 +12,14 @@ public enum Reduction: Int32, Sendable, CaseIterable {
         default: throw TorchError("unknown reduction '\(text)': expected none, mean or sum")
         }
     }
+
+    var ct: ct_reduction {
+        switch self {
+        case .none: return CT_REDUCTION_NONE
+        case .mean: return CT_REDUCTION_MEAN
+        case .sum: return CT_REDUCTION_SUM
+        }
+    }
 }
 
 public enum InterpolationMode: Int32, Sendable {
@@ -19,6 +27,14 @@ public enum InterpolationMode: Int32, Sendable {
     /// Linear, bilinear or trilinear by the input's rank.
     case linear = 1
     case nearestExact = 2
+
+    var ct: ct_interpolation {
+        switch self {
+        case .nearest: return CT_INTERPOLATE_NEAREST
+        case .linear: return CT_INTERPOLATE_LINEAR
+        case .nearestExact: return CT_INTERPOLATE_NEAREST_EXACT
+        }
+    }
 }
 
 /// Functional neural-network operations on (N, C, spatial…) tensors, PyTorch semantics.
@@ -75,16 +91,16 @@ extension Tensor {
     /// Max pooling over the spatial dims; `stride` defaults to the kernel.
     public func maxPool(kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1],
                         ceilMode: Bool = false) throws -> Tensor {
-        try pool(0, kernel, stride, padding, dilation, ceilMode, true)
+        try pool(CT_POOL_MAX, kernel, stride, padding, dilation, ceilMode, true)
     }
 
     /// Average pooling; `countIncludePad` as in PyTorch (default true).
     public func avgPool(kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], ceilMode: Bool = false,
                         countIncludePad: Bool = true) throws -> Tensor {
-        try pool(1, kernel, stride, padding, [1], ceilMode, countIncludePad)
+        try pool(CT_POOL_AVG, kernel, stride, padding, [1], ceilMode, countIncludePad)
     }
 
-    private func pool(_ kind: Int32, _ kernel: [Int], _ stride: [Int]?, _ padding: [Int], _ dilation: [Int],
+    private func pool(_ kind: ct_pool_kind, _ kernel: [Int], _ stride: [Int]?, _ padding: [Int], _ dilation: [Int],
                       _ ceil: Bool, _ include: Bool) throws -> Tensor {
         let s = spatialDims
         guard (1...3).contains(s) else { throw TorchError("pooling needs an (N, C, spatial…) input with 1–3 spatial dims, got shape \(shape)") }
@@ -93,10 +109,10 @@ extension Tensor {
         return try map { ct_pool(kind, $0, Int32(s), k, st, p, d, ceil ? 1 : 0, include ? 1 : 0, $1) }
     }
 
-    public func adaptiveAvgPool(outputSize: [Int]) throws -> Tensor { try adaptive(1, outputSize) }
-    public func adaptiveMaxPool(outputSize: [Int]) throws -> Tensor { try adaptive(0, outputSize) }
+    public func adaptiveAvgPool(outputSize: [Int]) throws -> Tensor { try adaptive(CT_POOL_AVG, outputSize) }
+    public func adaptiveMaxPool(outputSize: [Int]) throws -> Tensor { try adaptive(CT_POOL_MAX, outputSize) }
 
-    private func adaptive(_ kind: Int32, _ size: [Int]) throws -> Tensor {
+    private func adaptive(_ kind: ct_pool_kind, _ size: [Int]) throws -> Tensor {
         let s = spatialDims
         guard (1...3).contains(s) else { throw TorchError("adaptive pooling needs an (N, C, spatial…) input, got shape \(shape)") }
         let o = try Self.expand(size, s, "outputSize")
@@ -108,7 +124,7 @@ extension Tensor {
         let s = spatialDims
         guard (1...3).contains(s) else { throw TorchError("interpolate needs an (N, C, spatial…) input, got shape \(shape)") }
         let o = try Self.expand(size, s, "size")
-        return try map { ct_interpolate($0, mode.rawValue, o, nil, Int32(s), alignCorners ? 1 : 0, $1) }
+        return try map { ct_interpolate($0, mode.ct, o, nil, Int32(s), alignCorners ? 1 : 0, $1) }
     }
 
     /// Resizes the spatial dims by `scale` factors (output size = floor(size × scale)).
@@ -117,15 +133,26 @@ extension Tensor {
         guard (1...3).contains(s) else { throw TorchError("interpolate needs an (N, C, spatial…) input, got shape \(shape)") }
         let f = scale.count == 1 ? Array(repeating: scale[0], count: s) : scale
         guard f.count == s else { throw TorchError("scale needs 1 or \(s) values, got \(scale)") }
-        return try map { ct_interpolate($0, mode.rawValue, nil, f, Int32(s), alignCorners ? 1 : 0, $1) }
+        return try map { ct_interpolate($0, mode.ct, nil, f, Int32(s), alignCorners ? 1 : 0, $1) }
     }
 
-    public enum PadMode: String, Sendable { case constant, reflect, replicate, circular }
+    public enum PadMode: String, Sendable {
+        case constant, reflect, replicate, circular
+
+        var ct: ct_pad_mode {
+            switch self {
+            case .constant: return CT_PAD_CONSTANT
+            case .reflect: return CT_PAD_REFLECT
+            case .replicate: return CT_PAD_REPLICATE
+            case .circular: return CT_PAD_CIRCULAR
+            }
+        }
+    }
 
     /// Pads the last dims: `pad` = [last_lo, last_hi, prev_lo, prev_hi, …] as in `torch.nn.functional.pad`.
     public func pad(_ pad: [Int], mode: PadMode = .constant, value: Double = 0) throws -> Tensor {
         let p = pad.map(Int64.init)
-        return try map { ct_pad($0, p, Int32(p.count), mode.rawValue, value, $1) }
+        return try map { ct_pad($0, p, Int32(p.count), mode.ct, value, $1) }
     }
 
     public func softmax(dim: Int) throws -> Tensor { try map { ct_softmax($0, Int64(dim), 0, $1) } }
@@ -176,7 +203,7 @@ extension Tensor {
                              ignoreIndex: Int? = nil, labelSmoothing: Double = 0) throws -> Tensor {
         try withExtendedLifetime((handle, target.handle, weight?.handle)) {
             try Tensor.make {
-                ct_cross_entropy(handle.raw, target.handle.raw, weight?.handle.raw, reduction.rawValue,
+                ct_cross_entropy(handle.raw, target.handle.raw, weight?.handle.raw, reduction.ct,
                                  Int64(ignoreIndex ?? Int(Int64.min)), labelSmoothing, $0)
             }
         }
@@ -187,7 +214,7 @@ extension Tensor {
                                              reduction: Reduction = .mean) throws -> Tensor {
         try withExtendedLifetime((handle, target.handle, weight?.handle, posWeight?.handle)) {
             try Tensor.make {
-                ct_bce_with_logits(handle.raw, target.handle.raw, weight?.handle.raw, posWeight?.handle.raw, reduction.rawValue, $0)
+                ct_bce_with_logits(handle.raw, target.handle.raw, weight?.handle.raw, posWeight?.handle.raw, reduction.ct, $0)
             }
         }
     }

@@ -2,9 +2,9 @@ import CTorch
 
 /// Reductions over all or some dimensions (negative dims count from the end).
 extension Tensor {
-    @inlinable func reduce(_ op: Int, _ dims: [Int], _ keepDim: Bool) throws -> Tensor {
+    @inlinable func reduce(_ op: ct_reduce_op, _ dims: [Int], _ keepDim: Bool) throws -> Tensor {
         let d = dims.map(Int64.init)
-        return try map { ct_reduce(Int32(op), $0, d, Int32(d.count), keepDim ? 1 : 0, $1) }
+        return try map { ct_reduce(op, $0, d, Int32(d.count), keepDim ? 1 : 0, $1) }
     }
 
     public func sum(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor { try reduce(CT_SUM, dims, keepDim) }
@@ -22,26 +22,28 @@ extension Tensor {
 
     /// Max values and their indices along `dim`.
     public func max(dim: Int, keepDim: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        try indexed(0, dim, keepDim)
+        try indexed(CT_INDEX_MAX, dim, keepDim)
     }
 
     public func min(dim: Int, keepDim: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        try indexed(1, dim, keepDim)
+        try indexed(CT_INDEX_MIN, dim, keepDim)
     }
 
     public func argmax(dim: Int, keepDim: Bool = false) throws -> Tensor {
-        var i: OpaquePointer?
-        try run { ct_reduce_index(2, $0, Int64(dim), keepDim ? 1 : 0, nil, &i) }
-        return Tensor(owning: i!)
+        try indices(CT_INDEX_ARGMAX, dim, keepDim)
     }
 
     public func argmin(dim: Int, keepDim: Bool = false) throws -> Tensor {
+        try indices(CT_INDEX_ARGMIN, dim, keepDim)
+    }
+
+    private func indices(_ kind: ct_index_reduction, _ dim: Int, _ keepDim: Bool) throws -> Tensor {
         var i: OpaquePointer?
-        try run { ct_reduce_index(3, $0, Int64(dim), keepDim ? 1 : 0, nil, &i) }
+        try run { ct_reduce_index(kind, $0, Int64(dim), keepDim ? 1 : 0, nil, &i) }
         return Tensor(owning: i!)
     }
 
-    private func indexed(_ kind: Int32, _ dim: Int, _ keepDim: Bool) throws -> (values: Tensor, indices: Tensor) {
+    private func indexed(_ kind: ct_index_reduction, _ dim: Int, _ keepDim: Bool) throws -> (values: Tensor, indices: Tensor) {
         var v: OpaquePointer?, i: OpaquePointer?
         try run { ct_reduce_index(kind, $0, Int64(dim), keepDim ? 1 : 0, &v, &i) }
         return (Tensor(owning: v!), Tensor(owning: i!))

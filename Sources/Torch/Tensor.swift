@@ -25,7 +25,8 @@ public struct Tensor: @unchecked Sendable {
         var out: OpaquePointer?
         let status = body(&out)
         if status != 0 { throw TorchError(String(cString: ct_last_error())) }
-        return Tensor(owning: out!)
+        guard let out else { throw TorchError("libtorch returned no tensor") }
+        return Tensor(owning: out)
     }
 
     /// Runs a C call on this tensor that produces one tensor, keeping `self` alive throughout.
@@ -48,43 +49,72 @@ public struct Tensor: @unchecked Sendable {
 
     // MARK: Metadata
 
-    public var rank: Int { withExtendedLifetime(handle) { Int(ct_ndim(handle.raw)) } }
+    // These cannot fail on a Tensor (see `metadataFailure`); none returns a made-up value.
 
-    public var shape: [Int] {
+    public var rank: Int {
         withExtendedLifetime(handle) {
-            var s = [Int64](repeating: 0, count: Int(ct_ndim(handle.raw)))
-            _ = ct_shape(handle.raw, &s)
+            let n = ct_ndim(handle.raw)
+            if n < 0 { metadataFailure("rank") }
+            return Int(n)
+        }
+    }
+
+    public var shape: [Int] { sizes(ct_shape, "shape") }
+    public var strides: [Int] { sizes(ct_strides, "strides") }
+
+    private func sizes(_ query: (OpaquePointer?, UnsafeMutablePointer<Int64>?) -> ct_status, _ what: String) -> [Int] {
+        withExtendedLifetime(handle) {
+            let n = ct_ndim(handle.raw)
+            if n < 0 { metadataFailure(what) }
+            var s = [Int64](repeating: 0, count: Int(n))
+            if query(handle.raw, &s) != 0 { metadataFailure(what) }
             return s.map(Int.init)
         }
     }
 
-    public var strides: [Int] {
+    public var count: Int {
         withExtendedLifetime(handle) {
-            var s = [Int64](repeating: 0, count: Int(ct_ndim(handle.raw)))
-            _ = ct_strides(handle.raw, &s)
-            return s.map(Int.init)
+            let n = ct_numel(handle.raw)
+            if n < 0 { metadataFailure("count") }
+            return Int(n)
         }
     }
-
-    public var count: Int { withExtendedLifetime(handle) { Int(ct_numel(handle.raw)) } }
 
     public var dtype: DType {
-        withExtendedLifetime(handle) { (try? DType(code: ct_dtype(handle.raw))) ?? .float32 }
+        withExtendedLifetime(handle) {
+            let code = ct_dtype(handle.raw)
+            if code < 0 { metadataFailure("dtype") }
+            // The shim only hands out tensors of supported dtypes, so this cannot fail either.
+            do { return try DType(code: code) } catch { preconditionFailure("dtype: \(error)") }
+        }
     }
 
     public var device: Device {
         withExtendedLifetime(handle) {
-            var type: Int32 = 0, index: Int32 = 0
-            ct_device(handle.raw, &type, &index)
-            return type == 1 ? .cuda(Int(index)) : .cpu
+            var type = CT_DEVICE_CPU, index: Int32 = 0
+            if ct_device(handle.raw, &type, &index) != 0 { metadataFailure("device") }
+            do { return try Device(type: type, index: index) } catch { preconditionFailure("device: \(error)") }
         }
     }
 
-    public var isContiguous: Bool { withExtendedLifetime(handle) { ct_is_contiguous(handle.raw) != 0 } }
+    public var isContiguous: Bool { flag(ct_is_contiguous, "isContiguous") }
+
+    @usableFromInline
+    func flag(_ query: (OpaquePointer?) -> Int32, _ what: String) -> Bool {
+        withExtendedLifetime(handle) {
+            let v = query(handle.raw)
+            if v < 0 { metadataFailure(what) }
+            return v != 0
+        }
+    }
 
     /// Whether `other` is the very same tensor (same autograd identity), not just equal values.
     public func isSameTensor(as other: Tensor) -> Bool {
-        withExtendedLifetime((handle, other.handle)) { ct_same(handle.raw, other.handle.raw) != 0 }
+        withExtendedLifetime((handle, other.handle)) {
+            let v = ct_same(handle.raw, other.handle.raw)
+            if v < 0 { metadataFailure("isSameTensor") }
+            return v != 0
+        }
     }
 
     // MARK: Creation
@@ -97,7 +127,7 @@ public struct Tensor: @unchecked Sendable {
         }
         let dims = shape.map(Int64.init)
         var t = try values.withUnsafeBytes { raw in
-            try Tensor.make { ct_from_data(raw.baseAddress, raw.count, dims, Int32(dims.count), T.dtype.rawValue, $0) }
+            try Tensor.make { ct_from_data(raw.baseAddress, raw.count, dims, Int32(dims.count), T.dtype.ct, $0) }
         }
         if device != .cpu { t = try t.to(device) }
         self = t
@@ -112,13 +142,22 @@ public struct Tensor: @unchecked Sendable {
     public init(bytes: [UInt8], shape: [Int], dtype: DType) throws {
         let dims = shape.map(Int64.init)
         self = try bytes.withUnsafeBytes { raw in
-            try Tensor.make { ct_from_data(raw.baseAddress, raw.count, dims, Int32(dims.count), dtype.rawValue, $0) }
+            try Tensor.make { ct_from_data(raw.baseAddress, raw.count, dims, Int32(dims.count), dtype.ct, $0) }
         }
     }
 
     public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
-        let dims = shape.map(Int64.init), d = device.code
-        return try make { ct_full(dims, Int32(dims.count), value, dtype.rawValue, d.type, d.index, $0) }
+        let d = device.code
+        return try full(shape, value, dtypeCode: dtype.rawValue, deviceType: Int32(d.type.rawValue), deviceIndex: d.index)
+    }
+
+    /// The lowest wrapper, with raw shim codes (tests use it to check that the shim rejects bad codes).
+    static func full(_ shape: [Int], _ value: Double, dtypeCode: Int32, deviceType: Int32, deviceIndex: Int32) throws -> Tensor {
+        let dims = shape.map(Int64.init)
+        return try make {
+            ct_full(dims, Int32(dims.count), value, ct_scalar_type(rawValue: UInt32(bitPattern: dtypeCode)),
+                    ct_device_type(rawValue: UInt32(bitPattern: deviceType)), deviceIndex, $0)
+        }
     }
 
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
@@ -136,46 +175,46 @@ public struct Tensor: @unchecked Sendable {
     public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .int64,
                               device: Device = .cpu) throws -> Tensor {
         let d = device.code
-        return try make { ct_arange(start, end, step, dtype.rawValue, d.type, d.index, $0) }
+        return try make { ct_arange(start, end, step, dtype.ct, d.type, d.index, $0) }
     }
 
     public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32,
                                 device: Device = .cpu) throws -> Tensor {
         let d = device.code
-        return try make { ct_linspace(start, end, Int64(count), dtype.rawValue, d.type, d.index, $0) }
+        return try make { ct_linspace(start, end, Int64(count), dtype.ct, d.type, d.index, $0) }
     }
 
     public static func eye(_ n: Int, dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
         let d = device.code
-        return try make { ct_eye(Int64(n), dtype.rawValue, d.type, d.index, $0) }
+        return try make { ct_eye(Int64(n), dtype.ct, d.type, d.index, $0) }
     }
 
     // MARK: Random (seedable)
 
-    private static func random(_ kind: Int32, _ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType,
+    private static func random(_ kind: ct_random_kind, _ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType,
                                device: Device, generator: Generator?) throws -> Tensor {
         let dims = shape.map(Int64.init), d = device.code
         return try withExtendedLifetime(generator) {
-            try make { ct_random(kind, dims, Int32(dims.count), low, high, dtype.rawValue, d.type, d.index, generator?.raw, $0) }
+            try make { ct_random(kind, dims, Int32(dims.count), low, high, dtype.ct, d.type, d.index, generator?.raw, $0) }
         }
     }
 
     /// Uniform on [0, 1).
     public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
                             generator: Generator? = nil) throws -> Tensor {
-        try random(0, shape, dtype: dtype, device: device, generator: generator)
+        try random(CT_RANDOM_UNIFORM, shape, dtype: dtype, device: device, generator: generator)
     }
 
     /// Standard normal.
     public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu,
                              generator: Generator? = nil) throws -> Tensor {
-        try random(1, shape, dtype: dtype, device: device, generator: generator)
+        try random(CT_RANDOM_NORMAL, shape, dtype: dtype, device: device, generator: generator)
     }
 
     /// Integers uniform in [low, high).
     public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .int64, device: Device = .cpu,
                                generator: Generator? = nil) throws -> Tensor {
-        try random(2, shape, low: Double(low), high: Double(high), dtype: dtype, device: device, generator: generator)
+        try random(CT_RANDOM_INTEGERS, shape, low: Double(low), high: Double(high), dtype: dtype, device: device, generator: generator)
     }
 
     // MARK: Element access
@@ -185,7 +224,7 @@ public struct Tensor: @unchecked Sendable {
         let n = count
         var out = [T](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
         try out.withUnsafeMutableBytes { raw in
-            try run { ct_copy_data($0, T.dtype.rawValue, raw.baseAddress, raw.count) }
+            try run { ct_copy_data($0, T.dtype.ct, raw.baseAddress, raw.count) }
         }
         return out
     }
@@ -197,7 +236,7 @@ public struct Tensor: @unchecked Sendable {
     /// The raw bytes of the elements in this tensor's own dtype, C order.
     public func rawBytes() throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count * dtype.byteCount)
-        let code = dtype.rawValue
+        let code = dtype.ct
         try out.withUnsafeMutableBytes { raw in try run { ct_copy_data($0, code, raw.baseAddress, raw.count) } }
         return out
     }
@@ -219,7 +258,7 @@ public struct Tensor: @unchecked Sendable {
     // MARK: Conversion
 
     public func to(_ device: Device, dtype: DType? = nil, copy: Bool = false) throws -> Tensor {
-        let d = device.code, code = (dtype ?? self.dtype).rawValue
+        let d = device.code, code = (dtype ?? self.dtype).ct
         return try map { ct_to($0, code, d.type, d.index, copy ? 1 : 0, $1) }
     }
 

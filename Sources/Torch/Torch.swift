@@ -6,7 +6,11 @@ public enum Torch {
     public static var version: String { String(cString: ct_torch_version()) }
 
     /// Intra-op threads used by CPU kernels.
-    public static var threads: Int { Int(ct_get_num_threads()) }
+    public static var threads: Int {
+        let n = ct_get_num_threads()
+        if n < 0 { metadataFailure("Torch.threads") }
+        return Int(n)
+    }
 
     public static func setThreads(_ n: Int) throws {
         guard n >= 1 else { throw TorchError("thread count must be ≥ 1, got \(n)") }
@@ -28,7 +32,11 @@ public enum Torch {
     public static func setDeterministic(_ enabled: Bool) throws { try check(ct_set_deterministic(enabled ? 1 : 0)) }
 
     /// Whether autograd records operations on this thread.
-    public static var isGradEnabled: Bool { ct_is_grad_enabled() != 0 }
+    public static var isGradEnabled: Bool {
+        let v = ct_is_grad_enabled()
+        if v < 0 { metadataFailure("Torch.isGradEnabled") }
+        return v != 0
+    }
 
     /// Waits for queued CUDA work (no-op without CUDA); use before reading timers.
     public static func synchronize() throws { try check(ct_cuda_synchronize()) }
@@ -37,8 +45,8 @@ public enum Torch {
 /// Runs `body` with autograd recording disabled on this thread, restoring the previous mode.
 /// The closure is synchronous: grad mode is per thread, as in PyTorch.
 public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = ct_set_grad_enabled(0)
-    defer { _ = ct_set_grad_enabled(previous) }
+    let previous = setGradEnabled(false)
+    defer { _ = setGradEnabled(previous) }
     return try body()
 }
 
@@ -47,17 +55,24 @@ public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
 /// sensitive ops stay in float32. The closure is synchronous: autocast state is per thread.
 public func withAutocast<R>(device: Device, dtype: DType = .bfloat16, _ body: () throws -> R) throws -> R {
     guard dtype == .bfloat16 || dtype == .float16 else { throw TorchError("autocast dtype must be bfloat16 or float16, got \(dtype)") }
-    var enabled: Int32 = 0, previous: Int32 = 0
+    var enabled: Int32 = 0, previous = CT_FLOAT32
     let type = device.code.type
-    try check(ct_autocast_enter(type, dtype.rawValue, &enabled, &previous))
+    try check(ct_autocast_enter(type, dtype.ct, &enabled, &previous))
     defer { _ = ct_autocast_exit(type, enabled, previous) }
     return try body()
 }
 
+/// Sets grad mode on this thread and returns the previous one.
+private func setGradEnabled(_ on: Bool) -> Bool {
+    let previous = ct_set_grad_enabled(on ? 1 : 0)
+    if previous < 0 { metadataFailure("setting grad mode") }
+    return previous != 0
+}
+
 /// Runs `body` with autograd recording enabled (inside a `withoutGradients` block, say).
 public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = ct_set_grad_enabled(1)
-    defer { _ = ct_set_grad_enabled(previous) }
+    let previous = setGradEnabled(true)
+    defer { _ = setGradEnabled(previous) }
     return try body()
 }
 

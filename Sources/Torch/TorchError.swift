@@ -13,6 +13,14 @@ func check(_ status: ct_status) throws {
     if status != 0 { throw TorchError(String(cString: ct_last_error())) }
 }
 
+/// Metadata reads (rank, shape, dtype, device, …) do not throw: every `Tensor` holds a defined
+/// tensor of a supported dtype, because the shim checks each tensor it hands out. A failure
+/// there is a bug in Contour, so it stops with libtorch's message instead of inventing a value.
+@usableFromInline
+func metadataFailure(_ what: String, file: StaticString = #file, line: UInt = #line) -> Never {
+    preconditionFailure("\(what) failed: \(String(cString: ct_last_error()))", file: file, line: line)
+}
+
 /// Operator sugar cannot throw: a failure there is a programmer error (e.g. adding tensors of
 /// incompatible shapes) and stops the program with libtorch's message.
 @inline(__always)

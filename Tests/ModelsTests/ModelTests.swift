@@ -61,7 +61,7 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(m.spatialDims, 2)
         XCTAssertEqual(m.sizeDivisor, 4)
         XCTAssertThrowsError(try ModelRegistry.make("vnet", options: Options(for: "vnet"), inChannels: 1, classes: 2)) {
-            XCTAssertTrue("\($0)".contains("available: unet2d, unet3d, attention-unet, unet++"), "\($0)")
+            XCTAssertTrue("\($0)".contains("available: unet2d, unet3d, unet2d-mt, unet3d-mt, attention-unet, unet++"), "\($0)")
         }
         XCTAssertThrowsError(try ModelRegistry.make("unet2d", options: try Options(json: "{\"depth\": 3}", for: "unet2d"), inChannels: 1, classes: 2)) {
             XCTAssertTrue("\($0)".contains("unknown option 'depth'"), "\($0)")
@@ -69,7 +69,8 @@ final class ModelTests: XCTestCase {
         XCTAssertThrowsError(try ModelRegistry.make("unet3d", options: try Options(json: "{\"norm\": \"layer\"}", for: "unet3d"), inChannels: 1, classes: 2)) {
             XCTAssertTrue("\($0)".contains("option 'norm'"), "\($0)")
         }
-        XCTAssertEqual(ModelRegistry.list(matching: "unet*").map(\.name), ["unet2d", "unet3d", "unet++"])
+        XCTAssertEqual(ModelRegistry.list(matching: "unet*").map(\.name), ["unet2d", "unet3d", "unet2d-mt", "unet3d-mt", "unet++"])
+        XCTAssertEqual(ModelRegistry.list(matching: "*-mt").map(\.name), ["unet2d-mt", "unet3d-mt"])
         XCTAssertEqual(ModelRegistry.list(matching: "*att*").map(\.name), ["attention-unet"])
     }
 
@@ -80,5 +81,31 @@ final class ModelTests: XCTestCase {
         let first = net.parameters()[0]
         XCTAssertNotNil(first.grad)
         XCTAssertGreaterThan(try first.grad!.abs().sum().item(), 0)
+    }
+}
+
+final class MultiTaskModelTests: XCTestCase {
+    func testSharedEncoderAndOneDecoderPerHeadIn2DAnd3D() throws {
+        for (dims, shape) in [(2, [2, 1, 16, 16]), (3, [1, 1, 8, 8, 8])] {
+            let net = try MultiTaskUNet(spatialDims: dims, inChannels: 1, classes: 3, tasks: [HeadSpec(name: "heatmaps", channels: 5, kind: .heatmap)],
+                                        stages: 3, baseWidth: 2, deepSupervision: true)
+            let heads = try net.heads(try Tensor.randn(shape))
+            XCTAssertEqual(heads.names, ["segmentation", "heatmaps"])
+            XCTAssertEqual(heads["segmentation"]!.shape, [shape[0], 3] + shape.dropFirst(2))
+            XCTAssertEqual(heads["heatmaps"]!.shape, [shape[0], 5] + shape.dropFirst(2))
+            XCTAssertEqual(heads.levels("heatmaps").count, 2, "deep supervision on every head")
+            XCTAssertEqual(try net(try Tensor.randn(shape)).shape, heads["segmentation"]!.shape)
+            let keys = net.stateDict().map(\.name)
+            XCTAssertTrue(keys.contains { $0.hasPrefix("encoder.0.") })
+            XCTAssertTrue(keys.contains { $0.hasPrefix("decoders.heatmaps.heads.") })
+            XCTAssertTrue(keys.contains { $0.hasPrefix("decoders.segmentation.decoder.") })
+        }
+        // The registry builds it for a dataset's landmarks and refuses a dataset without any.
+        let m = try ModelRegistry.make("unet2d-mt", options: Options(["stages": .number(2), "baseWidth": .number(2)], for: "unet2d-mt"),
+                                       context: ModelContext(inChannels: 1, classes: 2, landmarks: 4))
+        XCTAssertEqual(m.headSpecs.map(\.channels), [2, 4])
+        XCTAssertThrowsError(try ModelRegistry.make("unet3d-mt", options: Options([:], for: "unet3d-mt"), context: ModelContext(inChannels: 1, classes: 2))) {
+            XCTAssertTrue("\($0)".contains("no landmarks"), "\($0)")
+        }
     }
 }

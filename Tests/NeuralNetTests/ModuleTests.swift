@@ -151,3 +151,126 @@ final class ModuleTests: XCTestCase {
         XCTAssertThrowsError(try Dropout(p: 1.5))
     }
 }
+
+// MARK: - Structure: dictionaries, caching, unsupported containers
+
+final class HeadsNet: Module {
+    let trunk: Linear
+    let heads: [String: Module]
+    @Buffer var anchors: [String: Tensor]
+    let spacing: [Double] = Array(repeating: 1, count: 1000)  // plain data: ignored, cheaply
+
+    init(_ n: Int = 1) throws {
+        trunk = try Linear(2, 2)
+        heads = ["seg": try Linear(2, 3), "aux": try Linear(2, 1, bias: false)]
+        anchors = ["b": try Tensor.zeros([1]), "a": try Tensor.ones([2])]
+        super.init()
+    }
+}
+
+final class SetNet: Module {
+    let blocks: Set<HashableBlock>
+    init(_ n: Int = 1) throws {
+        blocks = [HashableBlock(try Linear(1, 1))]
+        super.init()
+    }
+}
+
+final class HashableBlock: Hashable {
+    let layer: Linear
+    init(_ layer: Linear) { self.layer = layer }
+    static func == (a: HashableBlock, b: HashableBlock) -> Bool { a === b }
+    func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
+}
+
+final class TupleNet: Module {
+    let pair: (Linear, Linear)
+    init(_ n: Int = 1) throws {
+        pair = (try Linear(1, 1), try Linear(1, 1))
+        super.init()
+    }
+}
+
+final class IntKeyedNet: Module {
+    let byLevel: [Int: Linear]
+    init(_ n: Int = 1) throws {
+        byLevel = [0: try Linear(1, 1)]
+        super.init()
+    }
+}
+
+final class Swappable: Module {
+    var inner: Linear
+    init(_ n: Int = 1) throws {
+        inner = try Linear(1, 1)
+        super.init()
+    }
+}
+
+extension ModuleTests {
+    func testDictionaryChildrenAreKeyedInSortedOrder() throws {
+        let net = try HeadsNet()
+        XCTAssertEqual(net.namedChildren().map(\.name), ["trunk", "heads.aux", "heads.seg"])
+        XCTAssertEqual(net.stateDict().map(\.name), [
+            "anchors.a", "anchors.b",
+            "trunk.weight", "trunk.bias", "heads.aux.weight", "heads.seg.weight", "heads.seg.bias",
+        ])
+        XCTAssertEqual(net.namedBuffers().map(\.name), ["anchors.a", "anchors.b"])
+        XCTAssertEqual(net.parameters().count, 5)
+        XCTAssertNoThrow(try net.validateStructure())
+    }
+
+    func testStructureIsReflectedOnceAndReused() throws {
+        let net = try HeadsNet()
+        XCTAssertEqual(net.structureBuildCount, 0, "reflection is lazy")
+        let first = net.parameters()
+        _ = net.stateDict()
+        _ = net.namedChildren()
+        let second = net.parameters()
+        XCTAssertEqual(net.structureBuildCount, 1)
+        XCTAssertEqual(first.count, second.count)
+        for (a, b) in zip(first, second) { XCTAssertTrue(a.isSameTensor(as: b)) }
+        net.invalidateStructure()
+        _ = net.parameters()
+        XCTAssertEqual(net.structureBuildCount, 2)
+    }
+
+    func testInvalidateStructureSeesReassignedChildren() throws {
+        let net = try Swappable()
+        let old = net.parameters()[0]
+        net.inner = try Linear(1, 1)
+        XCTAssertTrue(net.parameters()[0].isSameTensor(as: old), "cached until invalidated (documented)")
+        net.invalidateStructure()
+        XCTAssertTrue(net.parameters()[0].isSameTensor(as: net.inner.weight))
+        // NeuralNet's own layers invalidate in their setters.
+        let layer = try Linear(1, 1)
+        _ = layer.parameters()
+        layer.weight = try Tensor.zeros([1, 1])
+        XCTAssertTrue(layer.parameters()[0].isSameTensor(as: layer.weight))
+    }
+
+    func testUnsupportedContainersAreErrorsNamingTheProperty() throws {
+        func message(_ module: Module) -> String {
+            do {
+                try module.validateStructure()
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let set = message(try SetNet())
+        XCTAssertTrue(set.contains("SetNet") && set.contains("'blocks'") && set.contains("set"), set)
+        let tuple = message(try TupleNet())
+        XCTAssertTrue(tuple.contains("'pair'") && tuple.contains("tuple"), tuple)
+        let keyed = message(try IntKeyedNet())
+        XCTAssertTrue(keyed.contains("'byLevel'") && keyed.contains("keyed by Int"), keyed)
+        // Nested: the path to the offending module is named too.
+        let nested = Sequential(try Linear(1, 1), Identity())
+        XCTAssertNoThrow(try nested.validateStructure())
+        // Checkpoints refuse to save a model that would lose weights.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tuple-\(UUID()).safetensors").path
+        XCTAssertThrowsError(try TupleNet().save(to: path))
+        // The non-throwing API still works (the unsupported parts are skipped, as reported).
+        XCTAssertEqual(try TupleNet().parameters().count, 0)
+    }
+}

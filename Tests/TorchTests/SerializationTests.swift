@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Torch
+import Geometry
 
 final class SerializationTests: XCTestCase {
     var dir: String!
@@ -74,5 +75,23 @@ final class SerializationTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])
         XCTAssertThrowsError(try AtomicFile.write([1], to: "/nonexistent-dir/x"))
+    }
+}
+
+extension SerializationTests {
+    /// uint64 widens to int64 exactly, and a value that does not fit is an error, not a trap.
+    func testUnsignedNPYWidensExactlyOrFails() throws {
+        let dir: String = self.dir
+        let exact: UInt64 = (1 << 53) + 1  // not representable as a Double
+        let ok = NPYArray(shape: [2], elements: [exact, 7] as [UInt64])
+        try Data(ok.encoded()).write(to: URL(fileURLWithPath: "\(dir)/ok.npy"))
+        let t = try Tensor.loadNPY("\(dir)/ok.npy")
+        XCTAssertEqual(t.dtype, .int64)
+        XCTAssertEqual(try t.toArray(Int64.self), [Int64(exact), 7])
+        let big = NPYArray(shape: [1], elements: [UInt64.max])
+        try Data(big.encoded()).write(to: URL(fileURLWithPath: "\(dir)/big.npy"))
+        XCTAssertThrowsError(try Tensor.loadNPY("\(dir)/big.npy")) { error in
+            XCTAssertTrue("\(error)".contains("\(UInt64.max)"), "\(error)")
+        }
     }
 }
