@@ -42,6 +42,19 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var warmupIterations = 0
         /// Gradient-norm clipping (nnU-Net: 12); 0 disables it.
         public var gradientClip = 12.0
+        /// Further options of the named optimizer (adam: betas, eps, amsgrad; a registered one's own).
+        public var options: [String: ConfigValue] = [:]
+
+        /// The options `OptimizerRegistry` gets. `momentum` and `nesterov` are SGD's (they predate
+        /// `options`), so they go to sgd only; `options` wins over them.
+        public func registryOptions() -> Options {
+            var values = options
+            if name == "sgd" {
+                values["momentum"] = values["momentum"] ?? .number(momentum)
+                values["nesterov"] = values["nesterov"] ?? .bool(nesterov && momentum > 0)
+            }
+            return Options(values, for: "optimizer \(name)")
+        }
     }
 
     public struct Run: Sendable, Equatable {
@@ -160,7 +173,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 objectives = try Self.objectives(top.values["objectives"]!)
             }
             if let o = try section("optimizer") {
-                optimizer.name = try o.string("name", default: optimizer.name, allowed: ["sgd", "adam", "adamw"])
+                optimizer.name = try o.string("name", default: optimizer.name, allowed: OptimizerRegistry.names)
                 optimizer.learningRate = try o.double("learningRate", default: optimizer.learningRate, requirement: "> 0") { $0 > 0 }
                 optimizer.weightDecay = try o.double("weightDecay", default: optimizer.weightDecay, requirement: "≥ 0") { $0 >= 0 }
                 optimizer.momentum = try o.double("momentum", default: optimizer.momentum, requirement: "in [0, 1)") { $0 >= 0 && $0 < 1 }
@@ -168,6 +181,10 @@ public struct ExperimentConfig: Sendable, Equatable {
                 optimizer.schedule = try o.string("schedule", default: optimizer.schedule, allowed: ["constant", "poly", "cosine", "step"])
                 optimizer.warmupIterations = try o.int("warmupIterations", default: 0, requirement: "≥ 0") { $0 >= 0 }
                 optimizer.gradientClip = try o.double("gradientClip", default: optimizer.gradientClip, requirement: "≥ 0") { $0 >= 0 }
+                if o.has("options") {
+                    guard case .object(let opt) = o.values["options"]! else { throw TrainingError("optimizer.options must be a mapping") }
+                    optimizer.options = opt
+                }
                 try o.finish()
             }
             if let r = try section("run") {
@@ -240,6 +257,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 "weightDecay": .number(optimizer.weightDecay), "momentum": .number(optimizer.momentum),
                 "nesterov": .bool(optimizer.nesterov), "schedule": .string(optimizer.schedule),
                 "warmupIterations": n(optimizer.warmupIterations), "gradientClip": .number(optimizer.gradientClip),
+                "options": .object(optimizer.options),
             ]),
             "run": .object([
                 "epochs": n(run.epochs), "iterationsPerEpoch": n(run.iterationsPerEpoch),

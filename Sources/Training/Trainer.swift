@@ -44,12 +44,8 @@ public final class Trainer {
         let params = experiment.model.parameters()
         parameters = params
         let o = config.optimizer
-        switch o.name {
-        case "adam": optimizer = try Adam(params, learningRate: o.learningRate, weightDecay: o.weightDecay)
-        case "adamw": optimizer = try AdamW(params, learningRate: o.learningRate, weightDecay: o.weightDecay)
-        default: optimizer = try SGD(params, learningRate: o.learningRate, momentum: o.momentum, nesterov: o.nesterov && o.momentum > 0,
-                                     weightDecay: o.weightDecay)
-        }
+        optimizer = try OptimizerRegistry.make(o.name, groups: [ParameterGroup(params, learningRate: o.learningRate, weightDecay: o.weightDecay)],
+                                               options: o.registryOptions())
         let total = config.run.epochs * config.run.iterationsPerEpoch
         schedule = try LearningRateSchedule.named(o.schedule, total: total, warmup: o.warmupIterations)
         let cache = SampleCache()
