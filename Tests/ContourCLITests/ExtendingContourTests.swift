@@ -91,4 +91,22 @@ final class ExtendingContourTests: XCTestCase {
         let help = Contour.helpMessage()
         for command in ["train", "evaluate", "predict", "loss", "models"] { XCTAssertTrue(help.contains(command), command) }
     }
+
+    /// The `contour` executable (beside the test binary) still runs the async root command.
+    func testTheExecutableRuns() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no contour binary at \(binary.path)") }
+        for args in [["--help"], ["train", "--help"]] {
+            let p = Process(), out = Pipe()
+            p.executableURL = binary
+            p.arguments = args
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "contour \(args): \(text)")
+            XCTAssertTrue(text.hasPrefix("OVERVIEW:"), "contour \(args): \(text)")
+        }
+    }
 }
