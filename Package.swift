@@ -39,6 +39,8 @@ let package = Package(
         .library(name: "Geometry", targets: ["Geometry"]),
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Objectives", targets: ["Objectives"]),
+        // The commands, for a package that registers its own objectives/models/optimizers and runs `Contour.main()`.
+        .library(name: "ContourCLI", targets: ["ContourCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,12 +80,16 @@ let package = Package(
                            .product(name: "Yams", package: "Yams")]
         ),
         // Floor 6
-        .executableTarget(
-            name: "contour",
+        .target(
+            name: "ContourCLI",
             dependencies: [
                 "Torch", "NeuralNet", "Geometry", "Metrics", "Imaging", "Models", "Training", "Objectives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "contour",
+            dependencies: ["ContourCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
@@ -92,6 +98,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Imaging", "Models", "NeuralNet", "Torch"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ContourCLITests", dependencies: ["ContourCLI", "Objectives", "Training", "Imaging", "Torch",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Torch", "Geometry"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5],

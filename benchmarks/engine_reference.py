@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch reference for `contour bench engine`: the same TinyUNet training step.
 
-Same network as Sources/contour/TinyUNet.swift (two 3x3 conv-BN-ReLU per level, max-pool down,
+Same network as Sources/ContourCLI/TinyUNet.swift (two 3x3 conv-BN-ReLU per level, max-pool down,
 2x2 transposed-conv up, skip concatenation, 1x1 head), Adam, cross-entropy. Prints JSON.
 """
 import argparse

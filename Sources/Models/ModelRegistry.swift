@@ -52,7 +52,7 @@ public enum ModelRegistry {
                                  deepSupervision: c.ds)
     }
 
-    public static let entries: [Entry] = [
+    static let builtIns: [Entry] = [
         Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") {
             try plainUNet(spatialDims: 2, $0, $1)
         },
@@ -115,5 +115,23 @@ public enum ModelRegistry {
             return r
         }
         return go(0, 0)
+    }
+}
+
+// Open storage: a package depending on Contour adds models that configurations name like the built-ins.
+extension ModelRegistry {
+    static let store = RegistryStore(builtIns, kind: "model") { $0.name }
+
+    /// Built-ins first, then registered models in registration order.
+    public static var entries: [Entry] { store.entries }
+
+    /// Makes `name` available to `make`, `list` and configurations (`model: {name: …, options: …}`).
+    /// `make` should call `options.finish()` once it has read its options, as the built-ins do.
+    /// A name that exists is an error unless `replace` is true.
+    public static func register(name: String, summary: String, replace: Bool = false,
+                                make: @escaping @Sendable (Options, ModelContext) throws -> any SegmentationModel) throws {
+        if let problem = store.add(Entry(name: name, summary: summary, make: make), replace: replace) {
+            throw NeuralNetError(problem)
+        }
     }
 }

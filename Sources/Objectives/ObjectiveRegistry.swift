@@ -1,11 +1,13 @@
 import Foundation
+import NeuralNet
 import Torch
 
 /// Objectives by name, with options from configuration (a JSON object or a dictionary).
 ///
 /// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
-/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D). Unknown names and
-/// unknown or invalid options are errors that name them.
+/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), and any
+/// name a depending package adds with `register`. Unknown names and unknown or invalid options
+/// are errors that name them.
 public enum ObjectiveRegistry {
     public struct Entry: Sendable {
         public let name: String
@@ -13,7 +15,7 @@ public enum ObjectiveRegistry {
         let make: @Sendable (ObjectiveOptions) throws -> any Objective
     }
 
-    public static let entries: [Entry] = [
+    static let builtIns: [Entry] = [
         Entry(name: "ce", summary: "softmax cross-entropy (BCE for one channel); weight, labelSmoothing, ignoreIndex") {
             try CrossEntropyLoss(options: $0) },
         Entry(name: "dice", summary: "MONAI soft Dice; includeBackground, squaredPred, jaccard, batch, smoothNr/Dr") {
@@ -42,7 +44,23 @@ public enum ObjectiveRegistry {
             try HeatmapMSE(options: $0) },
     ]
 
-    public static var names: [String] { entries.map(\.name) }
+    static let store = RegistryStore(builtIns, kind: "objective", reserved: ",+") { $0.name }
+
+    /// Built-ins first, then registered objectives in registration order.
+    public static var entries: [Entry] { store.entries }
+
+    public static var names: [String] { store.names }
+
+    /// Makes `name` (and `scnp+name`) available to `make` and to configurations
+    /// (`objectives: [{name: …, options: …}]`). `make` must read every option it supports from the
+    /// `ObjectiveOptions` it gets (unread ones are reported as unknown) and should return an
+    /// objective whose `name` is `options.objective`. A name that exists is an error unless `replace` is true.
+    public static func register(name: String, summary: String, replace: Bool = false,
+                                make: @escaping @Sendable (ObjectiveOptions) throws -> any Objective) throws {
+        if let problem = store.add(Entry(name: name, summary: summary, make: make), replace: replace) {
+            throw ObjectiveError(problem)
+        }
+    }
 
     public static let scnpPrefix = "scnp+"
 
@@ -73,7 +91,7 @@ public enum ObjectiveRegistry {
     }
 
     private static func lookup(_ name: String, asked: String) throws -> Entry {
-        guard let e = entries.first(where: { $0.name == name }) else {
+        guard let e = store.entry(named: name) else {
             throw ObjectiveError("unknown loss '\(asked)'; known: \(names.joined(separator: ", ")), and scnp+<any of them>")
         }
         return e

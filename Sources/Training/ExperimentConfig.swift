@@ -90,6 +90,19 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var groups: [Group] = []
         /// For `schedule: plateau` (ReduceLROnPlateau on a validation metric).
         public var plateau = Plateau()
+        /// Further options of the named optimizer (adam: betas, eps, amsgrad; a registered one's own).
+        public var options: [String: ConfigValue] = [:]
+
+        /// The options `OptimizerRegistry` gets. `momentum` and `nesterov` are SGD's (they predate
+        /// `options`), so they go to sgd only; `options` wins over them.
+        public func registryOptions() -> Options {
+            var values = options
+            if name == "sgd" {
+                values["momentum"] = values["momentum"] ?? .number(momentum)
+                values["nesterov"] = values["nesterov"] ?? .bool(nesterov && momentum > 0)
+            }
+            return Options(values, for: "optimizer \(name)")
+        }
     }
 
     public struct Group: Sendable, Equatable {
@@ -249,7 +262,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 objectives = try Self.objectives(top.values["objectives"]!)
             }
             if let o = try section("optimizer") {
-                optimizer.name = try o.string("name", default: optimizer.name, allowed: ["sgd", "adam", "adamw"])
+                optimizer.name = try o.string("name", default: optimizer.name, allowed: OptimizerRegistry.names)
                 optimizer.learningRate = try o.double("learningRate", default: optimizer.learningRate, requirement: "> 0") { $0 > 0 }
                 optimizer.weightDecay = try o.double("weightDecay", default: optimizer.weightDecay, requirement: "≥ 0") { $0 >= 0 }
                 optimizer.momentum = try o.double("momentum", default: optimizer.momentum, requirement: "in [0, 1)") { $0 >= 0 && $0 < 1 }
@@ -278,6 +291,10 @@ public struct ExperimentConfig: Sendable, Equatable {
                     optimizer.plateau.cooldown = try p.int("cooldown", default: optimizer.plateau.cooldown, requirement: "≥ 0") { $0 >= 0 }
                     optimizer.plateau.minLearningRate = try p.double("minLearningRate", default: 0, requirement: "≥ 0") { $0 >= 0 }
                     try p.finish()
+                }
+                if o.has("options") {
+                    guard case .object(let opt) = o.values["options"]! else { throw TrainingError("optimizer.options must be a mapping") }
+                    optimizer.options = opt
                 }
                 try o.finish()
             }
@@ -467,6 +484,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             "weightDecay": .number(optimizer.weightDecay), "momentum": .number(optimizer.momentum),
             "nesterov": .bool(optimizer.nesterov), "schedule": .string(optimizer.schedule),
             "warmupIterations": n(optimizer.warmupIterations), "gradientClip": .number(optimizer.gradientClip),
+            "options": .object(optimizer.options),
         ]
         if !optimizer.groups.isEmpty {
             o["groups"] = .array(optimizer.groups.map { g in

@@ -90,12 +90,7 @@ final class StageSession {
             }
             let rest = trainable.enumerated().filter { !taken.contains($0.offset) }.map(\.element.tensor)
             if !rest.isEmpty { groups.insert(ParameterGroup(rest, learningRate: o.learningRate, weightDecay: o.weightDecay), at: 0) }
-            switch o.name {
-            case "sgd": optimizer = try SGD(groups, momentum: o.momentum, nesterov: o.nesterov && o.momentum > 0)
-            case "adam": optimizer = try Adam(groups)
-            case "adamw": optimizer = try AdamW(groups)
-            default: throw TrainingError("unknown optimizer '\(o.name)'; known: sgd, adam, adamw")
-            }
+            optimizer = try OptimizerRegistry.make(o.name, groups: groups, options: o.registryOptions())
             if o.schedule == "plateau" {
                 let metric = o.plateau.metric ?? config.run.bestMetric
                 plateau = try ReduceOnPlateau(higherIsBetter: try Self.direction(metric, field: "optimizer.plateau.metric") == .higherIsBetter,

@@ -1,11 +1,13 @@
 import ArgumentParser
 
-/// The `contour` command line.
-@main
-struct Contour: AsyncParsableCommand {
-    static let version = "0.1.0"
+/// The `contour` command line. Public so that a package depending on Contour can register its
+/// own objectives, models or optimizers and then run `await Contour.main()` as its executable.
+public struct Contour: AsyncParsableCommand {
+    public static let version = "0.1.0"
 
-    static let configuration = CommandConfiguration(
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "contour",
         abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
         version: version,
