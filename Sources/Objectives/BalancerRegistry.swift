@@ -9,31 +9,23 @@ public enum BalancerRegistry {
         let make: @Sendable (Options) throws -> any Balancer
     }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var registered: [Entry] = [
+    static let store = RegistryStore([
         Entry(name: "sum", summary: "linear scalarisation Σ w·L (one backward; the default)") { o in try o.finish(); return SumBalancer() },
         Entry(name: "pcgrad", summary: "PCGrad gradient surgery (Yu et al. 2020); reduction (sum|mean), seed") { o in
             let b = try PCGrad(options: o); try o.finish(); return b },
-    ]
+    ], kind: "balancer") { $0.name }
 
-    public static var entries: [Entry] { lock.withLock { registered } }
-    public static var names: [String] { entries.map(\.name) }
+    public static var entries: [Entry] { store.entries }
+    public static var names: [String] { store.names }
 
-    /// Adds a balancer; an existing name is an error unless `replace`.
+    /// Adds a balancer that configurations can name (`balancer: {name: …}`); an existing name is an error unless `replace`.
     public static func register(name: String, summary: String, replace: Bool = false,
                                 make: @escaping @Sendable (Options) throws -> any Balancer) throws {
-        try lock.withLock {
-            if let i = registered.firstIndex(where: { $0.name == name }) {
-                guard replace else { throw ObjectiveError("a balancer named '\(name)' is already registered") }
-                registered[i] = Entry(name: name, summary: summary, make: make)
-            } else {
-                registered.append(Entry(name: name, summary: summary, make: make))
-            }
-        }
+        if let problem = store.add(Entry(name: name, summary: summary, make: make), replace: replace) { throw ObjectiveError(problem) }
     }
 
     public static func make(_ name: String, options: [String: ConfigValue] = [:]) throws -> any Balancer {
-        guard let e = entries.first(where: { $0.name == name }) else {
+        guard let e = store.entry(named: name) else {
             throw ObjectiveError("unknown balancer '\(name)'; known: \(names.joined(separator: ", "))")
         }
         return try e.make(Options(options, for: "balancer \(name)"))

@@ -49,30 +49,22 @@ public enum TrainingStepRegistry {
         let make: @Sendable (Options) throws -> any TrainingStep
     }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var registered: [Entry] = [
+    static let store = RegistryStore([
         Entry(name: "default", summary: "forward, objectives on the model's heads, balancer → one update") { o in
             try o.finish(); return DefaultStep() },
-    ]
+    ], kind: "training step") { $0.name }
 
-    public static var entries: [Entry] { lock.withLock { registered } }
-    public static var names: [String] { entries.map(\.name) }
+    public static var entries: [Entry] { store.entries }
+    public static var names: [String] { store.names }
 
-    /// Adds a step; an existing name is an error unless `replace`.
+    /// Adds a step that configurations can name (`step: {name: …}`); an existing name is an error unless `replace`.
     public static func register(name: String, summary: String, replace: Bool = false,
                                 make: @escaping @Sendable (Options) throws -> any TrainingStep) throws {
-        try lock.withLock {
-            if let i = registered.firstIndex(where: { $0.name == name }) {
-                guard replace else { throw TrainingError("a training step named '\(name)' is already registered") }
-                registered[i] = Entry(name: name, summary: summary, make: make)
-            } else {
-                registered.append(Entry(name: name, summary: summary, make: make))
-            }
-        }
+        if let problem = store.add(Entry(name: name, summary: summary, make: make), replace: replace) { throw TrainingError(problem) }
     }
 
     public static func make(_ name: String, options: [String: ConfigValue] = [:]) throws -> any TrainingStep {
-        guard let e = entries.first(where: { $0.name == name }) else {
+        guard let e = store.entry(named: name) else {
             throw TrainingError("unknown training step '\(name)'; known: \(names.joined(separator: ", "))")
         }
         return try e.make(Options(options, for: "step \(name)"))

@@ -194,4 +194,25 @@ final class TrainingCoreTests: XCTestCase {
         let image = try Dataset.loadImage(try Dataset.open(try data(.organLandmarks)).training[0])
         XCTAssertEqual(try predictor.predict(image).labels.shape, image.shape)
     }
+
+    func testAUserStepRegisteredByNameRunsEveryIteration() throws {
+        final class CountingStep: TrainingStep {
+            let inner = DefaultStep()
+            var steps = 0, epochs = 0
+            var name: String { "counting" }
+            func step(_ batch: Batch, context: StepContext) throws -> StepOutcome {
+                steps += 1
+                return try inner.step(batch, context: context)
+            }
+            func epochDidEnd(_ epoch: Int, validation: [String: Double]?, context: StepContext) throws { epochs += 1 }
+        }
+        let made = CountingStep()
+        try TrainingStepRegistry.register(name: "test-counting", summary: "counts", replace: true) { o in try o.finish(); return made }
+        _ = try Trainer(config: try config("step: test-counting", output: "\(dir!)/counting"), quiet: true).train()
+        XCTAssertEqual(made.steps, 4)
+        XCTAssertEqual(made.epochs, 2)
+        XCTAssertThrowsError(try TrainingStepRegistry.register(name: "default", summary: "") { _ in made }) {
+            XCTAssertTrue("\($0)".contains("'default'"), "\($0)")
+        }
+    }
 }
