@@ -8,6 +8,12 @@ public enum NormKind: String, Sendable, CaseIterable {
 
 /// Builders that pick the 2D or 3D layer, so one model definition serves both.
 enum Layers {
+    /// Stage widths base·2^i capped at `max` (nnU-Net's caps: 512 in 2D, 320 in 3D).
+    static func widths(_ spatial: Int, stages: Int, base: Int, max: Int?) -> [Int] {
+        let cap = max ?? (spatial == 2 ? 512 : 320)
+        return (0..<stages).map { Swift.min(base << $0, cap) }
+    }
+
     static func conv(_ spatial: Int, _ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, bias: Bool = true) throws -> any UnaryLayer {
         let pad = kernel / 2
         return spatial == 2

@@ -22,8 +22,7 @@ public final class MultiTaskUNet: Module, SegmentationModel {
         let specs = [HeadSpec(name: Heads.segmentation, channels: classes, kind: .segmentation)] + tasks
         guard Set(specs.map(\.name)).count == specs.count else { throw TorchError("MultiTaskUNet: head names must be distinct, got \(specs.map(\.name))") }
         if let bad = specs.first(where: { $0.channels < 1 }) { throw TorchError("MultiTaskUNet: head '\(bad.name)' needs ≥ 1 channel") }
-        let cap = maxWidth ?? (spatialDims == 2 ? 512 : 320)
-        let widths = (0..<stages).map { Swift.min(baseWidth << $0, cap) }
+        let widths = Layers.widths(spatialDims, stages: stages, base: baseWidth, max: maxWidth)
         self.spatialDims = spatialDims
         self.classes = classes
         self.inChannels = inChannels

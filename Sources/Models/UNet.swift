@@ -20,8 +20,7 @@ public final class UNet: Module, SegmentationModel {
         guard spatialDims == 2 || spatialDims == 3 else { throw TorchError("UNet: spatialDims must be 2 or 3") }
         guard stages >= 2 else { throw TorchError("UNet: stages must be ≥ 2, got \(stages)") }
         guard baseWidth >= 1, inChannels >= 1, classes >= 1 else { throw TorchError("UNet: widths and channel counts must be positive") }
-        let cap = maxWidth ?? (spatialDims == 2 ? 512 : 320)
-        let widths = (0..<stages).map { Swift.min(baseWidth << $0, cap) }
+        let widths = Layers.widths(spatialDims, stages: stages, base: baseWidth, max: maxWidth)
         self.spatialDims = spatialDims
         self.classes = classes
         self.inChannels = inChannels

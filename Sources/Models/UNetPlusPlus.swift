@@ -17,8 +17,7 @@ public final class UNetPlusPlus: Module, SegmentationModel {
     public init(spatialDims: Int, inChannels: Int, classes: Int, stages: Int = 5, baseWidth: Int = 32,
                 maxWidth: Int? = nil, norm: NormKind = .instance, deepSupervision: Bool = false) throws {
         guard spatialDims == 2 || spatialDims == 3, stages >= 2 else { throw TorchError("UNet++: spatialDims 2 or 3, stages ≥ 2") }
-        let cap = maxWidth ?? (spatialDims == 2 ? 512 : 320)
-        let w = (0..<stages).map { Swift.min(baseWidth << $0, cap) }
+        let w = Layers.widths(spatialDims, stages: stages, base: baseWidth, max: maxWidth)
         self.spatialDims = spatialDims
         self.classes = classes
         self.inChannels = inChannels
