@@ -340,11 +340,13 @@ public final class Trainer {
             title: "Contour run \(URL(fileURLWithPath: runFolder).lastPathComponent)", records: records, finalMetrics: final, overlays: overlays,
             notes: ["model \(config.model.name), objectives \(objective.name), optimizer \(config.optimizer.name) lr \(config.optimizer.learningRate), "
                     + "\(config.run.epochs) epochs × \(config.run.iterationsPerEpoch) iterations, batch \(config.data.batchSize), patch \(experiment.patchSize), "
-                    + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"])
+                    + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"],
+            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)))
         try AtomicFile.write(Array(html.utf8), to: "\(runFolder)/report.html")
     }
 
-    func say(_ s: String) { if !quiet { print(s) } }
+    /// Status goes to stderr, so stdout holds only the results (the epoch lines).
+    func say(_ s: String) { if !quiet { fputs(s + "\n", stderr) } }
 }
 
 /// Decoded samples kept in memory, so each case file is read once per run.
