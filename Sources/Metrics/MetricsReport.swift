@@ -43,7 +43,8 @@ public enum MetricsReport {
         var lines: [String] = labels.map { l in
             let parts = metrics.compactMap { m -> String? in
                 guard let s = l[m], s.n > 0 else { return nil }
-                return "\(displayName(m)) \(consoleNumber(s.mean)) ± \(consoleNumber(s.std))"
+                // std is NaN when a value is infinite: "HD95 inf", not "inf ± nan".
+                return "\(displayName(m)) \(consoleNumber(s.mean))" + (s.std.isNaN ? "" : " ± \(consoleNumber(s.std))")
             }
             let n = l["dice"]?.n ?? 0
             let title = l.name == "label \(l.label)" ? l.name : "\(l.name) (label \(l.label))"

@@ -73,6 +73,9 @@ final class LabelSummaryTests: XCTestCase {
             "spleen (label 2): Dice 0.4000 ± 0.0000, HD95 10.0000 ± 0.0000 (n = 1)",
             "foreground mean (2 labels): Dice 0.5500, HD95 6.5000",
         ])
+        var infinite = rows()
+        infinite[2].hd95 = .infinity
+        XCTAssertEqual(MetricsReport.summaryLines(infinite, names: names, metrics: ["hd95"])[0], "liver (label 1): HD95 inf (n = 2)")
         // One label: no foreground line.
         XCTAssertEqual(MetricsReport.summaryLines(rows().filter { $0.label == 1 }, metrics: ["dice"]),
                        ["label 1: Dice 0.7000 ± 0.1000 (n = 2)"])
