@@ -67,7 +67,7 @@ struct ConfigPath: Equatable, CustomStringConvertible {
         for s in steps {
             switch s {
             case .key(let k):
-                guard let pair = current.mapping?.first(where: { $0.key.string == k }) else { return line }
+                guard let pair = current.mapping?.filter({ $0.key.string == k }).last else { return line }
                 line = pair.key.mark?.line ?? line
                 current = pair.value
             case .index(let i):
