@@ -104,7 +104,8 @@ public final class Trainer {
             say("resuming \(runFolder) after epoch \(state.epoch)" + (sessions.count > 1 ? " (stage \(s.name))" : ""))
         } else {
             try? FileManager.default.removeItem(atPath: log.path)
-            try AtomicFile.write(Array(try config.yaml().utf8), to: "\(runFolder)/config.yaml")
+            let saved = try config.resolved(by: sessions.map { ($0.name, $0.experiment) })
+            try AtomicFile.write(Array(try saved.yaml().utf8), to: "\(runFolder)/config.yaml")
         }
         if stageIndex >= sessions.count {
             // Nothing to do: keep the report and checkpoints as they are.
