@@ -5,6 +5,22 @@ public struct DataProblem: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var message: String
     public var description: String { "\(file): \(message)" }
+
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
+
+    /// A problem from an error whose message may already start with the file's path
+    /// ("PATH: …" or "PATH:line:column: …"); the path is not repeated.
+    init(file: String, error: Error, prefix: String = "") {
+        let text = "\(error)"
+        if text.hasPrefix(file), let colon = text[text.index(text.startIndex, offsetBy: file.count)...].firstRange(of: ": ") {
+            self.init(file: String(text[..<colon.lowerBound]), message: prefix + text[colon.upperBound...])
+        } else {
+            self.init(file: file, message: prefix + text)
+        }
+    }
 }
 
 /// Verifies a dataset the way nnU-Net's `--verify_dataset_integrity` does, plus Contour's
@@ -22,7 +38,7 @@ public enum DataCheck {
         do {
             dataset = try Dataset.open(root)
         } catch {
-            return Report(problems: [DataProblem(file: root, message: "\(error)")], casesChecked: 0)
+            return Report(problems: [DataProblem(file: root, error: error)], casesChecked: 0)
         }
         var problems: [DataProblem] = []
         let d = dataset.description
@@ -33,6 +49,7 @@ public enum DataCheck {
         for id in d.tasks.keys.sorted() where !dataset.training.contains(where: { $0.id == id }) {
             problems.append(DataProblem(file: "\(root)/dataset.json", message: "tasks names case \"\(id)\", which is not in imagesTr"))
         }
+        problems += layout(root, dataset: dataset)
         let allowed = Set(d.labels.values)
         let all = dataset.training.map { ($0, true) } + dataset.test.map { ($0, false) }
         for (index, (c, labelled)) in all.enumerated() {
@@ -66,7 +83,7 @@ public enum DataCheck {
                     reference = (v.shape, v.spacing, v.header, path)
                 }
             } catch {
-                problem(path, "unreadable: \(error)")
+                problems.append(DataProblem(file: path, error: error, prefix: "unreadable: "))
             }
         }
         guard labelled else { return problems }
@@ -91,7 +108,7 @@ public enum DataCheck {
                         problem(path, "label values \(unannotated) occur but tasks says this case is annotated only for \(c.tasks.labels.sorted())")
                     }
                 } catch {
-                    problem(path, "unreadable: \(error)")
+                    problems.append(DataProblem(file: path, error: error, prefix: "unreadable: "))
                 }
             }
         }
@@ -115,7 +132,63 @@ public enum DataCheck {
                         if !inside { problem(path, "landmark \"\(name)\" at \(Array(p.reversed())) (x, y[, z]) lies outside the image \(Array(r.shape.reversed()))") }
                     }
                 } catch {
-                    problem(path, "unreadable: \(error)")
+                    problems.append(DataProblem(file: path, error: error, prefix: "unreadable: "))
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Files that loading skips without a word: names that miss `file_ending` or the `_0000`
+    /// channel suffix, channels beyond `channel_names`, labels and landmarks without an image.
+    static func layout(_ root: String, dataset: Dataset) -> [DataProblem] {
+        let d = dataset.description, ending = d.fileEnding
+        var problems: [DataProblem] = []
+        func list(_ folder: String) -> [String] {
+            ((try? FileSystem.list("\(root)/\(folder)")) ?? []).filter { !$0.hasPrefix(".") }
+        }
+        func extensionOf(_ name: String) -> String { name.firstIndex(of: ".").map { String(name[$0...]) } ?? "(none)" }
+        func shortList(_ names: [String]) -> String { names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "") }
+
+        for folder in ["imagesTr", "imagesTs"] {
+            let names = list(folder)
+            let matching = names.filter { $0.hasSuffix(ending) }
+            let others = names.filter { !$0.hasSuffix(ending) }
+            if matching.isEmpty && !names.isEmpty {
+                let found = Set(names.map(extensionOf)).sorted().joined(separator: ", ")
+                problems.append(DataProblem(file: "\(root)/dataset.json",
+                                            message: "file_ending \"\(ending)\" matches no file in \(folder), which holds \(found) files; set file_ending to the images' extension"))
+                continue
+            }
+            if !others.isEmpty {
+                problems.append(DataProblem(file: "\(root)/\(folder)",
+                                            message: "\(others.count) file(s) do not end in file_ending \"\(ending)\" and are ignored: \(shortList(others))"))
+            }
+            for name in matching {
+                guard let (_, channel) = Dataset.imageName(name, ending: ending) else {
+                    let stem = name.dropLast(ending.count)
+                    problems.append(DataProblem(file: "\(root)/\(folder)/\(name)",
+                                                message: "no channel suffix: images are named CASE_0000\(ending) (one file per channel, as in nnU-Net), e.g. \(stem)_0000\(ending); this file is ignored"))
+                    continue
+                }
+                if channel >= d.channelNames.count {
+                    problems.append(DataProblem(file: "\(root)/\(folder)/\(name)",
+                                                message: "channel \(channel), but dataset.json declares \(d.channelNames.count) channel(s) in channel_names; this file is ignored"))
+                }
+            }
+        }
+        let otherLabels = list("labelsTr").filter { !$0.hasSuffix(ending) }
+        if !otherLabels.isEmpty {
+            problems.append(DataProblem(file: "\(root)/labelsTr",
+                                        message: "\(otherLabels.count) file(s) do not end in file_ending \"\(ending)\" and are ignored: \(shortList(otherLabels))"))
+        }
+        let ids = Set(dataset.training.map(\.id))
+        for (folder, suffix, what) in [("labelsTr", ending, "label"), ("landmarksTr", ".json", "landmark file")] {
+            for name in list(folder) where name.hasSuffix(suffix) {
+                let id = String(name.dropLast(suffix.count))
+                if !ids.contains(id) {
+                    problems.append(DataProblem(file: "\(root)/\(folder)/\(name)",
+                                                message: "\(what) without an image: no imagesTr/\(id)_0000\(ending); this \(what) is ignored"))
                 }
             }
         }

@@ -20,8 +20,13 @@ public struct Dataset: Sendable {
 
     public static func open(_ root: String) throws -> Dataset {
         guard FileSystem.isDirectory(root) else { throw ImagingError("\(root): no such dataset folder") }
+        guard FileSystem.exists("\(root)/dataset.json") else {
+            throw ImagingError("\(root)/dataset.json: missing (a dataset folder in the nnU-Net v2 layout holds dataset.json, imagesTr/ and labelsTr/)")
+        }
         let description = try DatasetDescription.read(path: "\(root)/dataset.json")
-        guard FileSystem.isDirectory("\(root)/imagesTr") else { throw ImagingError("\(root)/imagesTr: missing") }
+        guard FileSystem.isDirectory("\(root)/imagesTr") else {
+            throw ImagingError("\(root)/imagesTr: missing (training images go there as CASE_0000\(description.fileEnding))")
+        }
         let training = try cases(in: "\(root)/imagesTr", root: root, description: description, labelled: true)
         let test = FileSystem.isDirectory("\(root)/imagesTs")
             ? try cases(in: "\(root)/imagesTs", root: root, description: description, labelled: false) : []
@@ -33,11 +38,8 @@ public struct Dataset: Sendable {
     static func cases(in folder: String, root: String, description: DatasetDescription, labelled: Bool) throws -> [DatasetCase] {
         let ending = description.fileEnding
         var ids = Set<String>()
-        for name in try FileSystem.list(folder) where name.hasSuffix(ending) {
-            let stem = name.dropLast(ending.count)
-            guard stem.count > 5, stem[stem.index(stem.endIndex, offsetBy: -5)] == "_",
-                  stem.suffix(4).allSatisfy(\.isNumber) else { continue }
-            ids.insert(String(stem.dropLast(5)))
+        for name in try FileSystem.list(folder) {
+            if let (id, _) = imageName(name, ending: ending) { ids.insert(id) }
         }
         return ids.sorted().map { id in
             let images = (0..<description.channelNames.count).map { c -> String in
@@ -53,6 +55,16 @@ public struct Dataset: Sendable {
                 landmarkPath: labelled && (tasks.hasLandmarks || FileSystem.exists(landmarks)) ? landmarks : nil,
                 tasks: labelled ? tasks : TaskAvailability(labels: [], landmarks: []))
         }
+    }
+
+    /// `CASE_0000<ending>` → ("CASE", 0); nil for names that do not follow the convention
+    /// (`data check` reports those, since loading skips them).
+    static func imageName(_ name: String, ending: String) -> (id: String, channel: Int)? {
+        guard name.hasSuffix(ending) else { return nil }
+        let stem = name.dropLast(ending.count)
+        guard stem.count > 5, stem[stem.index(stem.endIndex, offsetBy: -5)] == "_",
+              stem.suffix(4).allSatisfy({ $0.isASCII && $0.isNumber }), let channel = Int(stem.suffix(4)) else { return nil }
+        return (String(stem.dropLast(5)), channel)
     }
 
     public func trainingCase(_ id: String) throws -> DatasetCase {

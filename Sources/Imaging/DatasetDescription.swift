@@ -73,14 +73,7 @@ public struct DatasetDescription: Sendable, Equatable {
     }
 
     public static func read(path: String) throws -> DatasetDescription {
-        let raw: Raw
-        do {
-            raw = try JSONDecoder().decode(Raw.self, from: Data(try FileSystem.read(path)))
-        } catch let e as ImagingError {
-            throw e
-        } catch {
-            throw ImagingError("\(path): not a valid nnU-Net dataset.json (needs channel_names, labels, numTraining, file_ending): \(error)")
-        }
+        let raw = try decode(try JSONDocument.read(path: path), path: path)
         var channels: [String] = []
         for i in 0..<raw.channel_names.count {
             guard let name = raw.channel_names[String(i)] else {
@@ -116,6 +109,94 @@ public struct DatasetDescription: Sendable, Equatable {
         }
         return DatasetDescription(channelNames: channels, labels: labels, numTraining: raw.numTraining,
                                   fileEnding: raw.file_ending, landmarkNames: landmarkNames, tasks: tasks)
+    }
+
+    /// Checks keys and types in the user's terms ("labels: expected an object {name: value},
+    /// found an array") with the line and column of the offending value.
+    static func decode(_ json: JSONValue, path: String) throws -> Raw {
+        func fail(_ value: JSONValue, _ message: String) -> ImagingError { JSONDocument.error(path, at: value, message) }
+        guard json.members != nil else {
+            throw fail(json, "expected an object {\"channel_names\": …, \"labels\": …, \"numTraining\": …, \"file_ending\": …}, found \(json.found)")
+        }
+        func required(_ key: String, hint: String) throws -> JSONValue {
+            if let v = json[key] { return v }
+            throw ImagingError("\(path): missing key \"\(key)\"\(hint) (an nnU-Net v2 dataset.json needs channel_names, labels, numTraining and file_ending)")
+        }
+        let v1 = json["modality"] != nil || json["training"] != nil ? "; this looks like nnU-Net v1's dataset.json" : ""
+
+        let channelsValue = try required("channel_names", hint: json["modality"] != nil ? " (nnU-Net v1 called it \"modality\")" : "")
+        guard let channelMembers = channelsValue.members else {
+            throw fail(channelsValue, "channel_names: expected an object {\"0\": \"CT\", \"1\": …}, found \(channelsValue.found)")
+        }
+        var channelNames: [String: String] = [:]
+        for (key, value) in channelMembers {
+            guard let name = value.string else { throw fail(value, "channel_names[\"\(key)\"]: expected a channel name string, found \(value.found)") }
+            channelNames[key] = name
+        }
+
+        let labelsValue = try required("labels", hint: "")
+        guard let labelMembers = labelsValue.members else {
+            throw fail(labelsValue, "labels: expected an object {name: value} such as {\"background\": 0, \"liver\": 1}, found \(labelsValue.found)"
+                       + (labelsValue.elements != nil ? " (nnU-Net v1 style?)" : ""))
+        }
+        var labels: [String: LabelValue] = [:]
+        for (name, value) in labelMembers {
+            if let v = value.int {
+                labels[name] = .single(v)
+            } else if let list = value.elements, let ints = Optional(list.compactMap(\.int)), ints.count == list.count, !list.isEmpty {
+                labels[name] = .region(ints)
+            } else if value.string != nil, Int(name) != nil {
+                throw fail(value, "labels: expected {name: value} such as {\"background\": 0}, found {\"\(name)\": \"\(value.string ?? "")\"} (nnU-Net v1 style value → name? swap keys and values)")
+            } else {
+                throw fail(value, "labels[\"\(name)\"]: expected an integer label value, found \(value.found)")
+            }
+        }
+
+        let countValue = try required("numTraining", hint: "")
+        guard let numTraining = countValue.int, numTraining >= 0 else {
+            throw fail(countValue, "numTraining: expected a whole number ≥ 0 (the number of training cases), found \(countValue.found)")
+        }
+        let endingValue = try required("file_ending", hint: v1.isEmpty ? "" : v1)
+        guard let fileEnding = endingValue.string, fileEnding.hasPrefix("."), fileEnding.count > 1 else {
+            throw fail(endingValue, "file_ending: expected a file extension string starting with \".\", such as \".nii.gz\" or \".png\", found \(endingValue.found)")
+        }
+
+        var landmarks: [String]?
+        if let value = json["landmarks"] {
+            guard let list = value.elements, let names = Optional(list.compactMap(\.string)), names.count == list.count else {
+                throw fail(value, "landmarks: expected a list of landmark names [\"apex\", …], found \(value.found)")
+            }
+            landmarks = names
+        }
+        var tasks: [String: RawTask]?
+        if let value = json["tasks"] {
+            guard let cases = value.members else {
+                throw fail(value, "tasks: expected an object {case: {\"labels\": [1], \"landmarks\": [\"apex\"]}}, found \(value.found)")
+            }
+            var out: [String: RawTask] = [:]
+            for (id, task) in cases {
+                guard task.members != nil else {
+                    throw fail(task, "tasks[\"\(id)\"]: expected an object {\"labels\": [1], \"landmarks\": [\"apex\"]}, found \(task.found)")
+                }
+                var raw = RawTask()
+                if let l = task["labels"] {
+                    guard let list = l.elements, let ints = Optional(list.compactMap(\.int)), ints.count == list.count else {
+                        throw fail(l, "tasks[\"\(id)\"].labels: expected a list of label values [1, 2], found \(l.found)")
+                    }
+                    raw.labels = ints
+                }
+                if let m = task["landmarks"] {
+                    guard let list = m.elements, let names = Optional(list.compactMap(\.string)), names.count == list.count else {
+                        throw fail(m, "tasks[\"\(id)\"].landmarks: expected a list of landmark names [\"apex\"], found \(m.found)")
+                    }
+                    raw.landmarks = names
+                }
+                out[id] = raw
+            }
+            tasks = out
+        }
+        return Raw(channel_names: channelNames, labels: labels, numTraining: numTraining, file_ending: fileEnding,
+                   landmarks: landmarks, tasks: tasks)
     }
 
     public func write(path: String) throws {

@@ -21,12 +21,23 @@ public struct Landmarks: Sendable, Equatable {
 
     /// Reads a landmark file; `header` converts world coordinates, `rank` is the image's rank.
     public static func read(path: String, rank: Int, header: ImageHeader? = nil) throws -> Landmarks {
-        let bytes = try FileSystem.read(path)
-        let file: FileFormat
-        do {
-            file = try JSONDecoder().decode(FileFormat.self, from: Data(bytes))
-        } catch {
-            throw ImagingError("\(path): not a landmark file ({\"space\": \"voxel\"|\"world\", \"points\": {name: [x, y(, z)]}}): \(error)")
+        let json = try JSONDocument.read(path: path)
+        let format = "{\"space\": \"voxel\"|\"world\", \"points\": {name: [x, y(, z)]}}"
+        guard json.members != nil else { throw JSONDocument.error(path, at: json, "expected a landmark file \(format), found \(json.found)") }
+        guard let pointsValue = json["points"] else { throw ImagingError("\(path): missing key \"points\" (a landmark file is \(format))") }
+        guard let members = pointsValue.members else {
+            throw JSONDocument.error(path, at: pointsValue, "points: expected an object {name: [x, y(, z)]}, found \(pointsValue.found)")
+        }
+        var file = FileFormat(space: nil, points: [:])
+        if let s = json["space"] {
+            guard let text = s.string else { throw JSONDocument.error(path, at: s, "space: expected \"voxel\" or \"world\", found \(s.found)") }
+            file.space = text
+        }
+        for (name, value) in members {
+            guard let list = value.elements, let xyz = Optional(list.compactMap(\.double)), xyz.count == list.count else {
+                throw JSONDocument.error(path, at: value, "points[\"\(name)\"]: expected coordinates [x, y(, z)], found \(value.found)")
+            }
+            file.points[name] = xyz
         }
         let space = file.space ?? "voxel"
         guard space == "voxel" || space == "world" else {

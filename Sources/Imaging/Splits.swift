@@ -29,12 +29,19 @@ public enum Splits {
     }
 
     public static func read(path: String) throws -> [Split] {
-        do {
-            return try JSONDecoder().decode([Split].self, from: Data(try FileSystem.read(path)))
-        } catch let e as ImagingError {
-            throw e
-        } catch {
-            throw ImagingError("\(path): not a splits file ([{\"train\": [...], \"val\": [...]}, …]): \(error)")
+        let json = try JSONDocument.read(path: path)
+        let format = "[{\"train\": [case, …], \"val\": [case, …]}, …] (nnU-Net's splits_final.json)"
+        guard let folds = json.elements else { throw JSONDocument.error(path, at: json, "expected a list of folds \(format), found \(json.found)") }
+        return try folds.enumerated().map { k, fold in
+            guard fold.members != nil else { throw JSONDocument.error(path, at: fold, "fold \(k): expected {\"train\": [...], \"val\": [...]}, found \(fold.found)") }
+            func ids(_ key: String) throws -> [String] {
+                guard let value = fold[key] else { throw JSONDocument.error(path, at: fold, "fold \(k): missing key \"\(key)\" (each fold is {\"train\": [...], \"val\": [...]})") }
+                guard let list = value.elements, let names = Optional(list.compactMap(\.string)), names.count == list.count else {
+                    throw JSONDocument.error(path, at: value, "fold \(k) \(key): expected a list of case ids, found \(value.found)")
+                }
+                return names
+            }
+            return Split(train: try ids("train"), val: try ids("val"))
         }
     }
 

@@ -150,4 +150,112 @@ final class DatasetTests: XCTestCase {
         try "{\"points\": {\"p\": [1, 2]}}".write(toFile: "\(root!)/bad.json", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Landmarks.read(path: "\(root!)/bad.json", rank: 3)) { XCTAssertTrue("\($0)".contains("needs 3")) }
     }
+
+    // MARK: messages in the user's terms (issue 18)
+
+    /// The message `DatasetDescription.read` throws for `text`.
+    func readError(_ text: String) -> String {
+        let path = "\(root!)/dataset.json"
+        try? text.write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try DatasetDescription.read(path: path)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testDatasetJSONSyntaxErrorsNameLineAndColumn() throws {
+        let path = "\(root!)/dataset.json"
+        // Python's json rejects a trailing comma; Python 3.13 reports line 2 column 37 (the comma).
+        let trailing = readError("{\n  \"labels\": {\"background\": 0, \"a\": 1,},\n}")
+        XCTAssertTrue(trailing.hasPrefix("\(path):2:37: invalid JSON: trailing comma before '}'"), trailing)
+        let inArray = readError("{\"channel_names\": {\"0\": \"CT\"},\n \"landmarks\": [\"a\", \"b\",]}")
+        XCTAssertTrue(inArray.hasPrefix("\(path):2:24: invalid JSON: trailing comma before ']'"), inArray)
+        let missingComma = readError("{\"numTraining\": 4\n \"file_ending\": \".png\"}")
+        XCTAssertTrue(missingComma.hasPrefix("\(path):2:2: invalid JSON: expected ',' or '}' after the value of \"numTraining\", found '\"'"), missingComma)
+        let single = readError("{'labels': {}}")
+        XCTAssertTrue(single.hasPrefix("\(path):1:2: invalid JSON: strings need double quotes"), single)
+        let unclosed = readError("{\"labels\": {\"background\": 0}")
+        XCTAssertTrue(unclosed.hasPrefix("\(path):1:29: invalid JSON: the object is not closed"), unclosed)
+        // Columns count characters, not bytes.
+        let unicode = readError("{\"channel_names\": {\"0\": \"Ä\"} x}")
+        XCTAssertTrue(unicode.hasPrefix("\(path):1:30: invalid JSON: expected ',' or '}'"), unicode)
+    }
+
+    func testDatasetJSONKeyAndTypeErrorsAreInUserTerms() throws {
+        let path = "\(root!)/dataset.json"
+        let valid = "\"channel_names\": {\"0\": \"CT\"}, \"numTraining\": 2, \"file_ending\": \".png\""
+        let array = readError("{\(valid),\n \"labels\": [\"background\", \"liver\"]}")
+        XCTAssertEqual(array, "\(path):2:12: labels: expected an object {name: value} such as {\"background\": 0, \"liver\": 1}, found an array (nnU-Net v1 style?)")
+        let v1 = readError("{\(valid), \"labels\": {\"0\": \"background\", \"1\": \"liver\"}}")
+        XCTAssertTrue(v1.contains("labels: expected {name: value} such as {\"background\": 0}, found {\"0\": \"background\"} (nnU-Net v1 style"), v1)
+        let channels = readError("{\"channel_names\": [\"CT\"], \"labels\": {\"background\": 0}, \"numTraining\": 2, \"file_ending\": \".png\"}")
+        XCTAssertEqual(channels, "\(path):1:19: channel_names: expected an object {\"0\": \"CT\", \"1\": …}, found an array")
+        let missing = readError("{\"channel_names\": {\"0\": \"CT\"}, \"labels\": {\"background\": 0}, \"numTraining\": 2}")
+        XCTAssertEqual(missing, "\(path): missing key \"file_ending\" (an nnU-Net v2 dataset.json needs channel_names, labels, numTraining and file_ending)")
+        let modality = readError("{\"modality\": {\"0\": \"CT\"}, \"labels\": {\"background\": 0}, \"numTraining\": 2, \"file_ending\": \".png\"}")
+        XCTAssertTrue(modality.contains("missing key \"channel_names\" (nnU-Net v1 called it \"modality\")"), modality)
+        let count = readError("{\"channel_names\": {\"0\": \"CT\"}, \"labels\": {\"background\": 0}, \"numTraining\": \"2\", \"file_ending\": \".png\"}")
+        XCTAssertTrue(count.hasPrefix("\(path):1:76: numTraining: expected a whole number ≥ 0"), count)
+        XCTAssertTrue(count.hasSuffix("found a string \"2\""), count)
+        let ending = readError("{\"channel_names\": {\"0\": \"CT\"}, \"labels\": {\"background\": 0}, \"numTraining\": 2, \"file_ending\": \"png\"}")
+        XCTAssertTrue(ending.contains("file_ending: expected a file extension string starting with \".\""), ending)
+        let value = readError("{\"channel_names\": {\"0\": \"CT\"}, \"labels\": {\"background\": 0, \"a\": 1.5}, \"numTraining\": 2, \"file_ending\": \".png\"}")
+        XCTAssertTrue(value.contains("labels[\"a\"]: expected an integer label value, found a number 1.5"), value)
+        let top = readError("[1]")
+        XCTAssertTrue(top.hasPrefix("\(path):1:1: expected an object {\"channel_names\""), top)
+        for message in [array, v1, channels, missing, count, ending, value, top] {
+            XCTAssertFalse(message.contains("Swift.") || message.contains("CodingKeys") || message.contains("DecodingError"), message)
+        }
+        // Python's json extensions stay accepted, and a valid file still reads.
+        XCTAssertEqual(readError("{\(valid), \"labels\": {\"background\": 0, \"a\": 1}, \"name\": \"Ä\\u00e9\\n\", \"x\": [NaN, -Infinity, 1e3]}"), "no error")
+        XCTAssertEqual(try DatasetDescription.read(path: path).labels, ["background": 0, "a": 1])
+    }
+
+    func testSplitsAndLandmarkErrorsNameTheKey() throws {
+        try "[{\"train\": [\"a\"], \"val\": [\"b\"]},\n {\"train\": [\"b\"]}]".write(toFile: "\(root!)/splits.json", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Splits.read(path: "\(root!)/splits.json")) {
+            XCTAssertEqual("\($0)", "\(self.root!)/splits.json:2:2: fold 1: missing key \"val\" (each fold is {\"train\": [...], \"val\": [...]})")
+        }
+        try "{\"points\": {\"p\": \"1,2\"}}".write(toFile: "\(root!)/p.json", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Landmarks.read(path: "\(root!)/p.json", rank: 2)) {
+            XCTAssertEqual("\($0)", "\(self.root!)/p.json:1:18: points[\"p\"]: expected coordinates [x, y(, z)], found a string \"1,2\"")
+        }
+    }
+
+    /// Files that loading skips are reported by `data check`, one problem each.
+    func testDataCheckReportsFilesThatLoadingSkips() throws {
+        try writeCleanDataset()
+        try PNGFile.write(try image(12, 10, seed: 1), path: "\(root!)/imagesTr/case_009.png")          // no _0000
+        try PNGFile.write(try image(12, 10, seed: 1), path: "\(root!)/imagesTr/case_000_0002.png")    // 3rd channel of 2
+        try ImageFile.writeLabels(try labels(12, 10, value: 1), path: "\(root!)/labelsTr/orphan.png")   // no image
+        try "notes".write(toFile: "\(root!)/imagesTr/README.txt", atomically: true, encoding: .utf8)
+        let report = DataCheck.run(root)
+        let text = report.problems.map(\.description)
+        XCTAssertEqual(Set(text), [
+            "\(root!)/imagesTr/case_009.png: no channel suffix: images are named CASE_0000.png (one file per channel, as in nnU-Net), e.g. case_009_0000.png; this file is ignored",
+            "\(root!)/imagesTr/case_000_0002.png: channel 2, but dataset.json declares 2 channel(s) in channel_names; this file is ignored",
+            "\(root!)/labelsTr/orphan.png: label without an image: no imagesTr/orphan_0000.png; this label is ignored",
+            "\(root!)/imagesTr: 1 file(s) do not end in file_ending \".png\" and are ignored: README.txt",
+        ], text.joined(separator: "\n"))
+    }
+
+    func testDataCheckReportsAFileEndingThatMatchesNothing() throws {
+        try writeCleanDataset()
+        var d = try DatasetDescription.read(path: "\(root!)/dataset.json")
+        d.fileEnding = ".nii.gz"
+        try d.write(path: "\(root!)/dataset.json")
+        let report = DataCheck.run(root)
+        let text = report.problems.map(\.description).joined(separator: "\n")
+        XCTAssertTrue(report.problems.contains {
+            $0.file == "\(root!)/dataset.json"
+                && $0.message == "file_ending \".nii.gz\" matches no file in imagesTr, which holds .png files; set file_ending to the images' extension"
+        }, text)
+        XCTAssertTrue(text.contains("numTraining is 3 but imagesTr holds 0 cases"), text)
+        // A dataset.json error is one problem, its path said once.
+        try "{\"labels\": [],}".write(toFile: "\(root!)/dataset.json", atomically: true, encoding: .utf8)
+        let bad = DataCheck.run(root)
+        XCTAssertEqual(bad.problems.map(\.description), ["\(root!)/dataset.json:1:14: invalid JSON: trailing comma before '}' (JSON, like Python's json, allows none)"])
+    }
 }
