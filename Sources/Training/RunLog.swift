@@ -29,6 +29,56 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", objectives, learningRate = "lr", seconds, skippedSteps = "skipped_steps", validation, stage
     }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        trainLoss = try c.decode(LogNumber.self, forKey: .trainLoss).value
+        objectives = try c.decode([String: LogNumber].self, forKey: .objectives).mapValues(\.value)
+        learningRate = try c.decode(LogNumber.self, forKey: .learningRate).value
+        seconds = try c.decode(LogNumber.self, forKey: .seconds).value
+        skippedSteps = try c.decode(Int.self, forKey: .skippedSteps)
+        validation = try c.decodeIfPresent([String: LogNumber].self, forKey: .validation)?.mapValues(\.value)
+        stage = try c.decodeIfPresent(String.self, forKey: .stage)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(LogNumber(trainLoss), forKey: .trainLoss)
+        try c.encode(objectives.mapValues(LogNumber.init), forKey: .objectives)
+        try c.encode(LogNumber(learningRate), forKey: .learningRate)
+        try c.encode(LogNumber(seconds), forKey: .seconds)
+        try c.encode(skippedSteps, forKey: .skippedSteps)
+        try c.encodeIfPresent(validation?.mapValues(LogNumber.init), forKey: .validation)
+        try c.encodeIfPresent(stage, forKey: .stage)
+    }
+}
+
+/// A number in `log.jsonl`: finite values as JSON numbers, ±infinity as the strings "inf" and
+/// "-inf", NaN as `null` (what `json.loads`, pandas and jq all read). Logs written before this
+/// convention spelled NaN "nan"; reading accepts that too.
+struct LogNumber: Codable {
+    var value: Double
+    init(_ value: Double) { self.value = value }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { value = .nan; return }
+        if let v = try? c.decode(Double.self) { value = v; return }
+        switch try c.decode(String.self) {
+        case "inf", "Infinity": value = .infinity
+        case "-inf", "-Infinity": value = -.infinity
+        case "nan", "NaN": value = .nan
+        case let other:
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected a number, \"inf\", \"-inf\" or null, found \"\(other)\"")
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if value.isNaN { try c.encodeNil() } else if value.isInfinite { try c.encode(value > 0 ? "inf" : "-inf") } else { try c.encode(value) }
+    }
 }
 
 /// Appends epoch records to `log.jsonl` (one JSON object per line) and reads them back.
@@ -38,7 +88,6 @@ public struct RunLog {
     public func append(_ record: EpochRecord) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var line = try encoder.encode(record)
         line.append(0x0A)
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
@@ -51,8 +100,24 @@ public struct RunLog {
     public func read() throws -> [EpochRecord] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try text.split(separator: "\n").map { try decoder.decode(EpochRecord.self, from: Data($0.utf8)) }
+        return try text.split(separator: "\n").enumerated().map { index, line in
+            do {
+                return try decoder.decode(EpochRecord.self, from: Data(line.utf8))
+            } catch {
+                throw TrainingError("\(path):\(index + 1): not an epoch record of log.jsonl (\(Self.reason(error)))")
+            }
+        }
+    }
+
+    /// A decoding error in a few words: the key and what was wrong.
+    static func reason(_ error: Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, _): return "missing key \"\(key.stringValue)\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return (key.isEmpty ? "" : "\(key): ") + (context.underlyingError.map { _ in "not valid JSON" } ?? context.debugDescription)
+        default: return "\(error)"
+        }
     }
 
     /// Keeps the first `epochs` records (a resumed run rewrites the epochs after its checkpoint).

@@ -1,7 +1,6 @@
 import Foundation
 import Geometry
 import Imaging
-import Metrics
 
 /// `report.html`: one self-contained page (inline SVG charts, embedded PNG overlays, no
 /// network) with the loss and metric curves, the final metrics, and overlays of validation
@@ -23,7 +22,7 @@ public enum RunReport {
     }
 
     public static func html(title: String, records: [EpochRecord], finalMetrics: [(name: String, mean: Double, std: Double, n: Int)],
-                            overlays: [Overlay], notes: [String] = [], labels: [LabelSummary] = []) throws -> String {
+                            overlays: [Overlay], notes: [String] = []) throws -> String {
         var body = "<h1>\(escape(title))</h1>\n"
         for n in notes { body += "<p>\(escape(n))</p>\n" }
         body += "<h2>Training</h2>\n<div class=charts>"
@@ -32,20 +31,15 @@ public enum RunReport {
         let present = Set(records.compactMap(\.validation).flatMap(\.keys))
         let metricNames = ["dice", "hd95", "betti0_error", "betti1_error", "cldice"].filter(present.contains)
         for name in metricNames {
-            let points = records.compactMap { r in r.validation?[name].map { (Double(r.epoch), $0) } }.filter { $0.1.isFinite }
+            let points = records.compactMap { r in r.validation?[name].map { (Double(r.epoch), $0) } }
             body += chart(title: "validation \(name)", series: [(name, points)])
         }
         body += chart(title: "learning rate", series: [("lr", records.map { (Double($0.epoch), $0.learningRate) })])
-        body += "</div>\n<h2>Final validation metrics</h2>\n"
-        if labels.isEmpty {
-            body += "<table><tr><th>metric</th><th>mean</th><th>std</th><th>n</th></tr>"
-            for m in finalMetrics {
-                body += "<tr><td>\(escape(m.name))</td><td>\(format(m.mean))</td><td>\(format(m.std))</td><td>\(m.n)</td></tr>"
-            }
-            body += "</table>\n"
-        } else {
-            body += labelTable(labels)
+        body += "</div>\n<h2>Final validation metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>std</th><th>n</th></tr>"
+        for m in finalMetrics {
+            body += "<tr><td>\(escape(m.name))</td><td>\(format(m.mean))</td><td>\(format(m.std))</td><td>\(m.n)</td></tr>"
         }
+        body += "</table>\n"
         if !overlays.isEmpty {
             body += "<h2>Validation cases</h2>\n<p>Image with ground truth (green) and prediction (red) outlines; overlap is yellow.</p><div class=cases>"
             for o in overlays {
@@ -67,24 +61,6 @@ public enum RunReport {
         """
     }
 
-    /// One row per metric, one column per label (mean ± std, n) and the foreground mean; metrics
-    /// undefined for every label (e.g. topology off) are left out.
-    static func labelTable(_ labels: [LabelSummary]) -> String {
-        var html = "<table class=labels><tr><th>metric</th>"
-        for l in labels { html += "<th>\(escape(l.name)) (\(l.label))</th>" }
-        html += "<th>foreground mean</th></tr>"
-        let foreground = LabelSummary.foregroundMean(labels)
-        for (metric, mean) in foreground where !mean.isNaN {
-            html += "<tr><td>\(escape(MetricsReport.displayName(metric)))</td>"
-            for l in labels {
-                let s = l[metric] ?? Summary([])
-                html += s.n == 0 ? "<td>–</td>" : "<td>\(format(s.mean)) ± \(format(s.std)) (n = \(s.n))</td>"
-            }
-            html += "<td>\(format(mean))</td></tr>"
-        }
-        return html + "</table>\n"
-    }
-
     static func format(_ v: Double) -> String {
         if v.isNaN { return "–" }
         if v.isInfinite { return v > 0 ? "∞" : "−∞" }
@@ -96,27 +72,48 @@ public enum RunReport {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// A 360×220 SVG line chart.
+    /// A 360×220 SVG line chart. Non-finite values (a NaN loss, an infinite HD95) are not drawn:
+    /// the line breaks there and a note counts them. One epoch is one point with one axis label.
     static func chart(title: String, series: [(String, [(Double, Double)])]) -> String {
         let w = 360.0, h = 220.0, left = 56.0, right = 12.0, top = 24.0, bottom = 30.0
-        let all = series.flatMap(\.1).filter { $0.1.isFinite }
+        let all = series.flatMap(\.1).filter { $0.0.isFinite && $0.1.isFinite }
+        let skipped = series.flatMap(\.1).count - all.count
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<text x=\"\(left)\" y=\"16\">\(escape(title))</text>"
+        if skipped > 0 {
+            svg += "<text x=\"\(w - right)\" y=\"16\" text-anchor=\"end\">\(skipped) non-finite not shown</text>"
+        }
         svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"none\" stroke=\"#999\"/>"
         guard let minX = all.map(\.0).min(), let maxX = all.map(\.0).max(), var minY = all.map(\.1).min(), var maxY = all.map(\.1).max() else {
             return svg + "<text x=\"\(left + 10)\" y=\"\(h / 2)\">no data</text></svg>"
         }
-        if maxY - minY < 1e-12 { minY -= 0.5; maxY += 0.5 }
+        if maxY - minY < 1e-12 {
+            let pad = Swift.max(Swift.abs(maxY) * 0.1, 1e-3)
+            minY -= pad; maxY += pad
+        }
         let sx = { (x: Double) in left + (maxX > minX ? (x - minX) / (maxX - minX) : 0.5) * (w - left - right) }
         let sy = { (y: Double) in top + (1 - (y - minY) / (maxY - minY)) * (h - top - bottom) }
         svg += "<text x=\"4\" y=\"\(top + 10)\">\(format(maxY))</text><text x=\"4\" y=\"\(h - bottom)\">\(format(minY))</text>"
-        svg += "<text x=\"\(left)\" y=\"\(h - 10)\">epoch \(Int(minX))</text><text x=\"\(w - right - 60)\" y=\"\(h - 10)\">epoch \(Int(maxX))</text>"
+        if maxX > minX {
+            svg += "<text x=\"\(left)\" y=\"\(h - 10)\">epoch \(Int(minX))</text>"
+            svg += "<text x=\"\(w - right)\" y=\"\(h - 10)\" text-anchor=\"end\">epoch \(Int(maxX))</text>"
+        } else {
+            svg += "<text x=\"\(sx(minX))\" y=\"\(h - 10)\" text-anchor=\"middle\">epoch \(Int(minX))</text>"
+        }
         let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
         for (i, (_, points)) in series.enumerated() {
-            let pts = points.filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", sx($0.0), sy($0.1)) }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"\(colours[i % colours.count])\" stroke-width=\"2\" points=\"\(pts)\"/>"
-            for p in points where p.1.isFinite {
-                svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%@\"/>", sx(p.0), sy(p.1), colours[i % colours.count])
+            let colour = colours[i % colours.count]
+            // Runs of finite points, so a non-finite value breaks the line instead of bridging it.
+            var runs: [[(Double, Double)]] = [[]]
+            for p in points {
+                if p.0.isFinite && p.1.isFinite { runs[runs.count - 1].append(p) } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+            }
+            for run in runs where run.count > 1 {
+                let pts = run.map { String(format: "%.1f,%.1f", sx($0.0), sy($0.1)) }.joined(separator: " ")
+                svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(pts)\"/>"
+            }
+            for p in runs.joined() {
+                svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%@\"/>", sx(p.0), sy(p.1), colour)
             }
         }
         return svg + "</svg>"
