@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Imaging
 
 /// `contour data demo`: writes a procedural dataset in the nnU-Net layout.
@@ -14,11 +15,16 @@ struct DataDemoCommand: ParsableCommand {
         8-bit gray PNGs. Test cases go to imagesTs/ (their references to labelsTs/, landmarksTs/).
         """)
 
-    @Option(help: "Folder to write the dataset into (created if missing).") var output: String
+    @Option(help: "Folder to write the dataset into (created if missing; must be empty unless --overwrite).") var output: String
     @Option(help: "One of: \(DemoKind.names.joined(separator: ", ")).") var kind = "tubular"
     @Option(help: "Training cases (imagesTr).") var count = 40
     @Option(help: "Test cases (imagesTs).") var testCount = 10
     @Option(help: "Random seed; the same seed writes the same files.") var seed: UInt64 = 0
+    @Flag(help: "Write into a non-empty folder: its dataset.json and images/labels/landmarks folders are replaced, other files are kept.")
+    var overwrite = false
+
+    /// What a demo dataset consists of; `--overwrite` removes these and nothing else.
+    static let datasetEntries = ["dataset.json", "imagesTr", "labelsTr", "imagesTs", "labelsTs", "landmarksTr", "landmarksTs"]
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be ≥ 1, got \(count)") }
@@ -28,9 +34,31 @@ struct DataDemoCommand: ParsableCommand {
 
     func run() throws {
         let k = try DemoKind(name: kind)
+        try prepareOutput()
         let description = try DemoData.write(kind: k, to: output, trainCount: count, testCount: testCount, seed: seed)
         let labels = description.labels.sorted { $0.value < $1.value }.map { "\($0.value)=\($0.key)" }.joined(separator: ", ")
         print("wrote \(k.rawValue) demo data to \(output): \(count) training + \(testCount) test cases (\(description.fileEnding)), labels \(labels)"
               + (description.landmarkNames.isEmpty ? "" : ", landmarks \(description.landmarkNames.joined(separator: ", "))"))
+    }
+
+    /// Refuses a non-empty folder (a dataset there would mix old and new cases) unless --overwrite.
+    func prepareOutput() throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw CommandLineError("--output \(output): is a file, expected a folder") }
+        let present = ((try? fm.contentsOfDirectory(atPath: output)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        guard !present.isEmpty else { return }
+        guard overwrite else {
+            let shown = present.prefix(3).joined(separator: ", ") + (present.count > 3 ? ", …" : "")
+            throw CommandLineError("--output \(output): the folder is not empty (\(shown)); choose an empty or new folder, or pass --overwrite to replace the dataset in it")
+        }
+        for entry in Self.datasetEntries where present.contains(entry) {
+            do {
+                try fm.removeItem(atPath: "\(output)/\(entry)")
+            } catch {
+                throw CommandLineError("--output \(output): cannot remove the old \(entry) (no write permission?)")
+            }
+        }
     }
 }

@@ -23,15 +23,17 @@ struct EvaluateCommand: ParsableCommand {
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
         let ds = try Dataset.open(dataset)
         let cases = try Evaluation.cases(split: split, dataset: ds, state: state)
+        guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/)") }
         let rows = try Evaluation.evaluate(predictor, cases: cases, labels: ds.description.foregroundLabels,
                                            policy: EvaluationPolicy(topology: !noTopology, mirror: mirror),
                                            progress: Progress(total: cases.count, label: "evaluate", quiet: false))
         let resolved = try Predictor.resolve(checkpoint)
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
-        let names = LabelNames(datasetLabels: ds.description.labels)
-        try Evaluation.write(rows, to: folder, names: names)
-        for line in MetricsReport.summaryLines(rows, names: names) { print(line) }
+        try Evaluation.write(rows, to: folder)
+        for (name, s) in CaseMetrics.summarize(rows) where s.n > 0 && ["dice", "hd95", "betti0_error", "cldice"].contains(name) {
+            print(String(format: "%@: %.4f ± %.4f (n = %d)", name, s.mean, s.std, s.n))
+        }
         print("wrote \(folder)/metrics.csv and \(folder)/summary.json")
     }
 }

@@ -10,8 +10,8 @@ struct GeometryBench: ParsableCommand {
         commandName: "geometry",
         abstract: "Time EDT, connected components, HD95 and Betti numbers against scipy/cc3d/MONAI.",
         discussion: """
-        Runs benchmarks/geometry_reference.py, which writes the inputs (.npy) and times the Python
-        references on them; then times Contour on the same files and prints both with the ratio
+        Runs benchmarks/geometry_reference.py, which writes the inputs (.npy) and times the Python \
+        references on them; then times Contour on the same files and prints both with the ratio \
         reference/contour (> 1 means Contour is faster). Times are the best of --repeats runs.
         """)
 

@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import Imaging
 import Metrics
+import Torch
 
 /// `contour metrics`: scores any model's saved masks against the truth, case by case.
 struct MetricsCommand: ParsableCommand {
@@ -11,9 +12,9 @@ struct MetricsCommand: ParsableCommand {
         abstract: "Dice, IoU, precision, recall, BFScore, Betti errors, clDice, HD, HD95 and ASSD of saved masks.",
         discussion: """
         Files in --pred and --truth are paired by case name (the file name without its extension).
-        Formats: 8/16-bit gray PNG and TIFF (2D), NIfTI .nii/.nii.gz (3D, with its header spacing) and
-        integer or boolean .npy (2D or 3D). One row is written per case and label. A missing counterpart,
-        a shape mismatch or an unreadable file is reported with the file's path; the other cases are
+        Formats: 8/16-bit gray PNG and TIFF (2D), NIfTI .nii/.nii.gz (3D, with its header spacing) and \
+        integer or boolean .npy (2D or 3D). One row is written per case and label. A missing counterpart, \
+        a shape mismatch or an unreadable file is reported with the file's path; the other cases are \
         still scored and the exit code is then non-zero.
         """)
 
@@ -23,11 +24,8 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "Folder of ground-truth masks (label maps).")
     var truth: String
 
-    @Option(help: "Comma-separated foreground labels, optionally named: 1,2 or 1=liver,2=spleen (default: every non-zero label present).")
+    @Option(help: "Comma-separated foreground labels, e.g. 1,2 (default: every non-zero label present).")
     var labels: String?
-
-    @Option(help: "A dataset folder (or its dataset.json) whose labels name the label values in tables, CSV and JSON.")
-    var dataset: String?
 
     @Option(help: "Voxel spacing in mm, one value per array axis in numpy order ([H,W] / [D,H,W]); default: the NIfTI header, else 1.")
     var spacing: String?
@@ -63,25 +61,15 @@ struct MetricsCommand: ParsableCommand {
             options.spacing = values.map { $0! }
         }
         var wanted: [Int]?
-        var names = LabelNames()
-        if let dataset {
-            let path = dataset.hasSuffix(".json") ? dataset : (dataset as NSString).appendingPathComponent("dataset.json")
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("--dataset: no dataset.json at \(path)")
-            }
-            names = LabelNames(datasetLabels: try DatasetDescription.read(path: path).labels)
-        }
         if let labels {
-            do {
-                let parsed = try LabelNames.parse(labels)
-                wanted = parsed.labels
-                names.names.merge(parsed.names.names) { _, given in given }
-            } catch {
-                throw ValidationError("\(error)")
+            let values = labels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--labels must be integers separated by commas, got \(labels)")
             }
+            wanted = values.map { $0! }
         }
 
-        let predFiles = try MaskFiles.list(pred), truthFiles = try MaskFiles.list(truth)
+        let predFiles = try MaskFiles.list(pred, option: "--pred"), truthFiles = try MaskFiles.list(truth, option: "--truth")
         var rows: [CaseMetricsRow] = []
         var failures: [String] = []
         for name in Set(predFiles.keys).union(truthFiles.keys).sorted() {
@@ -111,40 +99,34 @@ struct MetricsCommand: ParsableCommand {
 
         if let csv {
             do {
-                try MetricsReport.csv(rows, names: names).write(toFile: csv, atomically: true, encoding: .utf8)
+                try AtomicFile.write(Array(MetricsReport.csv(rows).utf8), to: csv)
             } catch {
-                failures.append("\(csv): cannot write CSV: \(error.localizedDescription)")
+                failures.append("--csv: \(error)")
             }
         }
         if json {
-            print(MetricsReport.json(rows, names: names))
+            print(MetricsReport.json(rows))
         } else {
-            print(Self.table(rows, names: names))
+            print(Self.table(rows))
         }
         for f in failures { FileHandle.standardError.write(Data("error: \(f)\n".utf8)) }
         if !failures.isEmpty { throw ExitCode.failure }
     }
 
-    /// One line per case and label, then each label's mean and, with several labels, the
-    /// foreground mean (the mean of the labels' means).
-    static func table(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames()) -> String {
-        let metrics = MetricsReport.jsonColumns
-        let columns = metrics.map { n in CaseMetricsRow.columns.first { $0.name == n }! }
-        let cell = MetricsReport.consoleNumber
-        var lines = [(["case", "label", "name"] + metrics).joined(separator: "\t")]
+    static func table(_ rows: [CaseMetricsRow]) -> String {
+        let names = MetricsReport.jsonColumns
+        let columns = names.map { n in CaseMetricsRow.columns.first { $0.name == n }! }
+        func cell(_ v: Double) -> String {
+            if v.isNaN { return "nan" }
+            if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+            return String(format: "%.4f", v)
+        }
+        var lines = [(["case", "label"] + names).joined(separator: "\t")]
         for r in rows {
-            lines.append(([r.caseName, String(r.label), names.name(of: r.label)] + columns.map { cell(r[keyPath: $0.value]) })
-                .joined(separator: "\t"))
+            lines.append(([r.caseName, String(r.label)] + columns.map { cell(r[keyPath: $0.value]) }).joined(separator: "\t"))
         }
-        let labels = LabelSummary.perLabel(rows, names: names)
-        for l in labels {
-            lines.append((["mean", String(l.label), l.name] + metrics.map { cell(l[$0]?.mean ?? .nan) }).joined(separator: "\t"))
-        }
-        if labels.count > 1 {
-            let foreground = LabelSummary.foregroundMean(labels)
-            lines.append((["foreground mean", "", ""] + metrics.map { m in cell(foreground.first { $0.name == m }?.mean ?? .nan) })
-                .joined(separator: "\t"))
-        }
+        lines.append((["mean", ""] + columns.map { c in cell(Summary(rows.map { $0[keyPath: c.value] }).mean) })
+            .joined(separator: "\t"))
         return lines.joined(separator: "\n")
     }
 }
@@ -158,16 +140,15 @@ enum MaskFiles {
         return nil
     }
 
-    static func list(_ folder: String) throws -> [String: String] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("\(folder) is not a folder")
-        }
+    /// Masks by case name; a missing folder or one without masks is an error naming `option`.
+    static func list(_ folder: String, option: String) throws -> [String: String] {
+        let kinds = "masks (\(extensions.joined(separator: ", ")))"
         var out: [String: String] = [:]
-        for file in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() {
+        for file in try CommandLineError.listFolder(folder, option: option, holding: kinds) {
             guard let name = caseName(file) else { continue }
             out[name] = (folder as NSString).appendingPathComponent(file)
         }
+        guard !out.isEmpty else { throw CommandLineError("\(option) \(folder): no \(kinds)") }
         return out
     }
 
@@ -177,11 +158,7 @@ enum MaskFiles {
             return try PNGFile.read(path: path).map { Int32($0) }
         }
         if lower.hasSuffix(".npy") {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw GeometryError.format("\(path): cannot read: \(error.localizedDescription)")
-            }
-            let array = try NPYArray(decoding: [UInt8](data), name: path)
+            let array = try NPYArray(decoding: try AtomicFile.read(path), name: path)
             guard array.shape.count == 2 || array.shape.count == 3 else {
                 throw GeometryError.invalidShape("\(path): a mask is 2D or 3D, got shape \(array.shape)")
             }

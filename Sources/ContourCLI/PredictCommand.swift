@@ -11,8 +11,8 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Predict label maps for every image in a folder (sliding window, optional mirroring).",
         discussion: """
-        Images named CASE_0000.ext, CASE_0001.ext, … are the channels of CASE (the nnU-Net convention); other
-        files are single-channel cases. Outputs are CASE.ext in the input's format (NIfTI keeps the source header,
+        Images named CASE_0000.ext, CASE_0001.ext, … are the channels of CASE (the nnU-Net convention); other \
+        files are single-channel cases. Outputs are CASE.ext in the input's format (NIfTI keeps the source header, \
         so predictions overlay the image); --probabilities also writes CASE.npy with the softmax (C, spatial…).
         """)
 
@@ -24,10 +24,10 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
 
     func run() throws {
-        let (predictor, _) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
         let cases = try Self.groupCases(in: input)
-        guard !cases.isEmpty else { throw ValidationError("\(input): no images (.png, .jpg, .tif, .nii, .nii.gz, .npy)") }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        guard !cases.isEmpty else { throw CommandLineError("--input \(input): no images (expected \(Self.imageKinds) files)") }
+        let (predictor, _) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
+        try CommandLineError.makeFolder(output, option: "--output")
         let progress = Progress(total: cases.count, label: "predict", quiet: false)
         var failures = 0
         for (i, (id, paths)) in cases.enumerated() {
@@ -56,7 +56,7 @@ struct PredictCommand: ParsableCommand {
 
     /// Groups `CASE_0000.ext` channel files; other image files are cases of their own.
     static func groupCases(in folder: String) throws -> [(String, [String])] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let names = try CommandLineError.listFolder(folder, option: "--input", holding: "images (\(imageKinds))")
         var groups: [String: [(Int, String)]] = [:]
         for name in names where ImageFile.format(of: name) != nil {
             let stem = ImageFile.stem(name)
@@ -68,6 +68,8 @@ struct PredictCommand: ParsableCommand {
         }
         return groups.keys.sorted().map { ($0, groups[$0]!.sorted { $0.0 < $1.0 }.map(\.1)) }
     }
+
+    static var imageKinds: String { ImageFile.extensions.map(\.0).joined(separator: ", ") }
 
     /// Label maps keep the input format, except JPEG (lossy), which becomes PNG.
     static func outputExtension(_ path: String) -> String {

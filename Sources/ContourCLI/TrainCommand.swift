@@ -8,9 +8,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a segmentation model.",
         discussion: """
-        Configuration: a YAML or JSON file (--config) with sections data, model, objectives, optimizer, run;
-        any field can be set with --set section.key=value (e.g. --set optimizer.learningRate=0.003), and the
-        common ones have flags below. Unknown keys are errors. The run folder gets config.yaml, log.jsonl,
+        Configuration: a YAML or JSON file (--config) with sections data, model, objectives, optimizer, run; \
+        any field can be set with --set section.key=value (e.g. --set optimizer.learningRate=0.003), and the \
+        common ones have flags below. Unknown keys are errors. The run folder gets config.yaml, log.jsonl, \
         checkpoints/{latest,best} and report.html.
         """)
 

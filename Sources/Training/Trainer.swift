@@ -104,8 +104,7 @@ public final class Trainer {
             say("resuming \(runFolder) after epoch \(state.epoch)" + (sessions.count > 1 ? " (stage \(s.name))" : ""))
         } else {
             try? FileManager.default.removeItem(atPath: log.path)
-            let saved = try config.resolved(by: sessions.map { ($0.name, $0.experiment) })
-            try AtomicFile.write(Array(try saved.yaml().utf8), to: "\(runFolder)/config.yaml")
+            try AtomicFile.write(Array(try config.yaml().utf8), to: "\(runFolder)/config.yaml")
         }
         if stageIndex >= sessions.count {
             // Nothing to do: keep the report and checkpoints as they are.
@@ -341,13 +340,11 @@ public final class Trainer {
             title: "Contour run \(URL(fileURLWithPath: runFolder).lastPathComponent)", records: records, finalMetrics: final, overlays: overlays,
             notes: ["model \(config.model.name), objectives \(objective.name), optimizer \(config.optimizer.name) lr \(config.optimizer.learningRate), "
                     + "\(config.run.epochs) epochs × \(config.run.iterationsPerEpoch) iterations, batch \(config.data.batchSize), patch \(experiment.patchSize), "
-                    + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"],
-            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)))
+                    + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"])
         try AtomicFile.write(Array(html.utf8), to: "\(runFolder)/report.html")
     }
 
-    /// Status goes to stderr, so stdout holds only the results (the epoch lines).
-    func say(_ s: String) { if !quiet { fputs(s + "\n", stderr) } }
+    func say(_ s: String) { if !quiet { print(s) } }
 }
 
 /// Decoded samples kept in memory, so each case file is read once per run.
