@@ -22,11 +22,12 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
         let ds = try Dataset.open(dataset)
-        let cases = try Evaluation.cases(split: split, dataset: ds, state: state)
+        let resolved = try Predictor.resolve(checkpoint)
+        for line in RunWarnings.checkpointMismatch(state, dataset: ds.description, root: dataset) { RunWarnings.emit(line) }
+        let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved))
         let rows = try Evaluation.evaluate(predictor, cases: cases, labels: ds.description.foregroundLabels,
                                            policy: EvaluationPolicy(topology: !noTopology, mirror: mirror),
                                            progress: Progress(total: cases.count, label: "evaluate", quiet: false))
-        let resolved = try Predictor.resolve(checkpoint)
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
         try Evaluation.write(rows, to: folder)
