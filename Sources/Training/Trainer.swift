@@ -107,12 +107,12 @@ public final class Trainer {
             let saved = try? ExperimentConfig(tree: state.config, name: "\(dir)/state.json", requireDataset: false)
             // A stage that ended by reaching its epochs continues when run.epochs grew; an early-stopped one stays done.
             let extended = state.stageFinished == true && stageEpoch == saved?.run.epochs && s.epochs > stageEpoch
-            if let saved { scheduleChangeWarning(saved: saved, session: s, iteration: iteration) }
             if (state.stageFinished == true && !extended) || stageEpoch >= s.epochs {
                 stageIndex += 1
                 (stageEpoch, iteration, best) = (0, 0, nil)
             } else {
                 resumedInside = true
+                if let saved { scheduleChangeWarning(saved: saved, session: s, iteration: iteration) }
             }
             say("resuming \(runFolder) after epoch \(state.epoch)" + (sessions.count > 1 ? " (stage \(s.name))" : ""))
             try keepSplit(resuming: true)

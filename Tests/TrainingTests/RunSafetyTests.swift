@@ -131,6 +131,11 @@ final class RunSafetyTests: XCTestCase {
     func testExtendingAFinishedRunTrainsOnAndWarnsHowTheLearningRateContinues() throws {
         let run = "\(dir!)/run"
         _ = try Trainer(config: try config(dataset: try data(), output: run, epochs: 2), quiet: true).train()
+        // Fewer epochs than done: nothing trains, and no schedule warning for a schedule that does not run.
+        let shorter = try Trainer(config: try Trainer.savedConfig(run, overrides: ["run.epochs=1"]), quiet: true)
+        _ = try shorter.train(resume: true)
+        XCTAssertEqual(shorter.warnings, [])
+        XCTAssertEqual(try lines("\(run)/log.jsonl"), 2)
         let trainer = try Trainer(config: try Trainer.savedConfig(run, overrides: ["run.epochs=4"]), quiet: true)
         let summary = try trainer.train(resume: true)
         XCTAssertEqual(summary.epochs, 4)
