@@ -58,7 +58,7 @@ struct Demo: ParsableCommand {
         let config = try ExperimentConfig.load(yaml: Self.config, name: "demo configuration",
                                                overrides: ["data.dataset=\(data)", "run.output=\(output)"] + set)
         let started = Date()
-        let summary = try Trainer(config: config, quiet: quiet).train()
+        let summary = try Trainer(config: config, quiet: quiet).train(overwrite: true)   // a rerun moves the last demo run aside
         let trainSeconds = Date().timeIntervalSince(started)
 
         let (predictor, state) = try Predictor.load(checkpoint: output)

@@ -22,12 +22,13 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
         let ds = try Dataset.open(dataset)
-        let cases = try Evaluation.cases(split: split, dataset: ds, state: state)
+        let resolved = try Predictor.resolve(checkpoint)
+        for line in RunWarnings.checkpointMismatch(state, dataset: ds.description, root: dataset) { RunWarnings.emit(line) }
+        let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved))
         guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/)") }
         let rows = try Evaluation.evaluate(predictor, cases: cases, labels: ds.description.foregroundLabels,
                                            policy: EvaluationPolicy(topology: !noTopology, mirror: mirror),
                                            progress: Progress(total: cases.count, label: "evaluate", quiet: false))
-        let resolved = try Predictor.resolve(checkpoint)
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
         try Evaluation.write(rows, to: folder)

@@ -10,8 +10,13 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Configuration: a YAML or JSON file (--config) with sections data, model, objectives, optimizer, run; \
         any field can be set with --set section.key=value (e.g. --set optimizer.learningRate=0.003), and the \
-        common ones have flags below. Unknown keys are errors. The run folder gets config.yaml, log.jsonl, \
-        checkpoints/{latest,best} and report.html.
+        common ones have flags below. Unknown keys are errors. The run folder gets config.yaml (paths made \
+        absolute), splits.json (the train/validation split), log.jsonl, checkpoints/{latest,best} and report.html.
+
+        A folder that holds a run is never trained into afresh: continue it with --resume DIR, or pass \
+        --overwrite to move the old run to DIR.replaced-DATE (never deleted). --resume DIR continues in DIR \
+        (a copied run folder resumes in the copy); with a larger run.epochs a finished run trains on, and a \
+        warning says how the learning-rate schedule continues.
         """)
 
     @Option(help: "Configuration file (YAML or JSON).") var config: String?
@@ -29,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Device: auto, cpu, cuda, cuda:N (run.device).") var device: String?
     @Option(help: "CPU threads (run.threads).") var threads: Int?
     @Option(help: "Random seed (run.seed).") var seed: Int?
+    @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
 
     func overrides() -> [String] {
@@ -51,14 +57,17 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let experiment: ExperimentConfig
         if let resume {
-            experiment = try ExperimentConfig.load(path: "\(resume)/config.yaml", overrides: overrides())
+            if overwrite { throw ValidationError("--resume \(resume) continues that run, --overwrite starts a new one: give one of them") }
+            if output != nil { throw ValidationError("--output: a resumed run continues in its own folder (\(resume)); copy the folder and --resume the copy") }
+            if config != nil { throw ValidationError("--config: --resume uses \(resume)/config.yaml; change its fields with --set key=value") }
+            experiment = try Trainer.savedConfig(resume, overrides: overrides())
         } else if let config {
             experiment = try ExperimentConfig.load(path: config, overrides: overrides())
         } else {
             experiment = try ExperimentConfig.fromOverrides(overrides())
         }
         let trainer = try Trainer(config: experiment, quiet: quiet)
-        let summary = try trainer.train(resume: resume != nil)
+        let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
         let v = summary.validation
         print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f (best %@ at epoch %@); report: %@/report.html",
                      summary.runFolder, v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan,

@@ -42,8 +42,11 @@ public enum Evaluation {
     }
 
     /// The labelled cases of a split: `val` (the run's validation fold), `test` (imagesTs with
-    /// labelsTs) or `all` (every labelled training case).
-    public static func cases(split: String, dataset: Dataset, state: TrainingState) throws -> [Case] {
+    /// labelsTs) or `all` (every labelled training case). `val` is the split saved in `run`
+    /// (`splits.json`), with a warning through `warn` when the dataset's cases changed since;
+    /// without one it is recomputed from the dataset as it is now, with a warning saying so.
+    public static func cases(split: String, dataset: Dataset, state: TrainingState, run: String? = nil,
+                             warn: (String) -> Void = RunWarnings.emit) throws -> [Case] {
         switch split {
         case "test":
             let found = dataset.test.compactMap { c -> Case? in
@@ -57,7 +60,19 @@ public enum Evaluation {
         case "val":
             var config = try ExperimentConfig(tree: state.config, name: "checkpoint", requireDataset: false)
             config.data.dataset = dataset.root
-            let val = Set(try Experiment.split(config: config, ids: dataset.training.map(\.id)).val)
+            let ids = dataset.training.map(\.id)
+            let chosen: Split
+            if let run, let saved = try RunFolder.savedSplit(run, fold: config.data.fold) {
+                chosen = saved
+                if let w = RunWarnings.splitDrift(saved, ids: ids, file: RunFolder.splitsPath(run)) { warn(w) }
+            } else {
+                if config.data.splits == nil {
+                    warn("warning: \(run.map { "\($0) has no \(RunFolder.splitsName)" } ?? "the checkpoint is not inside a run folder"); "
+                         + "the validation cases are recomputed from \(dataset.root)/imagesTr as it is now, which differs if cases were added or removed")
+                }
+                chosen = try Experiment.split(config: config, ids: ids)
+            }
+            let val = Set(chosen.val)
             return cases(of: dataset.training.filter { val.contains($0.id) })
         case "all":
             return cases(of: dataset.training)

@@ -33,6 +33,10 @@ public final class Trainer {
     let log: RunLog
     /// The stage being trained (the first until training starts).
     private var current = 0
+    /// Warnings this trainer wrote to stderr (one line each), for callers and tests.
+    public private(set) var warnings: [String] = []
+    /// Where `train(overwrite: true)` moved the previous run, when it did.
+    public private(set) var replacedRun: String?
 
     /// The current stage's experiment (data, model, split).
     public var experiment: Experiment { sessions[current].experiment }
@@ -67,20 +71,25 @@ public final class Trainer {
         log = RunLog(path: "\(runFolder)/log.jsonl")
     }
 
-    /// A run folder's saved configuration (for `--resume`).
-    public static func savedConfig(_ run: String) throws -> ExperimentConfig {
-        try ExperimentConfig.load(path: "\(run)/config.yaml")
+    /// A run folder's saved configuration (for `--resume`): it continues in `run` itself, on the
+    /// run's saved split; `overrides` as `--set`.
+    public static func savedConfig(_ run: String, overrides: [String] = []) throws -> ExperimentConfig {
+        try RunFolder.resumeConfig(run, overrides: overrides)
     }
 
     /// Runs (or with `resume`, continues) training; `untilEpoch` stops after that many epochs
     /// (counted across stages), as an interrupted run would, so the run can be resumed later.
-    public func train(resume: Bool = false, untilEpoch: Int? = nil) throws -> TrainingSummary {
+    /// A fresh run into a folder that holds one is an error unless `overwrite`, which moves the
+    /// old run aside (`RunFolder.moveAside`) instead of deleting anything.
+    public func train(resume: Bool = false, overwrite: Bool = false, untilEpoch: Int? = nil) throws -> TrainingSummary {
         let totalEpochs = sessions.map(\.epochs).reduce(0, +)
         var stageIndex = 0, stageEpoch = 0, iteration = 0, skipped = 0
         var best: (value: Double, epoch: Int)?
         var resumedInside = false
         if resume {
-            guard let dir = store.path("latest") else { throw TrainingError("\(runFolder): nothing to resume (no checkpoints/latest)") }
+            guard let dir = store.path("latest") else {
+                throw TrainingError("\(runFolder): nothing to resume (no checkpoints/latest); start it again with --overwrite")
+            }
             let state = try CheckpointStore.readState(dir)
             stageIndex = state.stage ?? 0
             guard stageIndex < sessions.count, (state.stageName ?? sessions[stageIndex].name) == sessions[stageIndex].name else {
@@ -95,17 +104,30 @@ public final class Trainer {
             skipped = state.skippedSteps
             if let v = state.bestValue, let e = state.bestEpoch { best = (v, e) }
             try log.truncate(toEpochs: state.epoch)
-            if state.stageFinished == true || stageEpoch >= s.epochs {
+            let saved = try? ExperimentConfig(tree: state.config, name: "\(dir)/state.json", requireDataset: false)
+            // A stage that ended by reaching its epochs continues when run.epochs grew; an early-stopped one stays done.
+            let extended = state.stageFinished == true && stageEpoch == saved?.run.epochs && s.epochs > stageEpoch
+            if (state.stageFinished == true && !extended) || stageEpoch >= s.epochs {
                 stageIndex += 1
                 (stageEpoch, iteration, best) = (0, 0, nil)
             } else {
                 resumedInside = true
+                if let saved { scheduleChangeWarning(saved: saved, session: s, iteration: iteration) }
             }
             say("resuming \(runFolder) after epoch \(state.epoch)" + (sessions.count > 1 ? " (stage \(s.name))" : ""))
+            try keepSplit(resuming: true)
         } else {
-            try? FileManager.default.removeItem(atPath: log.path)
-            try AtomicFile.write(Array(try config.yaml().utf8), to: "\(runFolder)/config.yaml")
+            if RunFolder.holdsRun(runFolder) {
+                guard overwrite else { throw RunFolder.refusal(runFolder) }
+                let aside = try RunFolder.moveAside(runFolder)
+                replacedRun = aside
+                try FileManager.default.createDirectory(atPath: store.folder, withIntermediateDirectories: true)
+                warn("moved the previous run in \(runFolder) to \(aside)")
+            }
+            try AtomicFile.write(Array(try RunFolder.savedConfigText(config).utf8), to: "\(runFolder)/config.yaml")
+            try keepSplit(resuming: false)
         }
+        dataWarnings()
         if stageIndex >= sessions.count {
             // Nothing to do: keep the report and checkpoints as they are.
             say("all \(totalEpochs) epochs already done")
@@ -246,6 +268,48 @@ public final class Trainer {
         try writeReport(rows: lastRows)
         return TrainingSummary(runFolder: runFolder, epochs: totalEpochs, bestEpoch: best?.epoch, bestValue: best?.value,
                                validation: lastValidation, skippedSteps: skipped)
+    }
+
+    /// Saves the resolved split as `splits.json` (a fresh run, or a run from before it was kept);
+    /// on resume, warns when the dataset's cases changed since.
+    func keepSplit(resuming: Bool) throws {
+        let ids = sessions[0].experiment.dataset.training.map(\.id)
+        let path = RunFolder.splitsPath(runFolder)
+        if resuming, let saved = try RunFolder.savedSplit(runFolder, fold: config.data.fold) {
+            if let w = RunWarnings.splitDrift(saved, ids: ids, file: path) { warn(w) }
+            return
+        }
+        try Splits.write(try RunFolder.splits(config: config, ids: ids), path: path)
+    }
+
+    /// Landmarks no objective reads, patches larger than the images: once per distinct message.
+    func dataWarnings() {
+        var seen = Set<String>()
+        for s in sessions {
+            let e = s.experiment, d = e.dataset.description
+            let lines = [RunWarnings.unusedLandmarks(d.landmarkNames, needs: s.objective.needs, objectives: s.config.objectives.map(\.name)),
+                         RunWarnings.patchPadding(patch: e.patchSize, image: e.firstImageShape, caseID: e.dataset.training[0].id)]
+            for line in lines.compactMap({ $0 }) where seen.insert(line).inserted { warn(line) }
+        }
+    }
+
+    /// On resume with a different length: the schedule is defined over the new total iterations,
+    /// so the learning rate continues from where that schedule is, not from where the run stopped.
+    func scheduleChangeWarning(saved: ExperimentConfig, session s: StageSession, iteration: Int) {
+        let o = s.config.optimizer
+        let oldTotal = saved.run.epochs * saved.run.iterationsPerEpoch
+        guard oldTotal != s.iterations, !["constant", "plateau"].contains(o.schedule),
+              let old = try? LearningRateSchedule.named(o.schedule, total: oldTotal, warmup: o.warmupIterations),
+              let base = s.optimizer.groups.first?.baseLearningRate else { return }
+        let from = base * old.factor(at: Swift.max(iteration - 1, 0)), to = base * s.schedule.factor(at: iteration)
+        warn(String(format: "warning: run.epochs × iterationsPerEpoch changed from %d to %d iterations; the %@ schedule now spans the new total, "
+                    + "so the learning rate goes from %.3g (last step) to %.3g at iteration %d", oldTotal, s.iterations, o.schedule, from, to, iteration + 1))
+    }
+
+    /// Writes `line` to stderr even when quiet, and keeps it in `warnings`.
+    func warn(_ line: String) {
+        warnings.append(line)
+        RunWarnings.emit(line)
     }
 
     func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, best: (value: Double, epoch: Int)?, skipped: Int,
