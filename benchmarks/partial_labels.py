@@ -65,13 +65,15 @@ def main():
         out = f"{a.work}/eval-{variant}"
         subprocess.run([contour, "evaluate", "--checkpoint", f"{run}/checkpoints/latest", "--dataset", root, "--split", "test",
                         "--output", out, "--no-topology"], check=True, stdout=subprocess.DEVNULL)
-        summary = json.load(open(f"{out}/summary.json"))
-        results[variant] = summary
-        print(variant, json.dumps(summary)[:400], flush=True)
-    print("\nvariant      organ Dice (test, 10 cases)")
-    for v, s in results.items():
-        dice = s.get("dice") or s.get("metrics", {}).get("dice")
-        print(f"{v:12s} {dice}")
+        cases = json.load(open(f"{out}/summary.json"))["cases"]
+        dice = [c["dice"] for c in cases if c["dice"] is not None]
+        mean = sum(dice) / len(dice)
+        std = (sum((d - mean) ** 2 for d in dice) / (len(dice) - 1)) ** 0.5
+        results[variant] = (mean, std, min(dice))
+        print(f"{variant}: organ Dice {mean:.4f} ± {std:.4f} (min {min(dice):.4f})", flush=True)
+    print("\nvariant      organ Dice on the 10 test cases: mean ± std (min)")
+    for v, (mean, std, lo) in results.items():
+        print(f"{v:12s} {mean:.4f} ± {std:.4f} ({lo:.4f})")
 
 if __name__ == "__main__":
     main()
