@@ -23,6 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
     @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
     @Option(help: "Dataset folder (data.dataset).") var dataset: String?
+    @Option(help: "Validation fold of the k-fold split (data.fold).") var fold: Int?
     @Option(help: "Model name (model.name); see `contour models`.") var model: String?
     @Option(help: "Objectives, comma-separated, e.g. cedice or scnp+cedice,cldice (objectives); see `contour loss --help`.") var loss: String?
     @Option(help: "Epochs (run.epochs).") var epochs: Int?
@@ -40,6 +41,7 @@ struct TrainCommand: ParsableCommand {
     func overrides() -> [String] {
         var o = set
         if let dataset { o.append("data.dataset=\(dataset)") }
+        if let fold { o.append("data.fold=\(fold)") }
         if let model { o.append("model.name=\(model)") }
         if let loss { o.append("objectives=\"\(loss)\"") }
         if let epochs { o.append("run.epochs=\(epochs)") }
