@@ -45,6 +45,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // TensorBoard event files (messages generated once into Sources/Training/TensorBoard/).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // `make docs` (swift package generate-documentation).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Floor 1
@@ -77,7 +81,9 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: ["Torch", "NeuralNet", "Geometry", "Metrics", "Imaging", "Models", "Objectives",
-                           .product(name: "Yams", package: "Yams")]
+                           .product(name: "Yams", package: "Yams"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["TensorBoard/TensorBoardEvent.proto"]
         ),
         // Floor 6
         .target(

@@ -143,6 +143,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var maxNonFinite = 5
         public var output = "runs/run"
         public var earlyStopping: EarlyStopping?
+        /// Event files for `tensorboard --logdir` in RUN/tensorboard/.
+        public var tensorboard = true
     }
 
     public var data = Data()
@@ -309,6 +311,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 run.mixedPrecision = try r.string("mixedPrecision", default: run.mixedPrecision, allowed: ["auto", "off", "bf16"])
                 run.maxNonFinite = try r.int("maxNonFinite", default: run.maxNonFinite, requirement: "≥ 1") { $0 >= 1 }
                 run.output = try r.string("output", default: run.output)
+                run.tensorboard = try r.bool("tensorboard", default: run.tensorboard)
                 if let e = try Self.mapping(r, "earlyStopping", in: "run") {
                     let metric = e.has("metric") ? try e.string("metric", default: "") : nil
                     let patience = try e.int("patience", default: 10, requirement: "≥ 1") { $0 >= 1 }
@@ -507,6 +510,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             "seed": .number(Double(run.seed)), "device": .string(run.device), "threads": n(run.threads),
             "maxNonFinite": n(run.maxNonFinite), "output": .string(run.output), "mixedPrecision": .string(run.mixedPrecision),
         ]
+        r["tensorboard"] = .bool(run.tensorboard)
         if let e = run.earlyStopping {
             var x: [String: ConfigValue] = ["patience": n(e.patience)]
             if let m = e.metric { x["metric"] = .string(m) }

@@ -37,6 +37,8 @@ public final class Trainer {
     public private(set) var warnings: [String] = []
     /// Where `train(overwrite: true)` moved the previous run, when it did.
     public private(set) var replacedRun: String?
+    /// Told of every step, epoch and the end of the run (TensorBoard when `run.tensorboard`).
+    public var observers: [any TrainingObserver] = []
 
     /// The current stage's experiment (data, model, split).
     public var experiment: Experiment { sessions[current].experiment }
@@ -69,6 +71,7 @@ public final class Trainer {
         try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
         store = try CheckpointStore(folder: "\(runFolder)/checkpoints")
         log = RunLog(path: "\(runFolder)/log.jsonl")
+        if config.run.tensorboard { observers.append(TensorBoardWriter(folder: "\(runFolder)/tensorboard")) }
     }
 
     /// A run folder's saved configuration (for `--resume`): it continues in `run` itself, on the
@@ -141,6 +144,9 @@ public final class Trainer {
         var lastValidation: [String: Double] = [:]
         var lastRows: [CaseMetricsRow] = []
         var streak = 0
+        // Observers count steps across stages.
+        func globalStep(_ si: Int) -> Int { sessions[..<si].map(\.iterations).reduce(0, +) + iteration }
+        for o in observers { try o.trainingWillStart(step: globalStep(stageIndex), resumed: resume) }
         for si in stageIndex..<sessions.count {
             current = si
             let s = sessions[si]
@@ -211,6 +217,10 @@ public final class Trainer {
                     lossSum += outcome.total
                     counted += 1
                     for (i, t) in outcome.losses.enumerated() { termSums[i] += t }
+                    for o in observers {
+                        try o.stepDidEnd(step: globalStep(si), total: outcome.total,
+                                         losses: Dictionary(zip(s.termNames, outcome.losses), uniquingKeysWith: { a, _ in a }), learningRate: lr)
+                    }
                     progress.update(step + 1, String(format: "loss %.4f", lossSum / Double(Swift.max(counted, 1))))
                 }
                 var record = EpochRecord(epoch: epoch, trainLoss: counted > 0 ? lossSum / Double(counted) : .nan,
@@ -251,6 +261,7 @@ public final class Trainer {
                                rng: try Torch.defaultGeneratorState())
                 if finished && sessions.count > 1 { try store.alias("stage-\(s.name)", to: "latest") }
                 try log.append(record)
+                for o in observers { try o.epochDidEnd(step: globalStep(si), record: record) }
                 if !quiet {
                     var line = String(format: "epoch %d: loss %.4f, lr %.2e, %.1f s", epoch, record.trainLoss, lr, record.seconds)
                     if let v = record.validation {
@@ -399,6 +410,7 @@ public final class Trainer {
             let (_, pred) = try experiment.predictor.predict(volume)
             overlays.append(RunReport.Overlay(caseID: id, dice: dice, image: volume.channels[0], truth: truth, prediction: pred))
         }
+        for o in observers { try o.trainingDidEnd(overlays: overlays) }
         let config = experiment.config
         let html = try RunReport.html(
             title: "Contour run \(URL(fileURLWithPath: runFolder).lastPathComponent)", records: records, finalMetrics: final, overlays: overlays,
