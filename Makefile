@@ -3,7 +3,7 @@
 SWIFT ?= swift
 BENCH_PY := .venv-bench/bin/python
 
-.PHONY: setup build test demo bench bench-venv fixtures clean check-report
+.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs
 
 setup:
 	@bash scripts/setup.sh
@@ -28,13 +28,27 @@ bench-venv:
 	$(BENCH_PY) -m pip install -q torch==2.11.0 safetensors monai scikit-image connected-components-3d scipy numpy
 
 # Regenerate test fixtures (commit the outputs; CI only reads them).
-fixtures:
+fixtures: tensorboard-fixture
 	python3 scripts/fixtures/make_torch_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_neuralnet_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_geometry_fixtures.py
 
+# An event file written by TensorBoard's own writer, for the Swift reader in TensorBoardTests.
+tensorboard-fixture:
+	test -x .venv-tensorboard/bin/python || (python3 -m venv .venv-tensorboard && .venv-tensorboard/bin/pip install -q tensorboard)
+	.venv-tensorboard/bin/python scripts/fixtures/make_tensorboard_fixture.py
+
 clean:
 	rm -rf .build demo-data runs
+
+# API documentation of the library targets, one combined DocC archive (not committed). Browse it with
+# `python3 -m http.server -d .build/docs` and open http://localhost:8000/documentation/training
+DOC_TARGETS := Torch NeuralNet Models Objectives Training Geometry Metrics Imaging
+# CPATH: the symbol-graph extractor does not get Imaging's -I/usr/include/nifti from Package.swift.
+docs: setup
+	CPATH=/usr/include/nifti$${CPATH:+:$$CPATH} $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+	  $(addprefix --target ,$(DOC_TARGETS)) --enable-experimental-combined-documentation \
+	  --transform-for-static-hosting --output-path .build/docs
 
 # Renders a report in headless Chromium (installed here if missing) and checks it is not blank.
 check-report: setup
