@@ -56,8 +56,8 @@ public final class TensorBoardWriter: TrainingObserver {
         try write(e)
     }
 
-    /// Marks a restart at `step`: TensorBoard drops what this folder's earlier files hold after it
-    /// (the epochs a resumed run repeats).
+    /// Marks a restart at `step`: TensorBoard drops what this folder's earlier files hold at `step`
+    /// and after it (the steps a resumed run repeats).
     public func sessionStart(step: Int) throws {
         var log = TBSessionLog()
         log.status = .start
@@ -70,7 +70,8 @@ public final class TensorBoardWriter: TrainingObserver {
 
     public func trainingWillStart(step: Int, resumed: Bool) throws {
         lastStep = step
-        if resumed { try sessionStart(step: step) }
+        // Steps are counted after the update, so the first repeated one is step + 1.
+        if resumed { try sessionStart(step: step + 1) }
     }
 
     public func stepDidEnd(step: Int, total: Double, losses: [String: Double], learningRate: Double) throws {
