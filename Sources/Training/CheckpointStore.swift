@@ -134,11 +134,7 @@ public struct CheckpointStore {
 
     /// Reads a checkpoint folder: state, model weights into `model`, optimiser state into `optimizer`.
     public static func load(_ dir: String, into model: Module, optimizer: Optimizer? = nil) throws -> TrainingState {
-        let stateData: Data
-        do { stateData = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/state.json")) } catch {
-            throw TrainingError("\(dir): not a checkpoint (no state.json)")
-        }
-        let state = try JSONDecoder().decode(TrainingState.self, from: stateData)
+        let state = try readState(dir)
         try model.load(from: "\(dir)/model.safetensors")
         if let optimizer {
             var tensors: [String: Tensor] = [:]
@@ -156,10 +152,22 @@ public struct CheckpointStore {
     }
 
     public static func readState(_ dir: String) throws -> TrainingState {
-        do {
-            return try JSONDecoder().decode(TrainingState.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(dir)/state.json")))
-        } catch {
-            throw TrainingError("\(dir): not a readable checkpoint (state.json): \(error)")
+        let path = "\(dir)/state.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError("\(dir): not a checkpoint (no readable state.json)")
         }
+        do {
+            return try JSONDecoder().decode(TrainingState.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw TrainingError("\(path): field '\(Self.keyPath(context.codingPath + [key]))' is missing; the checkpoint is damaged or from another program")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw TrainingError("\(path): field '\(Self.keyPath(context.codingPath))' has the wrong type; the checkpoint is damaged or from another program")
+        } catch {
+            throw TrainingError("\(path): not valid JSON; the checkpoint is damaged (a copy cut short?)")
+        }
+    }
+
+    static func keyPath(_ path: [any CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 }

@@ -106,19 +106,22 @@ public final class StepContext {
             try p.setGrad(try direction.narrow(dim: 0, start: offset, length: p.count).reshape(p.shape))
             offset += p.count
         }
-        return StepOutcome(losses: values, total: total, applied: true)
+        return StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
     }
 }
 
-/// What one training step reports: each objective's (unweighted) value, the weighted total, and
-/// whether an update was written (false: a non-finite loss or update; the step is skipped).
+/// What one training step reports: each objective's (unweighted) value, the weighted total,
+/// whether an update was written (false: a non-finite loss or update; the step is skipped), and
+/// the balancer's weights per objective when it has any (logged to TensorBoard).
 public struct StepOutcome: Sendable {
     public var losses: [Double]
     public var total: Double
     public var applied: Bool
-    public init(losses: [Double], total: Double, applied: Bool) {
+    public var weights: [Double]?
+    public init(losses: [Double], total: Double, applied: Bool, weights: [Double]? = nil) {
         self.losses = losses
         self.total = total
         self.applied = applied
+        self.weights = weights
     }
 }

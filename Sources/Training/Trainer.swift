@@ -219,7 +219,9 @@ public final class Trainer {
                     for (i, t) in outcome.losses.enumerated() { termSums[i] += t }
                     for o in observers {
                         try o.stepDidEnd(step: globalStep(si), total: outcome.total,
-                                         losses: Dictionary(zip(s.termNames, outcome.losses), uniquingKeysWith: { a, _ in a }), learningRate: lr)
+                                         losses: Dictionary(zip(s.termNames, outcome.losses), uniquingKeysWith: { a, _ in a }),
+                                         weights: Dictionary(zip(s.termNames, outcome.weights ?? []), uniquingKeysWith: { a, _ in a }),
+                                         learningRate: lr)
                     }
                     progress.update(step + 1, String(format: "loss %.4f", lossSum / Double(Swift.max(counted, 1))))
                 }

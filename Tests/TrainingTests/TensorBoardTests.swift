@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 import Imaging
+import Objectives
+import Torch
 @testable import Training
 
 /// TensorBoard event files: CRC-32C, TFRecord framing, the messages, and what a run writes.
@@ -163,6 +165,7 @@ final class TensorBoardTests: XCTestCase {
         for tag in ["step/loss/ce", "step/loss/dice", "step/learning_rate"] {
             XCTAssertEqual(Self.scalars(events, tag).map(\.step), [1, 2, 3, 4], tag)
         }
+        XCTAssertTrue(Self.scalars(events, "step/balancer_weight/ce").isEmpty, "sum has no weights to log")
         // Per epoch, at the epoch's last step: the log's values (as 32-bit floats).
         XCTAssertEqual(Self.scalars(events, "epoch/loss").map(\.step), [2, 4])
         XCTAssertEqual(Self.scalars(events, "epoch/loss").map(\.value), log.map { Float($0.trainLoss) })
@@ -222,5 +225,27 @@ final class TensorBoardTests: XCTestCase {
         _ = try trainer.train()
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(run)/tensorboard"))
         XCTAssertThrowsError(try self.config(", tensorboard: maybe", output: run)) { XCTAssertTrue("\($0)".contains("tensorboard"), "\($0)") }
+    }
+
+    func testBalancerWeightsAreLoggedPerObjective() throws {
+        // A balancer with weights (as CAOB or Nash-MTL have): α = (0.75, 0.25) each step.
+        final class FixedWeights: Balancer {
+            var name: String { "test-fixed" }
+            var needsGradients: Bool { true }
+            var lastWeights: [Double]? { [0.75, 0.25] }
+            func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
+                try (gradients[0] * 0.75).adding(gradients[1] * 0.25)
+            }
+        }
+        try BalancerRegistry.register(name: "test-fixed", summary: "fixed weights", replace: true) { o in try o.finish(); return FixedWeights() }
+        let run = "\(dir!)/weights"
+        var config = try config("", output: run)
+        config.objectives = [.init(name: "ce"), .init(name: "dice")]
+        config.balancer = .init(name: "test-fixed")
+        _ = try Trainer(config: config, quiet: true).train()
+        let file = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "\(run)/tensorboard").first)
+        let events = try Self.events("\(run)/tensorboard/\(file)")
+        XCTAssertEqual(Self.scalars(events, "step/balancer_weight/ce").map(\.value), [0.75, 0.75, 0.75, 0.75])
+        XCTAssertEqual(Self.scalars(events, "step/balancer_weight/dice").map(\.step), [1, 2, 3, 4])
     }
 }

@@ -74,10 +74,11 @@ public final class TensorBoardWriter: TrainingObserver {
         if resumed { try sessionStart(step: step + 1) }
     }
 
-    public func stepDidEnd(step: Int, total: Double, losses: [String: Double], learningRate: Double) throws {
+    public func stepDidEnd(step: Int, total: Double, losses: [String: Double], weights: [String: Double], learningRate: Double) throws {
         lastStep = step
         var values: [(tag: String, value: Double)] = [("step/loss", total), ("step/learning_rate", learningRate)]
         values += losses.sorted { $0.key < $1.key }.map { ("step/loss/\($0.key)", $0.value) }
+        values += weights.sorted { $0.key < $1.key }.map { ("step/balancer_weight/\($0.key)", $0.value) }
         try scalars(values, step: step)
     }
 

@@ -5,8 +5,9 @@ import Foundation
 public protocol TrainingObserver: AnyObject {
     /// Before the first step; `resumed` when continuing from a checkpoint taken at `step`.
     func trainingWillStart(step: Int, resumed: Bool) throws
-    /// After each applied update (skipped non-finite steps are not reported).
-    func stepDidEnd(step: Int, total: Double, losses: [String: Double], learningRate: Double) throws
+    /// After each applied update (skipped non-finite steps are not reported); `weights` are the
+    /// balancer's per objective, empty when it has none (`sum`, `pcgrad`).
+    func stepDidEnd(step: Int, total: Double, losses: [String: Double], weights: [String: Double], learningRate: Double) throws
     /// After an epoch's log line is written (validation means included when it ran).
     func epochDidEnd(step: Int, record: EpochRecord) throws
     /// With the report's overlays (best, median and worst validation cases) once the run finished.
@@ -15,7 +16,7 @@ public protocol TrainingObserver: AnyObject {
 
 public extension TrainingObserver {
     func trainingWillStart(step: Int, resumed: Bool) throws {}
-    func stepDidEnd(step: Int, total: Double, losses: [String: Double], learningRate: Double) throws {}
+    func stepDidEnd(step: Int, total: Double, losses: [String: Double], weights: [String: Double], learningRate: Double) throws {}
     func epochDidEnd(step: Int, record: EpochRecord) throws {}
     func trainingDidEnd(overlays: [RunReport.Overlay]) throws {}
 }
