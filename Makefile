@@ -30,6 +30,7 @@ bench-venv:
 # Regenerate test fixtures (commit the outputs; CI only reads them).
 fixtures: tensorboard-fixture
 	python3 scripts/fixtures/make_torch_fixtures.py
+	python3 scripts/fixtures/make_config_yaml_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_neuralnet_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_geometry_fixtures.py
 

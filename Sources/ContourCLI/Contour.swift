@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `contour` command line. Public so that a package depending on Contour can register its
 /// own objectives, models or optimizers and then run `await Contour.main()` as its executable.
@@ -14,6 +15,18 @@ public struct Contour: AsyncParsableCommand {
         subcommands: [Info.self, Demo.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, DataCommand.self,
                       ModelsCommand.self, MetricsCommand.self, LossCommand.self, Bench.self]
     )
+
+    /// Runs the command line with stdout line-buffered, so `contour train … > log` (a pipe or a
+    /// file, nohup, SLURM) shows each epoch line as it is printed and loses none on SIGINT.
+    public static func main() async {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct Bench: ParsableCommand {

@@ -52,7 +52,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         if printConfig { print(Self.config, terminator: ""); return }
         if !FileManager.default.fileExists(atPath: "\(data)/dataset.json") {
-            print("generating the tubular demo dataset in \(data) …")
+            if !quiet { FileHandle.standardError.write(Data("generating the tubular demo dataset in \(data) …\n".utf8)) }
             try DemoData.write(kind: .tubular, to: data, trainCount: 40, testCount: 10, seed: 0)
         }
         let config = try ExperimentConfig.load(yaml: Self.config, name: "demo configuration",
@@ -66,13 +66,19 @@ struct Demo: ParsableCommand {
         let cases = try Evaluation.cases(split: "test", dataset: dataset, state: state)
         let rows = try Evaluation.evaluate(predictor, cases: cases, labels: dataset.description.foregroundLabels,
                                            progress: Progress(total: cases.count, label: "test", quiet: quiet))
-        try Evaluation.write(rows, to: "\(output)/evaluation-test")
-        let s = Dictionary(uniqueKeysWithValues: CaseMetrics.summarize(rows).map { ($0.name, $0.summary) })
+        let names = LabelNames(datasetLabels: dataset.description.labels)
+        try Evaluation.write(rows, to: "\(output)/evaluation-test", names: names)
         print(String(format: "trained in %.0f s (%d epochs, best validation Dice %.4f at epoch %d)", trainSeconds, config.run.epochs,
                      summary.bestValue ?? .nan, summary.bestEpoch ?? 0))
-        print(String(format: "held-out test cases (%d): Dice %.4f ± %.4f, HD95 %.2f px, β0 error %.2f, clDice %.4f",
-                     cases.count, s["dice"]?.mean ?? .nan, s["dice"]?.std ?? .nan, s["hd95"]?.mean ?? .nan,
-                     s["betti0_error"]?.mean ?? .nan, s["cldice"]?.mean ?? .nan))
+        if LabelSummary.perLabel(rows).count == 1 {
+            let s = Dictionary(uniqueKeysWithValues: CaseMetrics.summarize(rows).map { ($0.name, $0.summary) })
+            print(String(format: "held-out test cases (%d, %@): Dice %.4f ± %.4f, HD95 %.2f px, β0 error %.2f, clDice %.4f",
+                         cases.count, names.name(of: rows[0].label), s["dice"]?.mean ?? .nan, s["dice"]?.std ?? .nan,
+                         s["hd95"]?.mean ?? .nan, s["betti0_error"]?.mean ?? .nan, s["cldice"]?.mean ?? .nan))
+        } else {
+            print("held-out test cases (\(cases.count)):")
+            for line in MetricsReport.summaryLines(rows, names: names) { print("  " + line) }
+        }
         print("report: \(output)/report.html; per-case metrics: \(output)/evaluation-test/metrics.csv")
     }
 }

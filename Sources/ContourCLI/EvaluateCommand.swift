@@ -31,10 +31,9 @@ struct EvaluateCommand: ParsableCommand {
                                            progress: Progress(total: cases.count, label: "evaluate", quiet: false))
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
-        try Evaluation.write(rows, to: folder)
-        for (name, s) in CaseMetrics.summarize(rows) where s.n > 0 && ["dice", "hd95", "betti0_error", "cldice"].contains(name) {
-            print(String(format: "%@: %.4f ± %.4f (n = %d)", name, s.mean, s.std, s.n))
-        }
+        let names = LabelNames(datasetLabels: ds.description.labels)
+        try Evaluation.write(rows, to: folder, names: names)
+        for line in MetricsReport.summaryLines(rows, names: names) { print(line) }
         print("wrote \(folder)/metrics.csv and \(folder)/summary.json")
     }
 }

@@ -24,8 +24,11 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "Folder of ground-truth masks (label maps).")
     var truth: String
 
-    @Option(help: "Comma-separated foreground labels, e.g. 1,2 (default: every non-zero label present).")
+    @Option(help: "Comma-separated foreground labels, optionally named: 1,2 or 1=liver,2=spleen (default: every non-zero label present).")
     var labels: String?
+
+    @Option(help: "A dataset folder (or its dataset.json) whose labels name the label values in tables, CSV and JSON.")
+    var dataset: String?
 
     @Option(help: "Voxel spacing in mm, one value per array axis in numpy order ([H,W] / [D,H,W]); default: the NIfTI header, else 1.")
     var spacing: String?
@@ -61,12 +64,22 @@ struct MetricsCommand: ParsableCommand {
             options.spacing = values.map { $0! }
         }
         var wanted: [Int]?
-        if let labels {
-            let values = labels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--labels must be integers separated by commas, got \(labels)")
+        var names = LabelNames()
+        if let dataset {
+            let path = dataset.hasSuffix(".json") ? dataset : (dataset as NSString).appendingPathComponent("dataset.json")
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("--dataset: no dataset.json at \(path)")
             }
-            wanted = values.map { $0! }
+            names = LabelNames(datasetLabels: try DatasetDescription.read(path: path).labels)
+        }
+        if let labels {
+            do {
+                let parsed = try LabelNames.parse(labels)
+                wanted = parsed.labels
+                names.names.merge(parsed.names.names) { _, given in given }
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
 
         let predFiles = try MaskFiles.list(pred, option: "--pred"), truthFiles = try MaskFiles.list(truth, option: "--truth")
@@ -99,34 +112,40 @@ struct MetricsCommand: ParsableCommand {
 
         if let csv {
             do {
-                try AtomicFile.write(Array(MetricsReport.csv(rows).utf8), to: csv)
+                try AtomicFile.write(Array(MetricsReport.csv(rows, names: names).utf8), to: csv)
             } catch {
                 failures.append("--csv: \(error)")
             }
         }
         if json {
-            print(MetricsReport.json(rows))
+            print(MetricsReport.json(rows, names: names))
         } else {
-            print(Self.table(rows))
+            print(Self.table(rows, names: names))
         }
         for f in failures { FileHandle.standardError.write(Data("error: \(f)\n".utf8)) }
         if !failures.isEmpty { throw ExitCode.failure }
     }
 
-    static func table(_ rows: [CaseMetricsRow]) -> String {
-        let names = MetricsReport.jsonColumns
-        let columns = names.map { n in CaseMetricsRow.columns.first { $0.name == n }! }
-        func cell(_ v: Double) -> String {
-            if v.isNaN { return "nan" }
-            if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-            return String(format: "%.4f", v)
-        }
-        var lines = [(["case", "label"] + names).joined(separator: "\t")]
+    /// One line per case and label, then each label's mean and, with several labels, the
+    /// foreground mean (the mean of the labels' means).
+    static func table(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames()) -> String {
+        let metrics = MetricsReport.jsonColumns
+        let columns = metrics.map { n in CaseMetricsRow.columns.first { $0.name == n }! }
+        let cell = MetricsReport.consoleNumber
+        var lines = [(["case", "label", "name"] + metrics).joined(separator: "\t")]
         for r in rows {
-            lines.append(([r.caseName, String(r.label)] + columns.map { cell(r[keyPath: $0.value]) }).joined(separator: "\t"))
+            lines.append(([r.caseName, String(r.label), names.name(of: r.label)] + columns.map { cell(r[keyPath: $0.value]) })
+                .joined(separator: "\t"))
         }
-        lines.append((["mean", ""] + columns.map { c in cell(Summary(rows.map { $0[keyPath: c.value] }).mean) })
-            .joined(separator: "\t"))
+        let labels = LabelSummary.perLabel(rows, names: names)
+        for l in labels {
+            lines.append((["mean", String(l.label), l.name] + metrics.map { cell(l[$0]?.mean ?? .nan) }).joined(separator: "\t"))
+        }
+        if labels.count > 1 {
+            let foreground = LabelSummary.foregroundMean(labels)
+            lines.append((["foreground mean", "", ""] + metrics.map { m in cell(foreground.first { $0.name == m }?.mean ?? .nan) })
+                .joined(separator: "\t"))
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -45,16 +45,22 @@ public enum ConfigValue: Equatable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// Typed, checked reading of a component's options (a model's, an objective's). Every read
-/// marks its key as known, so `finish()` can reject misspelt or unsupported options by name.
+/// marks its key as known, so `finish()` can reject misspelt or unsupported options by name,
+/// and records the value it resolved to (the default when absent), so `resolved` shows what ran.
 public final class Options {
     /// What the options configure (used in messages), e.g. "unet2d".
     public let owner: String
+    /// Where these options sit in a configuration (`data`, `objectives[0].options`); when set,
+    /// messages name keys by their full path (`data.batchSize must be …`).
+    public let path: String?
     public private(set) var values: [String: ConfigValue]
     private var known: Set<String> = []
+    private var read: [String: ConfigValue] = [:]
 
-    public init(_ values: [String: ConfigValue] = [:], for owner: String) {
+    public init(_ values: [String: ConfigValue] = [:], for owner: String, path: String? = nil) {
         self.values = values
         self.owner = owner
+        self.path = path
     }
 
     /// Options from a JSON object such as `{"depth": 4}`.
@@ -68,8 +74,32 @@ public final class Options {
         }
     }
 
-    func fail(_ key: String, _ what: String, _ got: ConfigValue) -> NeuralNetError {
-        NeuralNetError("option '\(key)' of '\(owner)' must be \(what), got \(got)")
+    /// The options as given, plus every default a reader returned: the complete settings that
+    /// ran, for saving. Reading them back resolves to the same values.
+    public var resolved: [String: ConfigValue] { values.merging(read) { _, r in r } }
+
+    /// The key as messages name it: `data.batchSize`, or `option 'depth' of 'unet2d'`.
+    public func subject(_ key: String) -> String {
+        path.map { "\($0).\(key)" } ?? "option '\(key)' of '\(owner)'"
+    }
+
+    /// A value of the wrong kind (`kind` is "an integer", "a number", …; `requirement` may
+    /// already name the kind, "a number ≥ 0", or only the range, "≥ 1").
+    func typeError(_ key: String, _ kind: String, _ requirement: String?, _ got: ConfigValue) -> OptionError {
+        var what = kind
+        if let r = requirement, r != kind {
+            what = Self.namesKind(r) ? r : "\(kind) \(r)"
+        }
+        return OptionError(key: path.map { "\($0).\(key)" } ?? key, "\(subject(key)) must be \(what), got \(got.phrase)")
+    }
+
+    /// A value of the right kind outside the allowed range.
+    func rangeError(_ key: String, _ requirement: String, _ got: ConfigValue) -> OptionError {
+        OptionError(key: path.map { "\($0).\(key)" } ?? key, "\(subject(key)) must be \(requirement), got \(got.phrase)")
+    }
+
+    static func namesKind(_ requirement: String) -> Bool {
+        ["a ", "an ", "one of", "two ", "true or false"].contains { requirement.hasPrefix($0) }
     }
 
     public func has(_ key: String) -> Bool {
@@ -81,9 +111,9 @@ public final class Options {
     public func bool(_ key: String, default d: Bool) throws -> Bool {
         known.insert(key)
         switch values[key] {
-        case nil, .null?: return d
+        case nil, .null?: read[key] = .bool(d); return d
         case .bool(let b)?: return b
-        case let v?: throw fail(key, "true or false", v)
+        case let v?: throw typeError(key, "true or false", nil, v)
         }
     }
 
@@ -91,9 +121,10 @@ public final class Options {
                        valid: (Double) -> Bool = { $0.isFinite }) throws -> Double {
         known.insert(key)
         switch values[key] {
-        case nil, .null?: return d
+        case nil, .null?: read[key] = .number(d); return d
         case .number(let x)? where x.isFinite && valid(x): return x
-        case let v?: throw fail(key, requirement, v)
+        case .number(let x)?: throw rangeError(key, requirement, .number(x))
+        case let v?: throw typeError(key, "a number", requirement, v)
         }
     }
 
@@ -101,18 +132,22 @@ public final class Options {
                     valid: (Int) -> Bool = { _ in true }) throws -> Int {
         known.insert(key)
         switch values[key] {
-        case nil, .null?: return d
-        case .number(let x)? where x.rounded() == x && Swift.abs(x) < 1e15 && valid(Int(x)): return Int(x)
-        case let v?: throw fail(key, requirement, v)
+        case nil, .null?: read[key] = .number(Double(d)); return d
+        case .number(let x)? where Self.isInteger(x):
+            guard valid(Int(x)) else { throw rangeError(key, requirement, .number(x)) }
+            return Int(x)
+        case let v?: throw typeError(key, "an integer", requirement, v)
         }
     }
 
     public func string(_ key: String, default d: String, allowed: [String]) throws -> String {
         known.insert(key)
+        let what = "one of " + allowed.joined(separator: ", ")
         switch values[key] {
-        case nil, .null?: return d
+        case nil, .null?: read[key] = .string(d); return d
         case .string(let s)? where allowed.contains(s): return s
-        case let v?: throw fail(key, "one of " + allowed.joined(separator: ", "), v)
+        case .string(let s)?: throw rangeError(key, what, .string(s))
+        case let v?: throw typeError(key, "a string", what, v)
         }
     }
 
@@ -120,9 +155,9 @@ public final class Options {
     public func string(_ key: String, default d: String) throws -> String {
         known.insert(key)
         switch values[key] {
-        case nil, .null?: return d
+        case nil, .null?: read[key] = .string(d); return d
         case .string(let s)?: return s
-        case let v?: throw fail(key, "a string", v)
+        case let v?: throw typeError(key, "a string", nil, v)
         }
     }
 
@@ -131,16 +166,23 @@ public final class Options {
                      valid: (Int) -> Bool = { _ in true }) throws -> [Int] {
         known.insert(key)
         switch values[key] {
-        case nil, .null?: return d
-        case .number(let x)? where x.rounded() == x && valid(Int(x)): return [Int(x)]
+        case nil, .null?: read[key] = .array(d.map { .number(Double($0)) }); return d
+        case .number(let x)? where Self.isInteger(x):
+            guard valid(Int(x)) else { throw rangeError(key, requirement, .number(x)) }
+            read[key] = .array([.number(x)])
+            return [Int(x)]
         case .array(let a)?:
             var out: [Int] = []
-            for e in a {
-                guard case .number(let x) = e, x.rounded() == x, valid(Int(x)) else { throw fail(key, requirement, .array(a)) }
+            for (i, e) in a.enumerated() {
+                guard case .number(let x) = e, Self.isInteger(x) else {
+                    throw OptionError(key: (path.map { "\($0).\(key)" } ?? key) + "[\(i)]",
+                                      "\(subject(key)) must be \(requirement), but element \(i) is \(e.phrase), not an integer")
+                }
+                guard valid(Int(x)) else { throw rangeError(key, requirement, .array(a)) }
                 out.append(Int(x))
             }
             return out
-        case let v?: throw fail(key, requirement, v)
+        case let v?: throw typeError(key, "a list of integers", requirement, v)
         }
     }
 
@@ -149,7 +191,7 @@ public final class Options {
         switch values[key] {
         case nil, .null?: return nil
         case .bool(let b)?: return b
-        case let v?: throw fail(key, "true or false", v)
+        case let v?: throw typeError(key, "true or false", nil, v)
         }
     }
 
@@ -170,24 +212,44 @@ public final class Options {
         switch values[key] {
         case nil, .null?: return nil
         case .number(let x)? where x.isFinite && valid(x): return [x]
+        case .number(let x)?: throw rangeError(key, requirement, .number(x))
         case .array(let a)?:
             var out: [Double] = []
-            for e in a {
-                guard case .number(let x) = e, x.isFinite, valid(x) else { throw fail(key, requirement, .array(a)) }
+            for (i, e) in a.enumerated() {
+                guard case .number(let x) = e else {
+                    throw OptionError(key: (path.map { "\($0).\(key)" } ?? key) + "[\(i)]",
+                                      "\(subject(key)) must be \(requirement), but element \(i) is \(e.phrase), not a number")
+                }
+                guard x.isFinite, valid(x) else { throw rangeError(key, requirement, .array(a)) }
                 out.append(x)
             }
             return out
-        case let v?: throw fail(key, requirement, v)
+        case let v?: throw typeError(key, "a list of numbers", requirement, v)
         }
     }
 
     /// Rejects every option no reader asked for, naming it and the known ones.
     public func finish() throws {
         let unknown = values.keys.filter { !known.contains($0) }.sorted()
-        guard unknown.isEmpty else {
-            let list = unknown.map { "'\($0)'" }.joined(separator: ", ")
-            throw NeuralNetError("unknown option\(unknown.count > 1 ? "s" : "") \(list) for '\(owner)'; "
-                                 + "known options: \(known.sorted().joined(separator: ", "))")
+        guard let first = unknown.first else { return }
+        let list = unknown.map { "'\($0)'" }.joined(separator: ", ")
+        let s = unknown.count > 1 ? "s" : ""
+        let message = path.map { "unknown key\(s) \(list) in \($0)" } ?? "unknown option\(s) \(list) for '\(owner)'"
+        throw OptionError(key: path.map { "\($0).\(first)" } ?? first, message + "; known: \(known.sorted().joined(separator: ", "))")
+    }
+
+    static func isInteger(_ x: Double) -> Bool { x.isFinite && x.rounded() == x && Swift.abs(x) < 1e15 }
+}
+
+extension ConfigValue {
+    /// The value as a message quotes it, with its kind where that is the point
+    /// (`the string "two"`, `a list [1, 2]`).
+    public var phrase: String {
+        switch self {
+        case .string: return "the string \(description)"
+        case .array: return "the list \(description)"
+        case .object: return "the mapping \(description)"
+        case .bool, .number, .null: return description
         }
     }
 }

@@ -102,18 +102,20 @@ public enum Evaluation {
         return rows
     }
 
-    /// Mean of each metric over rows (cases × labels), NaN skipped; metrics with no defined
-    /// value (e.g. topology switched off) are absent.
+    /// Each metric's foreground mean (the mean over labels of each label's mean over cases, NaN
+    /// skipped), so a label with few cases weighs as much as one with many; with one label it is
+    /// the mean over cases. Metrics with no defined value (e.g. topology switched off) are absent.
     public static func means(_ rows: [CaseMetricsRow]) -> [String: Double] {
         var means: [String: Double] = [:]
-        for (name, summary) in CaseMetrics.summarize(rows) where summary.n > 0 { means[name] = summary.mean }
+        for (name, mean) in LabelSummary.foregroundMean(LabelSummary.perLabel(rows)) where !mean.isNaN { means[name] = mean }
         return means
     }
 
-    /// `metrics.csv` (one row per case and label) and `summary.json` in `folder`.
-    public static func write(_ rows: [CaseMetricsRow], to folder: String) throws {
+    /// `metrics.csv` (one row per case and label, with the label's name) and `summary.json`
+    /// (per-label summaries and the foreground mean) in `folder`.
+    public static func write(_ rows: [CaseMetricsRow], to folder: String, names: LabelNames = LabelNames()) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try AtomicFile.write(Array(MetricsReport.csv(rows).utf8), to: "\(folder)/metrics.csv")
-        try AtomicFile.write(Array(MetricsReport.json(rows).utf8), to: "\(folder)/summary.json")
+        try AtomicFile.write(Array(MetricsReport.csv(rows, names: names).utf8), to: "\(folder)/metrics.csv")
+        try AtomicFile.write(Array(MetricsReport.json(rows, names: names).utf8), to: "\(folder)/summary.json")
     }
 }

@@ -20,6 +20,8 @@ public struct Experiment {
     public let firstImageShape: [Int]
     public let normalization: Normalization
     public let device: Device
+    /// The model's options with every default its builder read written out (what ran).
+    public let modelOptions: [String: ConfigValue]
     public var classes: Int { dataset.description.labels.count }
 
     public init(config: ExperimentConfig) throws {
@@ -44,6 +46,7 @@ public struct Experiment {
             inChannels: description.channelNames.count, classes: description.labels.count, landmarks: description.landmarkNames.count))
         try model.to(device)
         self.model = model
+        modelOptions = options.resolved
         let divisor = model.sizeDivisor
 
         let first = try Dataset.loadImage(dataset.training[0])
@@ -72,6 +75,15 @@ public struct Experiment {
             if let head = o.head { objective = try HeadBoundObjective(objective, head: head) }
             return CompositeObjective.Term(weight: o.weight, objective: objective)
         })
+    }
+
+    /// Each objective's options with the defaults it read written out (what ran).
+    public func objectiveOptions() throws -> [[String: ConfigValue]] {
+        try config.objectives.map { o in
+            let options = Options(o.options, for: o.name)
+            _ = try ObjectiveRegistry.make(o.name, options: options)
+            return options.resolved
+        }
     }
 
     /// The run's train/validation split: splits.json when configured; k-fold (seed 12345, as

@@ -170,23 +170,26 @@ public struct ExperimentConfig: Sendable, Equatable {
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw TrainingError("\(path): cannot read the configuration: \(FileManager.default.fileExists(atPath: path) ? "not UTF-8 text, or no read permission" : "no such file")")
+            throw TrainingError("\(path): cannot read the configuration (\(FileManager.default.fileExists(atPath: path) ? "not readable UTF-8 text" : "no such file"))")
         }
         return try load(yaml: text, name: path, overrides: overrides)
     }
 
-    /// From YAML or JSON text; `name` labels error messages.
+    /// From YAML or JSON text; `name` labels error messages (`name:LINE: …`, or `--set …: …`
+    /// for a value an override wrote).
     public static func load(yaml text: String, name: String, overrides: [String] = []) throws -> ExperimentConfig {
         var tree = try parse(yaml: text, name: name)
-        try apply(overrides, to: &tree)
-        return try ExperimentConfig(tree: tree, name: name)
+        let written = try apply(overrides, to: &tree)
+        let source = ConfigSource(name: name, text: text, overrides: written)
+        return try ExperimentConfig(tree: tree, name: name, locate: source.locate)
     }
 
     /// A configuration from defaults plus `--set` overrides only.
     public static func fromOverrides(_ overrides: [String]) throws -> ExperimentConfig {
         var tree: [String: ConfigValue] = [:]
-        try apply(overrides, to: &tree)
-        return try ExperimentConfig(tree: tree, name: "command line")
+        let written = try apply(overrides, to: &tree)
+        let source = ConfigSource(name: "command line", text: nil, overrides: written)
+        return try ExperimentConfig(tree: tree, name: "command line", locate: source.locate)
     }
 
     static func parse(yaml: String, name: String) throws -> [String: ConfigValue] {
@@ -201,175 +204,208 @@ public struct ExperimentConfig: Sendable, Equatable {
         return o
     }
 
-    /// Applies `a.b.c=value` overrides (values parsed as YAML scalars or flow collections).
-    static func apply(_ overrides: [String], to tree: inout [String: ConfigValue]) throws {
+    /// Applies `a.b.c=value` / `a[0].b=value` overrides (values parsed as YAML scalars or flow
+    /// collections); returns each override's path with its text, for messages.
+    @discardableResult
+    static func apply(_ overrides: [String], to tree: inout [String: ConfigValue]) throws -> [(path: ConfigPath, item: String)] {
+        var written: [(path: ConfigPath, item: String)] = []
         for item in overrides {
             guard let eq = item.firstIndex(of: "=") else { throw TrainingError("--set \(item): expected key.path=value") }
-            let path = item[..<eq].split(separator: ".").map(String.init)
-            guard !path.isEmpty else { throw TrainingError("--set \(item): empty key") }
+            guard let path = ConfigPath(parsing: String(item[..<eq])) else {
+                throw TrainingError("--set \(item): '\(item[..<eq])' is not a key path (expected e.g. optimizer.learningRate or objectives[0].weight)")
+            }
             let valueText = String(item[item.index(after: eq)...])
-            let value = try ConfigValue(yaml: (try? Yams.load(yaml: valueText)) as Any? ?? valueText, at: item)
-            set(&tree, path[...], value)
+            let value = try ConfigValue(yaml: (try? Yams.load(yaml: valueText)) as Any? ?? valueText, at: "--set \(item)")
+            var root = ConfigValue.object(tree)
+            do {
+                try root.set(path, from: 0, to: value, expand: longForm)
+            } catch let e as OptionError {
+                throw TrainingError("--set \(item): \(e.description)")
+            }
+            if case .object(let o) = root { tree = o }
+            written.append((path, item))
+        }
+        return written
+    }
+
+    /// What a path walks into, in the form it can be indexed and keyed: objectives written as
+    /// names become `{name: …}` entries; a section not written yet is its default.
+    static func longForm(_ at: ConfigPath, _ value: ConfigValue) throws -> ConfigValue? {
+        let defaults = ExperimentConfig().tree
+        switch (at.steps.first, at.steps.count, value) {
+        case (.key("objectives")?, 1, .null):
+            return defaults["objectives"]
+        case (.key("objectives")?, 1, .string), (.key("objectives")?, 1, .array):
+            guard let list = try? objectives(value) else { return nil }
+            return .array(list.map(\.tree))
+        case (.key("objectives")?, 2, .string(let s)), (.key("balancer")?, 1, .string(let s)), (.key("step")?, 1, .string(let s)):
+            return .object(["name": .string(s)])
+        default:
+            return nil
         }
     }
 
-    private static func set(_ tree: inout [String: ConfigValue], _ path: ArraySlice<String>, _ value: ConfigValue) {
-        let key = path.first!
-        if path.count == 1 { tree[key] = value; return }
-        var child: [String: ConfigValue] = [:]
-        if case .object(let o)? = tree[key] { child = o }
-        set(&child, path.dropFirst(), value)
-        tree[key] = .object(child)
+    init(tree: [String: ConfigValue], name: String, requireDataset: Bool = true,
+         locate: ((String) -> String)? = nil) throws {
+        do {
+            try self.init(checking: tree, requireDataset: requireDataset)
+        } catch let e as OptionError {
+            throw TrainingError("\(locate?(e.key) ?? name): \(e.description)")
+        }
     }
 
-    init(tree: [String: ConfigValue], name: String, requireDataset: Bool = true) throws {
+    /// Reads every section; mistakes are `OptionError`s naming the key path.
+    private init(checking tree: [String: ConfigValue], requireDataset: Bool) throws {
         self.init()
-        let top = Options(tree, for: name)
+        let top = Options(tree, for: "configuration", path: nil)
         func section(_ key: String) throws -> Options? {
             guard top.has(key) else { return nil }
-            guard case .object(let o) = top.values[key]! else { throw TrainingError("\(name): '\(key)' must be a mapping") }
-            return Options(o, for: key)
+            guard case .object(let o) = top.values[key]! else { throw Self.kindError(key, "a mapping", top.values[key]!) }
+            return Options(o, for: key, path: key)
         }
-        do {
-            if let d = try section("data") {
-                data.dataset = try d.string("dataset", default: data.dataset)
-                data.fold = try d.int("fold", default: data.fold, requirement: "≥ 0") { $0 >= 0 }
-                data.folds = try d.int("folds", default: data.folds, requirement: "≥ 2") { $0 >= 2 }
-                data.splits = d.has("splits") ? try d.string("splits", default: "") : nil
-                data.patchSize = try d.ints("patchSize", default: data.patchSize, requirement: "a list of positive sizes") { $0 > 0 }
-                data.batchSize = try d.int("batchSize", default: data.batchSize, requirement: "≥ 1") { $0 >= 1 }
-                data.preset = try d.string("preset", default: data.preset, allowed: AugmentationPreset.names)
-                data.normalization = try d.string("normalization", default: data.normalization)
-                data.workers = try d.int("workers", default: data.workers, requirement: "0 to 64") { (0...64).contains($0) }
-                data.foregroundOversampling = try d.double("foregroundOversampling", default: data.foregroundOversampling,
-                                                           requirement: "in [0, 1]") { (0...1).contains($0) }
-                if let h = try Self.mapping(d, "heatmap", in: "data") {
-                    data.heatmap.sigma = try h.double("sigma", default: data.heatmap.sigma, requirement: "> 0") { $0 > 0 }
-                    data.heatmap.scale = try h.double("scale", default: data.heatmap.scale, requirement: "> 0") { $0 > 0 }
-                    data.heatmap.normalization = try h.string("normalization", default: data.heatmap.normalization,
-                                                              allowed: ["landmark", "batch", "none"])
-                    try h.finish()
-                }
-                try d.finish()
+        if let d = try section("data") {
+            data.dataset = try d.string("dataset", default: data.dataset)
+            data.fold = try d.int("fold", default: data.fold, requirement: "≥ 0") { $0 >= 0 }
+            data.folds = try d.int("folds", default: data.folds, requirement: "≥ 2") { $0 >= 2 }
+            data.splits = d.has("splits") ? try d.string("splits", default: "") : nil
+            data.patchSize = try d.ints("patchSize", default: data.patchSize, requirement: "a list of positive sizes") { $0 > 0 }
+            data.batchSize = try d.int("batchSize", default: data.batchSize, requirement: "≥ 1") { $0 >= 1 }
+            data.preset = try d.string("preset", default: data.preset, allowed: AugmentationPreset.names)
+            data.normalization = try d.string("normalization", default: data.normalization)
+            data.workers = try d.int("workers", default: data.workers, requirement: "from 0 to 64") { (0...64).contains($0) }
+            data.foregroundOversampling = try d.double("foregroundOversampling", default: data.foregroundOversampling,
+                                                       requirement: "in [0, 1]") { (0...1).contains($0) }
+            if let h = try Self.mapping(d, "heatmap", in: "data") {
+                data.heatmap.sigma = try h.double("sigma", default: data.heatmap.sigma, requirement: "> 0") { $0 > 0 }
+                data.heatmap.scale = try h.double("scale", default: data.heatmap.scale, requirement: "> 0") { $0 > 0 }
+                data.heatmap.normalization = try h.string("normalization", default: data.heatmap.normalization,
+                                                          allowed: ["landmark", "batch", "none"])
+                try h.finish()
             }
-            if let m = try section("model") {
-                model.name = try m.string("name", default: model.name)
-                if m.has("options") {
-                    guard case .object(let o) = m.values["options"]! else { throw TrainingError("model.options must be a mapping") }
-                    model.options = o
-                }
-                try m.finish()
-            }
-            if top.has("objectives") {
-                objectives = try Self.objectives(top.values["objectives"]!)
-            }
-            if let o = try section("optimizer") {
-                optimizer.name = try o.string("name", default: optimizer.name, allowed: OptimizerRegistry.names)
-                optimizer.learningRate = try o.double("learningRate", default: optimizer.learningRate, requirement: "> 0") { $0 > 0 }
-                optimizer.weightDecay = try o.double("weightDecay", default: optimizer.weightDecay, requirement: "≥ 0") { $0 >= 0 }
-                optimizer.momentum = try o.double("momentum", default: optimizer.momentum, requirement: "in [0, 1)") { $0 >= 0 && $0 < 1 }
-                optimizer.nesterov = try o.bool("nesterov", default: optimizer.nesterov)
-                optimizer.schedule = try o.string("schedule", default: optimizer.schedule, allowed: ["constant", "poly", "cosine", "step", "plateau"])
-                optimizer.warmupIterations = try o.int("warmupIterations", default: 0, requirement: "≥ 0") { $0 >= 0 }
-                optimizer.gradientClip = try o.double("gradientClip", default: optimizer.gradientClip, requirement: "≥ 0") { $0 >= 0 }
-                if o.has("groups") {
-                    guard case .array(let items) = o.values["groups"]! else { throw TrainingError("optimizer.groups must be a list of {keys, learningRate, weightDecay}") }
-                    optimizer.groups = try items.enumerated().map { i, item in
-                        guard case .object(let g) = item else { throw TrainingError("optimizer.groups[\(i)] must be a mapping {keys, learningRate, weightDecay}") }
-                        let r = Options(g, for: "optimizer.groups[\(i)]")
-                        let keys = try Self.strings(r, "keys", in: "optimizer.groups[\(i)]")
-                        guard !keys.isEmpty else { throw TrainingError("optimizer.groups[\(i)].keys is required (patterns such as \"encoder.*\")") }
-                        let lr = try r.optionalDouble("learningRate", requirement: "> 0") { $0 > 0 }
-                        let wd = try r.optionalDouble("weightDecay", requirement: "≥ 0") { $0 >= 0 }
-                        try r.finish()
-                        return Group(keys: keys, learningRate: lr, weightDecay: wd)
-                    }
-                }
-                if let p = try Self.mapping(o, "plateau", in: "optimizer") {
-                    optimizer.plateau.metric = p.has("metric") ? try p.string("metric", default: "") : nil
-                    optimizer.plateau.patience = try p.int("patience", default: optimizer.plateau.patience, requirement: "≥ 0") { $0 >= 0 }
-                    optimizer.plateau.factor = try p.double("factor", default: optimizer.plateau.factor, requirement: "in (0, 1)") { $0 > 0 && $0 < 1 }
-                    optimizer.plateau.threshold = try p.double("threshold", default: optimizer.plateau.threshold, requirement: "≥ 0") { $0 >= 0 }
-                    optimizer.plateau.cooldown = try p.int("cooldown", default: optimizer.plateau.cooldown, requirement: "≥ 0") { $0 >= 0 }
-                    optimizer.plateau.minLearningRate = try p.double("minLearningRate", default: 0, requirement: "≥ 0") { $0 >= 0 }
-                    try p.finish()
-                }
-                if o.has("options") {
-                    guard case .object(let opt) = o.values["options"]! else { throw TrainingError("optimizer.options must be a mapping") }
-                    optimizer.options = opt
-                }
-                try o.finish()
-            }
-            if let r = try section("run") {
-                run.epochs = try r.int("epochs", default: run.epochs, requirement: "≥ 1") { $0 >= 1 }
-                run.iterationsPerEpoch = try r.int("iterationsPerEpoch", default: run.iterationsPerEpoch, requirement: "≥ 1") { $0 >= 1 }
-                run.validationInterval = try r.int("validationInterval", default: run.validationInterval, requirement: "≥ 1") { $0 >= 1 }
-                run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.names)
-                run.seed = UInt64(try r.int("seed", default: Int(run.seed), requirement: "≥ 0") { $0 >= 0 })
-                run.device = try r.string("device", default: run.device)
-                run.threads = try r.int("threads", default: run.threads, requirement: "≥ 0") { $0 >= 0 }
-                run.mixedPrecision = try r.string("mixedPrecision", default: run.mixedPrecision, allowed: ["auto", "off", "bf16"])
-                run.maxNonFinite = try r.int("maxNonFinite", default: run.maxNonFinite, requirement: "≥ 1") { $0 >= 1 }
-                run.output = try r.string("output", default: run.output)
-                run.tensorboard = try r.bool("tensorboard", default: run.tensorboard)
-                if let e = try Self.mapping(r, "earlyStopping", in: "run") {
-                    let metric = e.has("metric") ? try e.string("metric", default: "") : nil
-                    let patience = try e.int("patience", default: 10, requirement: "≥ 1") { $0 >= 1 }
-                    try e.finish()
-                    run.earlyStopping = EarlyStopping(metric: metric, patience: patience)
-                }
-                try r.finish()
-            }
-            if top.has("balancer") { balancer = try Self.component(top.values["balancer"]!, key: "balancer") }
-            if top.has("step") { step = try Self.component(top.values["step"]!, key: "step") }
-            if let i = try section("init") {
-                let from = try i.string("from", default: "")
-                guard !from.isEmpty else { throw TrainingError("\(name): init.from is required (an earlier stage's name, or a checkpoint or run folder)") }
-                var spec = Initialization(from: from)
-                if i.has("keys") { spec.keys = try Self.strings(i, "keys", in: "init") }
-                spec.buffers = try i.bool("buffers", default: true)
-                try i.finish()
-                initialization = spec
-            }
-            if top.has("freeze") { freeze = try Self.strings(top, "freeze", in: name) }
-            if top.has("stages") {
-                guard case .array(let items) = top.values["stages"]!, !items.isEmpty else {
-                    throw TrainingError("\(name): stages must be a non-empty list of {name, model, objectives, optimizer, run, balancer, step, init, freeze}")
-                }
-                stages = try Self.stages(items, name: name)
-                if initialization != nil || !freeze.isEmpty {
-                    throw TrainingError("\(name): with stages, put 'init' and 'freeze' inside the stage they apply to")
-                }
-            }
-            try top.finish()
-        } catch let e as NeuralNetError {
-            throw TrainingError("\(name): \(e.description)")
+            try d.finish()
         }
-        if requireDataset && data.dataset.isEmpty { throw TrainingError("\(name): data.dataset is required (the dataset folder)") }
+        if let m = try section("model") {
+            model.name = try m.string("name", default: model.name)
+            if let o = try Self.mapping(m, "options", in: "model") { model.options = o.values }
+            try m.finish()
+        }
+        if top.has("objectives") {
+            objectives = try Self.objectives(top.values["objectives"]!)
+        }
+        if let o = try section("optimizer") {
+            optimizer.name = try o.string("name", default: optimizer.name, allowed: OptimizerRegistry.names)
+            optimizer.learningRate = try o.double("learningRate", default: optimizer.learningRate, requirement: "> 0") { $0 > 0 }
+            optimizer.weightDecay = try o.double("weightDecay", default: optimizer.weightDecay, requirement: "≥ 0") { $0 >= 0 }
+            optimizer.momentum = try o.double("momentum", default: optimizer.momentum, requirement: "in [0, 1)") { $0 >= 0 && $0 < 1 }
+            optimizer.nesterov = try o.bool("nesterov", default: optimizer.nesterov)
+            optimizer.schedule = try o.string("schedule", default: optimizer.schedule, allowed: ["constant", "poly", "cosine", "step", "plateau"])
+            optimizer.warmupIterations = try o.int("warmupIterations", default: 0, requirement: "≥ 0") { $0 >= 0 }
+            optimizer.gradientClip = try o.double("gradientClip", default: optimizer.gradientClip, requirement: "≥ 0") { $0 >= 0 }
+            if o.has("groups") {
+                guard case .array(let items) = o.values["groups"]! else {
+                    throw Self.kindError("optimizer.groups", "a list of {keys, learningRate, weightDecay}", o.values["groups"]!)
+                }
+                optimizer.groups = try items.enumerated().map { i, item in
+                    let at = "optimizer.groups[\(i)]"
+                    guard case .object(let g) = item else { throw Self.kindError(at, "a mapping {keys, learningRate, weightDecay}", item) }
+                    let r = Options(g, for: at, path: at)
+                    let keys = try Self.strings(r, "keys", in: at)
+                    guard !keys.isEmpty else { throw OptionError(key: "\(at).keys", "\(at).keys is required (patterns such as \"encoder.*\")") }
+                    let lr = try r.optionalDouble("learningRate", requirement: "> 0") { $0 > 0 }
+                    let wd = try r.optionalDouble("weightDecay", requirement: "≥ 0") { $0 >= 0 }
+                    try r.finish()
+                    return Group(keys: keys, learningRate: lr, weightDecay: wd)
+                }
+            }
+            if let p = try Self.mapping(o, "plateau", in: "optimizer") {
+                optimizer.plateau.metric = p.has("metric") ? try p.string("metric", default: "") : nil
+                optimizer.plateau.patience = try p.int("patience", default: optimizer.plateau.patience, requirement: "≥ 0") { $0 >= 0 }
+                optimizer.plateau.factor = try p.double("factor", default: optimizer.plateau.factor, requirement: "in (0, 1)") { $0 > 0 && $0 < 1 }
+                optimizer.plateau.threshold = try p.double("threshold", default: optimizer.plateau.threshold, requirement: "≥ 0") { $0 >= 0 }
+                optimizer.plateau.cooldown = try p.int("cooldown", default: optimizer.plateau.cooldown, requirement: "≥ 0") { $0 >= 0 }
+                optimizer.plateau.minLearningRate = try p.double("minLearningRate", default: 0, requirement: "≥ 0") { $0 >= 0 }
+                try p.finish()
+            }
+            if let opt = try Self.mapping(o, "options", in: "optimizer") { optimizer.options = opt.values }
+            try o.finish()
+        }
+        if let r = try section("run") {
+            run.epochs = try r.int("epochs", default: run.epochs, requirement: "≥ 1") { $0 >= 1 }
+            run.iterationsPerEpoch = try r.int("iterationsPerEpoch", default: run.iterationsPerEpoch, requirement: "≥ 1") { $0 >= 1 }
+            run.validationInterval = try r.int("validationInterval", default: run.validationInterval, requirement: "≥ 1") { $0 >= 1 }
+            run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.names)
+            run.seed = UInt64(try r.int("seed", default: Int(run.seed), requirement: "≥ 0") { $0 >= 0 })
+            run.device = try r.string("device", default: run.device)
+            run.threads = try r.int("threads", default: run.threads, requirement: "≥ 0") { $0 >= 0 }
+            run.mixedPrecision = try r.string("mixedPrecision", default: run.mixedPrecision, allowed: ["auto", "off", "bf16"])
+            run.maxNonFinite = try r.int("maxNonFinite", default: run.maxNonFinite, requirement: "≥ 1") { $0 >= 1 }
+            run.output = try r.string("output", default: run.output)
+            run.tensorboard = try r.bool("tensorboard", default: run.tensorboard)
+            if let e = try Self.mapping(r, "earlyStopping", in: "run") {
+                let metric = e.has("metric") ? try e.string("metric", default: "") : nil
+                let patience = try e.int("patience", default: 10, requirement: "≥ 1") { $0 >= 1 }
+                try e.finish()
+                run.earlyStopping = EarlyStopping(metric: metric, patience: patience)
+            }
+            try r.finish()
+        }
+        if top.has("balancer") { balancer = try Self.component(top.values["balancer"]!, key: "balancer") }
+        if top.has("step") { step = try Self.component(top.values["step"]!, key: "step") }
+        if let i = try section("init") {
+            let from = try i.string("from", default: "")
+            guard !from.isEmpty else { throw OptionError(key: "init.from", "init.from is required (an earlier stage's name, or a checkpoint or run folder)") }
+            var spec = Initialization(from: from)
+            if i.has("keys") { spec.keys = try Self.strings(i, "keys", in: "init") }
+            spec.buffers = try i.bool("buffers", default: true)
+            try i.finish()
+            initialization = spec
+        }
+        if top.has("freeze") { freeze = try Self.strings(top, "freeze", in: nil) }
+        if top.has("stages") {
+            guard case .array(let items) = top.values["stages"]!, !items.isEmpty else {
+                throw Self.kindError("stages", "a non-empty list of {name, model, objectives, optimizer, run, balancer, step, init, freeze}", top.values["stages"]!)
+            }
+            stages = try Self.stages(items)
+            if initialization != nil || !freeze.isEmpty {
+                throw OptionError(key: initialization != nil ? "init" : "freeze", "with stages, put 'init' and 'freeze' inside the stage they apply to")
+            }
+        }
+        let unknown = tree.keys.filter { !["data", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze", "stages"].contains($0) }.sorted()
+        if let bad = unknown.first {
+            throw OptionError(key: bad, "unknown section\(unknown.count > 1 ? "s" : "") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
+                              + "known: balancer, data, freeze, init, model, objectives, optimizer, run, stages, step")
+        }
+        if requireDataset && data.dataset.isEmpty { throw OptionError(key: "data.dataset", "data.dataset is required (the dataset folder)") }
+    }
+
+    /// `key must be WHAT, got …` for a value of the wrong kind.
+    static func kindError(_ key: String, _ what: String, _ got: ConfigValue) -> OptionError {
+        OptionError(key: key, "\(key) must be \(what), got \(got.phrase)")
     }
 
     /// Keys a stage may change; `data` too, except `data.dataset` (one run, one dataset).
     static let stageKeys: Set<String> = ["name", "data", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze"]
 
-    static func stages(_ items: [ConfigValue], name: String) throws -> [Stage] {
+    static func stages(_ items: [ConfigValue]) throws -> [Stage] {
         var seen: Set<String> = []
         return try items.enumerated().map { i, item in
-            guard case .object(var o) = item else { throw TrainingError("\(name): stages[\(i)] must be a mapping") }
+            let at = "stages[\(i)]"
+            guard case .object(var o) = item else { throw kindError(at, "a mapping", item) }
             guard case .string(let stageName)? = o["name"], !stageName.isEmpty else {
-                throw TrainingError("\(name): stages[\(i)].name is required (a short identifier)")
+                throw OptionError(key: "\(at).name", "\(at).name is required (a short identifier)")
             }
             guard stageName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !["latest", "best"].contains(stageName) else {
-                throw TrainingError("\(name): stages[\(i)].name '\(stageName)' must use letters, digits, - or _ and not be latest/best")
+                throw OptionError(key: "\(at).name", "\(at).name '\(stageName)' must use letters, digits, - or _ and not be latest/best")
             }
-            guard seen.insert(stageName).inserted else { throw TrainingError("\(name): two stages are named '\(stageName)'") }
+            guard seen.insert(stageName).inserted else { throw OptionError(key: "\(at).name", "two stages are named '\(stageName)'") }
             if let bad = o.keys.sorted().first(where: { !stageKeys.contains($0) }) {
-                throw TrainingError("\(name): stages[\(i)] ('\(stageName)') has unknown key '\(bad)'; allowed: \(stageKeys.sorted().joined(separator: ", "))")
+                throw OptionError(key: "\(at).\(bad)", "\(at) ('\(stageName)') has unknown key '\(bad)'; allowed: \(stageKeys.sorted().joined(separator: ", "))")
             }
             if case .object(let r)? = o["run"], r["output"] != nil {
-                throw TrainingError("\(name): stages[\(i)].run.output: every stage writes into the run's folder; set run.output at the top")
+                throw OptionError(key: "\(at).run.output", "\(at).run.output: every stage writes into the run's folder; set run.output at the top")
             }
             if case .object(let d)? = o["data"], d["dataset"] != nil {
-                throw TrainingError("\(name): stages[\(i)].data.dataset: a run has one dataset; set data.dataset at the top")
+                throw OptionError(key: "\(at).data.dataset", "\(at).data.dataset: a run has one dataset; set data.dataset at the top")
             }
             o["name"] = nil
             return Stage(name: stageName, overrides: o)
@@ -398,23 +434,23 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     static func mapping(_ o: Options, _ key: String, in owner: String) throws -> Options? {
         guard o.has(key) else { return nil }
-        guard case .object(let m) = o.values[key]! else { throw TrainingError("\(owner).\(key) must be a mapping") }
-        return Options(m, for: "\(owner).\(key)")
+        guard case .object(let m) = o.values[key]! else { throw kindError("\(owner).\(key)", "a mapping", o.values[key]!) }
+        return Options(m, for: "\(owner).\(key)", path: "\(owner).\(key)")
     }
 
     /// A string or a list of strings.
-    static func strings(_ o: Options, _ key: String, in owner: String) throws -> [String] {
+    static func strings(_ o: Options, _ key: String, in owner: String?) throws -> [String] {
         _ = o.has(key)
+        let at = owner.map { "\($0).\(key)" } ?? key
         switch o.values[key] {
         case .string(let s)?: return [s]
         case .array(let a)?:
-            let out = try a.map { v -> String in
-                guard case .string(let s) = v else { throw TrainingError("\(owner).\(key) must be a string or a list of strings, got \(v)") }
+            return try a.enumerated().map { i, v -> String in
+                guard case .string(let s) = v else { throw kindError("\(at)[\(i)]", "a string", v) }
                 return s
             }
-            return out
         case nil: return []
-        case let v?: throw TrainingError("\(owner).\(key) must be a string or a list of strings, got \(v)")
+        case let v?: throw kindError(at, "a string or a list of strings", v)
         }
     }
 
@@ -422,46 +458,36 @@ public struct ExperimentConfig: Sendable, Equatable {
         switch value {
         case .string(let s): return Component(name: s)
         case .object(let o):
-            let r = Options(o, for: key)
+            let r = Options(o, for: key, path: key)
             let name = try r.string("name", default: "")
-            guard !name.isEmpty else { throw TrainingError("\(key).name is required") }
-            var options: [String: ConfigValue] = [:]
-            if r.has("options") {
-                guard case .object(let opt) = r.values["options"]! else { throw TrainingError("\(key).options must be a mapping") }
-                options = opt
-            }
+            guard !name.isEmpty else { throw OptionError(key: "\(key).name", "\(key).name is required") }
+            let options = try mapping(r, "options", in: key)?.values ?? [:]
             try r.finish()
             return Component(name: name, options: options)
-        default: throw TrainingError("\(key) must be a name or {name, options}")
+        default: throw kindError(key, "a name or {name, options}", value)
         }
     }
 
     static func objectives(_ value: ConfigValue) throws -> [Objective] {
-        if case .array(let a) = value, a.allSatisfy({ if case .string = $0 { return true } else { return false } }), a.isEmpty == false {
-            return a.compactMap { if case .string(let s) = $0 { return Objective(name: s) } else { return nil } }
-        }
         let items: [ConfigValue]
         switch value {
         case .array(let a): items = a
         // Shorthand: "cedice", or several names separated by commas ("ce,dice"); '+' belongs to
         // names such as scnp+cedice.
         case .string(let s): return s.split(separator: ",").map { Objective(name: $0.trimmingCharacters(in: .whitespaces)) }
-        default: throw TrainingError("objectives must be a list of {name, weight, options}")
+        default: throw kindError("objectives", "a list of {name, weight, options}", value)
         }
-        guard !items.isEmpty else { throw TrainingError("objectives must not be empty") }
+        guard !items.isEmpty else { throw OptionError(key: "objectives", "objectives must not be empty") }
         return try items.enumerated().map { i, item in
             if case .string(let s) = item { return Objective(name: s) }
-            guard case .object(let o) = item else { throw TrainingError("objectives[\(i)] must be a name or {name, weight, options}") }
-            let r = Options(o, for: "objectives[\(i)]")
+            let at = "objectives[\(i)]"
+            guard case .object(let o) = item else { throw kindError(at, "a name or {name, weight, options}", item) }
+            let r = Options(o, for: at, path: at)
             let name = try r.string("name", default: "")
-            guard !name.isEmpty else { throw TrainingError("objectives[\(i)].name is required") }
+            guard !name.isEmpty else { throw OptionError(key: "\(at).name", "\(at).name is required") }
             let weight = try r.double("weight", default: 1, requirement: "≥ 0") { $0 >= 0 }
             let head = r.has("head") ? try r.string("head", default: "") : nil
-            var options: [String: ConfigValue] = [:]
-            if r.has("options") {
-                guard case .object(let opt) = r.values["options"]! else { throw TrainingError("objectives[\(i)].options must be a mapping") }
-                options = opt
-            }
+            let options = try mapping(r, "options", in: at)?.values ?? [:]
             try r.finish()
             return Objective(name: name, weight: weight, options: options, head: head)
         }
@@ -519,11 +545,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         var t: [String: ConfigValue] = [
             "data": .object(d),
             "model": .object(["name": .string(model.name), "options": .object(model.options)]),
-            "objectives": .array(objectives.map { obj in
-                var x: [String: ConfigValue] = ["name": .string(obj.name), "weight": .number(obj.weight), "options": .object(obj.options)]
-                if let h = obj.head { x["head"] = .string(h) }
-                return .object(x)
-            }),
+            "objectives": .array(objectives.map(\.tree)),
             "optimizer": .object(o),
             "run": .object(r),
         ]
@@ -544,9 +566,19 @@ public struct ExperimentConfig: Sendable, Equatable {
         return t
     }
 
-    /// The resolved configuration as YAML (readable back by `load`).
+    /// The resolved configuration as YAML, read back to the same values by `load` and by
+    /// YAML 1.1 readers such as PyYAML (floats always have a dot: `0.01`, `3.0e-05`).
     public func yaml() throws -> String {
-        try Yams.dump(object: ConfigValue.object(tree).plain, sortKeys: true)
+        try ConfigYAML.text(tree)
+    }
+}
+
+extension ExperimentConfig.Objective {
+    /// As written in a configuration.
+    var tree: ConfigValue {
+        var x: [String: ConfigValue] = ["name": .string(name), "weight": .number(weight), "options": .object(options)]
+        if let h = head { x["head"] = .string(h) }
+        return .object(x)
     }
 }
 
@@ -566,18 +598,6 @@ extension ConfigValue {
             for (k, v) in o { out["\(k)"] = try ConfigValue(yaml: v, at: name) }
             self = .object(out)
         default: throw TrainingError("\(name): unsupported value \(any)")
-        }
-    }
-
-    /// As plain Swift values (for Yams.dump).
-    var plain: Any {
-        switch self {
-        case .bool(let b): return b
-        case .number(let d): return d.rounded() == d && Swift.abs(d) < 1e15 ? Int(d) as Any : d as Any
-        case .string(let s): return s
-        case .array(let a): return a.map(\.plain)
-        case .object(let o): return o.mapValues(\.plain)
-        case .null: return NSNull()
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Geometry
 import Imaging
+import Metrics
 
 /// `report.html`: one self-contained page (inline SVG charts, embedded PNG overlays, no
 /// network) with the loss and metric curves, the final metrics, and overlays of validation
@@ -22,7 +23,7 @@ public enum RunReport {
     }
 
     public static func html(title: String, records: [EpochRecord], finalMetrics: [(name: String, mean: Double, std: Double, n: Int)],
-                            overlays: [Overlay], notes: [String] = []) throws -> String {
+                            overlays: [Overlay], notes: [String] = [], labels: [LabelSummary] = []) throws -> String {
         var body = "<h1>\(escape(title))</h1>\n"
         for n in notes { body += "<p>\(escape(n))</p>\n" }
         body += "<h2>Training</h2>\n<div class=charts>"
@@ -35,11 +36,16 @@ public enum RunReport {
             body += chart(title: "validation \(name)", series: [(name, points)])
         }
         body += chart(title: "learning rate", series: [("lr", records.map { (Double($0.epoch), $0.learningRate) })])
-        body += "</div>\n<h2>Final validation metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>std</th><th>n</th></tr>"
-        for m in finalMetrics {
-            body += "<tr><td>\(escape(m.name))</td><td>\(format(m.mean))</td><td>\(format(m.std))</td><td>\(m.n)</td></tr>"
+        body += "</div>\n<h2>Final validation metrics</h2>\n"
+        if labels.isEmpty {
+            body += "<table><tr><th>metric</th><th>mean</th><th>std</th><th>n</th></tr>"
+            for m in finalMetrics {
+                body += "<tr><td>\(escape(m.name))</td><td>\(format(m.mean))</td><td>\(format(m.std))</td><td>\(m.n)</td></tr>"
+            }
+            body += "</table>\n"
+        } else {
+            body += labelTable(labels)
         }
-        body += "</table>\n"
         if !overlays.isEmpty {
             body += "<h2>Validation cases</h2>\n<p>Image with ground truth (green) and prediction (red) outlines; overlap is yellow.</p><div class=cases>"
             for o in overlays {
@@ -59,6 +65,24 @@ public enum RunReport {
         </style></head><body>
         \(body)</body></html>
         """
+    }
+
+    /// One row per metric, one column per label (mean ± std, n) and the foreground mean; metrics
+    /// undefined for every label (e.g. topology off) are left out.
+    static func labelTable(_ labels: [LabelSummary]) -> String {
+        var html = "<table class=labels><tr><th>metric</th>"
+        for l in labels { html += "<th>\(escape(l.name)) (\(l.label))</th>" }
+        html += "<th>foreground mean</th></tr>"
+        let foreground = LabelSummary.foregroundMean(labels)
+        for (metric, mean) in foreground where !mean.isNaN {
+            html += "<tr><td>\(escape(MetricsReport.displayName(metric)))</td>"
+            for l in labels {
+                let s = l[metric] ?? Summary([])
+                html += s.n == 0 ? "<td>–</td>" : "<td>\(format(s.mean)) ± \(format(s.std)) (n = \(s.n))</td>"
+            }
+            html += "<td>\(format(mean))</td></tr>"
+        }
+        return html + "</table>\n"
     }
 
     static func format(_ v: Double) -> String {

@@ -127,7 +127,9 @@ public final class Trainer {
                 try FileManager.default.createDirectory(atPath: store.folder, withIntermediateDirectories: true)
                 warn("moved the previous run in \(runFolder) to \(aside)")
             }
-            try AtomicFile.write(Array(try RunFolder.savedConfigText(config).utf8), to: "\(runFolder)/config.yaml")
+            // What ran: every model and objective default written out, paths absolute.
+            let saved = try config.resolved(by: sessions.map { ($0.name, $0.experiment) })
+            try AtomicFile.write(Array(try RunFolder.savedConfigText(saved).utf8), to: "\(runFolder)/config.yaml")
             try keepSplit(resuming: false)
         }
         dataWarnings()
@@ -418,11 +420,13 @@ public final class Trainer {
             title: "Contour run \(URL(fileURLWithPath: runFolder).lastPathComponent)", records: records, finalMetrics: final, overlays: overlays,
             notes: ["model \(config.model.name), objectives \(objective.name), optimizer \(config.optimizer.name) lr \(config.optimizer.learningRate), "
                     + "\(config.run.epochs) epochs × \(config.run.iterationsPerEpoch) iterations, batch \(config.data.batchSize), patch \(experiment.patchSize), "
-                    + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"])
+                    + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"],
+            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)))
         try AtomicFile.write(Array(html.utf8), to: "\(runFolder)/report.html")
     }
 
-    func say(_ s: String) { if !quiet { print(s) } }
+    /// Status goes to stderr, so stdout holds only the results (the epoch lines).
+    func say(_ s: String) { if !quiet { fputs(s + "\n", stderr) } }
 }
 
 /// Decoded samples kept in memory, so each case file is read once per run.
