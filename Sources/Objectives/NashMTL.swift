@@ -1,0 +1,24 @@
+import NeuralNet
+import Torch
+
+/// Nash-MTL (Navon et al. 2022) as the bargaining condition GᵀGα = 1/α, α > 0, solved by the
+/// same bounded least squares as FairGrad (it is FairGrad with a = 1), d = Σ αₖgₖ.
+public final class NashMTL: Balancer {
+    public let normalize: Bool
+    public private(set) var lastWeights: [Double]?
+
+    public init(normalize: Bool = false) { self.normalize = normalize }
+
+    public convenience init(options: Options) throws {
+        self.init(normalize: try options.bool("normalize", default: false))
+    }
+
+    public var name: String { "nash-mtl" }
+    public var needsGradients: Bool { true }
+
+    public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
+        let alpha = try FairGrad.weights(gradients, power: 1, normalize: normalize, owner: name)
+        lastWeights = alpha
+        return try GradientGram.combine(gradients, weights: alpha)
+    }
+}
