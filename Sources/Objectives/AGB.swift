@@ -5,15 +5,20 @@ import Torch
 /// Gα = 1/√(α + 1e-8) on the Gram of the active gradients (FairGrad with a = 2 plus active
 /// set, ridge 1e-12 and barrier), then d = Σ αₖgₖ. `normalize` (default true, as the README
 /// advises) scales α to sum 1 so it does not rescale the learning rate; `anchorPrimary` fixes
-/// α₀ = `anchorValue`; `useUnitGram` uses unit gradients for the Gram and the direction.
+/// α₀ = `anchorValue`; `useUnitGram` uses unit gradients for the Gram and the direction;
+/// `every` (1) solves every n-th step and reuses the weights in between.
 public final class AGB: Balancer {
     public let normalize: Bool
     public let anchorPrimary: Bool
     public let anchorValue: Double
     public let useUnitGram: Bool
     public private(set) var lastWeights: [Double]?
+    var schedule: RecomputeSchedule
+    public var every: Int { schedule.every }
 
-    public init(normalize: Bool = true, anchorPrimary: Bool = false, anchorValue: Double = 1, useUnitGram: Bool = false) {
+    public init(normalize: Bool = true, anchorPrimary: Bool = false, anchorValue: Double = 1, useUnitGram: Bool = false,
+                every: Int = 1) {
+        schedule = RecomputeSchedule(every: every)
         self.normalize = normalize
         self.anchorPrimary = anchorPrimary
         self.anchorValue = anchorValue
@@ -24,7 +29,8 @@ public final class AGB: Balancer {
         self.init(normalize: try options.bool("normalize", default: true),
                   anchorPrimary: try options.bool("anchorPrimary", default: false),
                   anchorValue: try options.double("anchorValue", default: 1, requirement: "> 0") { $0 > 0 },
-                  useUnitGram: try options.bool("useUnitGram", default: false))
+                  useUnitGram: try options.bool("useUnitGram", default: false),
+                  every: try RecomputeSchedule(options: options).every)
     }
 
     public var name: String { "agb" }
@@ -44,8 +50,18 @@ public final class AGB: Balancer {
     }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (alpha, norms) = try weights(gradients)
+        let alpha: [Double], norms: [Double]
+        if let stored = schedule.reusable(count: gradients.count) {
+            alpha = stored
+            norms = useUnitGram ? try GradientGram.norms(gradients) : []
+        } else {
+            (alpha, norms) = try weights(gradients)
+            schedule.stored = alpha
+        }
         lastWeights = alpha
         return try GradientGram.combine(gradients, weights: alpha, norms: useUnitGram ? norms : nil)
     }
+
+    public func state() -> [String: ConfigValue] { schedule.state }
+    public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }
 }

@@ -3,7 +3,8 @@ import Torch
 
 /// CAOB, HadBalance's conflict-aware objective balancing (METHODS §3.6): PGP purifies the
 /// auxiliaries against the primary, then AGB weighs the purified gradients.
-/// Options: PGP's `slack` and AGB's `normalize`, `anchorPrimary`, `anchorValue`, `useUnitGram`.
+/// Options: PGP's `slack`, AGB's `normalize`, `anchorPrimary`, `anchorValue`, `useUnitGram`,
+/// and `every` for both (projections and weights are decided on the same steps).
 public final class CAOB: ProjectingBalancer {
     public let pgp: PGP
     public let agb: AGB
@@ -23,10 +24,20 @@ public final class CAOB: ProjectingBalancer {
     public var needsGradients: Bool { true }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (purified, projected) = try pgp.purify(gradients)
+        let (purified, projected) = try pgp.purifyOnSchedule(gradients)
         let d = try agb.combine(purified, losses: losses)
         lastProjected = projected
         lastWeights = agb.lastWeights
         return d
+    }
+
+    public func state() -> [String: ConfigValue] { ["pgp": .object(pgp.state()), "agb": .object(agb.state())] }
+
+    public func load(state: [String: ConfigValue]) throws {
+        guard case .object(let p)? = state["pgp"], case .object(let a)? = state["agb"] else {
+            throw ObjectiveError("caob state: expected {\"pgp\": {…}, \"agb\": {…}}, got \(state)")
+        }
+        try pgp.load(state: p)
+        try agb.load(state: a)
     }
 }

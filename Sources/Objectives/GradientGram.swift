@@ -32,6 +32,14 @@ struct GradientGram {
         self.norms = norms
     }
 
+    /// ‖gₖ‖ in float32, 0 at or below float32 tiny (as in the Gram).
+    static func norms(_ gradients: [Tensor]) throws -> [Double] {
+        try gradients.map {
+            let n = try $0.to(.float32).multiplying($0.to(.float32)).sum().to(.float64).item().squareRoot()
+            return n <= Double(Float.leastNormalMagnitude) ? 0 : n
+        }
+    }
+
     /// d = Σ αₖ·gₖ (unit gradients when `unit`), in the gradients' dtype and device.
     static func combine(_ gradients: [Tensor], weights: [Double], norms: [Double]? = nil) throws -> Tensor {
         var d = try Tensor.zeros(like: gradients[0])

@@ -8,15 +8,19 @@ public final class MGDA: Balancer {
     public let maxIterations: Int
     public let tolerance: Double
     public private(set) var lastWeights: [Double]?
+    var schedule: RecomputeSchedule
+    public var every: Int { schedule.every }
 
-    public init(maxIterations: Int = 250, tolerance: Double = 1e-6) {
+    public init(maxIterations: Int = 250, tolerance: Double = 1e-6, every: Int = 1) {
+        schedule = RecomputeSchedule(every: every)
         self.maxIterations = maxIterations
         self.tolerance = tolerance
     }
 
     public convenience init(options: Options) throws {
         self.init(maxIterations: try options.int("maxIterations", default: 250, requirement: "≥ 1") { $0 >= 1 },
-                  tolerance: try options.double("tolerance", default: 1e-6, requirement: "> 0") { $0 > 0 })
+                  tolerance: try options.double("tolerance", default: 1e-6, requirement: "> 0") { $0 > 0 },
+                  every: try RecomputeSchedule(options: options).every)
     }
 
     public var name: String { "mgda" }
@@ -61,9 +65,12 @@ public final class MGDA: Balancer {
     }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let gram = try GradientGram(gradients, ridge: 0, owner: name)
-        let alpha = weights(gram: gram.gram)
+        let alpha = try schedule.reusable(count: gradients.count) ?? weights(gram: GradientGram(gradients, ridge: 0, owner: name).gram)
+        schedule.stored = alpha
         lastWeights = alpha
         return try GradientGram.combine(gradients, weights: alpha)
     }
+
+    public func state() -> [String: ConfigValue] { schedule.state }
+    public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }
 }

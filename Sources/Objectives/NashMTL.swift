@@ -6,19 +6,29 @@ import Torch
 public final class NashMTL: Balancer {
     public let normalize: Bool
     public private(set) var lastWeights: [Double]?
+    var schedule: RecomputeSchedule
+    public var every: Int { schedule.every }
 
-    public init(normalize: Bool = false) { self.normalize = normalize }
+    public init(normalize: Bool = false, every: Int = 1) {
+        self.normalize = normalize
+        schedule = RecomputeSchedule(every: every)
+    }
 
     public convenience init(options: Options) throws {
-        self.init(normalize: try options.bool("normalize", default: false))
+        self.init(normalize: try options.bool("normalize", default: false), every: try RecomputeSchedule(options: options).every)
     }
 
     public var name: String { "nash-mtl" }
     public var needsGradients: Bool { true }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let alpha = try FairGrad.weights(gradients, power: 1, normalize: normalize, owner: name)
+        let alpha = try schedule.reusable(count: gradients.count)
+            ?? FairGrad.weights(gradients, power: 1, normalize: normalize, owner: name)
+        schedule.stored = alpha
         lastWeights = alpha
         return try GradientGram.combine(gradients, weights: alpha)
     }
+
+    public func state() -> [String: ConfigValue] { schedule.state }
+    public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }
 }
