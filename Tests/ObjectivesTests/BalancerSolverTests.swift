@@ -10,7 +10,7 @@ final class BalancerSolverTests: XCTestCase {
     struct SolverCase: Decodable { let name: String; let power: Double; let gram: [[Double]]; let alpha: [Double] }
     struct GradientCase: Decodable {
         let name: String; let balancer: String; let options: [String: ConfigValue]
-        let gradients: [[Double]]; let alpha: [Double]; let direction: [Double]
+        let gradients: [[Double]]; let alpha: [Double]; let direction: [Double]; let projected: [Int]?
     }
 
     func load<T: Decodable>(_ file: String, as: T.Type) throws -> T {
@@ -54,6 +54,7 @@ final class BalancerSolverTests: XCTestCase {
             assertClose(try XCTUnwrap(balancer.lastWeights), c.alpha, atol: 1e-5, rtol: 1e-5, "\(c.name) α")
             assertClose(try d.doubles(), c.direction, atol: 1e-4, rtol: 1e-4, "\(c.name) d")
             XCTAssertEqual(d.dtype, .float32, "\(c.name): d keeps the gradients' dtype")
+            if let projected = c.projected { XCTAssertEqual((balancer as? any ProjectingBalancer)?.lastProjected, projected, c.name) }
         }
     }
 
