@@ -30,8 +30,11 @@ struct LossCommand: ParsableCommand {
 
     func run() throws {
         if list {
-            for e in ObjectiveRegistry.entries { print("\(e.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(e.summary)") }
-            print("scnp+NAME    NAME computed on SCNP logits; options k (3), joint (false)")
+            // Names longer than the column (hadwiger-perimeter) widen it rather than being cut.
+            let width = max(12, ObjectiveRegistry.entries.map(\.name.count).max() ?? 0)
+            func column(_ s: String) -> String { s.padding(toLength: width, withPad: " ", startingAt: 0) }
+            for e in ObjectiveRegistry.entries { print("\(column(e.name)) \(e.summary)") }
+            print("\(column("scnp+NAME")) NAME computed on SCNP logits; options k (3), joint (false)")
             return
         }
         guard let name else { throw ValidationError("give an objective NAME (or --list)") }

@@ -5,7 +5,8 @@ import Torch
 /// Objectives by name, with options from configuration (a JSON object or a dictionary).
 ///
 /// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
-/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), and any
+/// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), `hadwiger-area`,
+/// `hadwiger-perimeter`, `hadwiger-euler`, and any
 /// name a depending package adds with `register`. Unknown names and unknown or invalid options
 /// are errors that name them.
 public enum ObjectiveRegistry {
@@ -40,6 +41,12 @@ public enum ObjectiveRegistry {
             try SkeletonRecallLoss(options: $0) },
         Entry(name: "topoloss", summary: "CE + lambda·TopoLoss on 0-dim persistence of 1−p per patch (2D); patchSize, threshold, startFraction") {
             try TopoLoss(options: $0) },
+        Entry(name: "hadwiger-area", summary: "HadBalance local-area prior: MSE of avgpool maps over scales; deltas ([8, 12, 16])") {
+            try HadwigerLoss(.area, options: $0) },
+        Entry(name: "hadwiger-perimeter", summary: "HadBalance local-perimeter prior (sharpen, blur, Sobel); deltas, tau (0.5), sigma (1), eps (1e-6)") {
+            try HadwigerLoss(.perimeter, options: $0) },
+        Entry(name: "hadwiger-euler", summary: "HadBalance local Euler-characteristic prior (soft bit-quads, 4-connectivity); deltas, eps (1e-6)") {
+            try HadwigerLoss(.euler, options: $0) },
         Entry(name: "heatmap-mse", summary: "MSE between a heatmap head and Gaussian landmark heatmaps, over annotated landmarks; head (heatmaps)") {
             try HeatmapMSE(options: $0) },
     ]
