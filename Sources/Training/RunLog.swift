@@ -13,6 +13,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var validation: [String: Double]?
     /// The stage this epoch belongs to (multi-stage runs; epochs are numbered across stages).
     public var stage: String?
+    /// The balancer's mean weight per objective over the epoch, when it has weights (caob, …).
+    public var balancerWeights: [String: Double]?
 
     public init(epoch: Int, trainLoss: Double, objectives: [String: Double], learningRate: Double, seconds: Double,
                 skippedSteps: Int, validation: [String: Double]? = nil, stage: String? = nil) {
@@ -28,6 +30,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", objectives, learningRate = "lr", seconds, skippedSteps = "skipped_steps", validation, stage
+        case balancerWeights = "balancer_weights"
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +43,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         skippedSteps = try c.decode(Int.self, forKey: .skippedSteps)
         validation = try c.decodeIfPresent([String: LogNumber].self, forKey: .validation)?.mapValues(\.value)
         stage = try c.decodeIfPresent(String.self, forKey: .stage)
+        balancerWeights = try c.decodeIfPresent([String: LogNumber].self, forKey: .balancerWeights)?.mapValues(\.value)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -52,6 +56,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         try c.encode(skippedSteps, forKey: .skippedSteps)
         try c.encodeIfPresent(validation?.mapValues(LogNumber.init), forKey: .validation)
         try c.encodeIfPresent(stage, forKey: .stage)
+        try c.encodeIfPresent(balancerWeights?.mapValues(LogNumber.init), forKey: .balancerWeights)
     }
 }
 

@@ -36,6 +36,13 @@ public enum RunReport {
             body += chart(title: "validation \(name)", series: [(name, points)])
         }
         body += chart(title: "learning rate", series: [("lr", records.map { (Double($0.epoch), $0.learningRate) })])
+        // A balancer's weights per objective (epoch means), one curve each.
+        let weighted = Set(records.compactMap(\.balancerWeights).flatMap(\.keys)).sorted()
+        if !weighted.isEmpty {
+            body += chart(title: "balancer weights", series: weighted.map { name in
+                (name, records.compactMap { r in r.balancerWeights?[name].map { (Double(r.epoch), $0) } })
+            })
+        }
         body += "</div>\n<h2>Final validation metrics</h2>\n"
         if labels.isEmpty {
             body += "<table><tr><th>metric</th><th>mean</th><th>std</th><th>n</th></tr>"

@@ -174,6 +174,7 @@ public final class Trainer {
                 let progress = Progress(total: config.run.iterationsPerEpoch, label: label, quiet: quiet)
                 var lossSum = 0.0, counted = 0
                 var termSums = [Double](repeating: 0, count: s.objective.terms.count)
+                var weightSums = [Double](repeating: 0, count: s.objective.terms.count), weighted = 0
                 var lr = 0.0
                 var iterator: BatchIterator?
                 var loaderEpoch = -1
@@ -219,6 +220,10 @@ public final class Trainer {
                     lossSum += outcome.total
                     counted += 1
                     for (i, t) in outcome.losses.enumerated() { termSums[i] += t }
+                    if let w = outcome.weights, w.count == weightSums.count {
+                        for (i, x) in w.enumerated() { weightSums[i] += x }
+                        weighted += 1
+                    }
                     for o in observers {
                         try o.stepDidEnd(step: globalStep(si), total: outcome.total,
                                          losses: Dictionary(zip(s.termNames, outcome.losses), uniquingKeysWith: { a, _ in a }),
@@ -231,6 +236,9 @@ public final class Trainer {
                                          objectives: Dictionary(uniqueKeysWithValues: zip(s.termNames, termSums.map { $0 / Double(Swift.max(counted, 1)) })),
                                          learningRate: lr, seconds: 0, skippedSteps: skipped, validation: nil,
                                          stage: sessions.count > 1 ? s.name : nil)
+                if weighted > 0 {
+                    record.balancerWeights = Dictionary(zip(s.termNames, weightSums.map { $0 / Double(weighted) }), uniquingKeysWith: { a, _ in a })
+                }
                 let isLast = e + 1 == s.epochs
                 if (e + 1) % config.run.validationInterval == 0 || isLast, !s.experiment.valCases.isEmpty {
                     let (means, rows) = try validate()

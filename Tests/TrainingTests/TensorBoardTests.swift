@@ -247,5 +247,9 @@ final class TensorBoardTests: XCTestCase {
         let events = try Self.events("\(run)/tensorboard/\(file)")
         XCTAssertEqual(Self.scalars(events, "step/balancer_weight/ce").map(\.value), [0.75, 0.75, 0.75, 0.75])
         XCTAssertEqual(Self.scalars(events, "step/balancer_weight/dice").map(\.step), [1, 2, 3, 4])
+        // Epoch means in log.jsonl, and a weight chart in the report.
+        let log = try RunLog(path: "\(run)/log.jsonl").read()
+        XCTAssertEqual(log.map { $0.balancerWeights ?? [:] }, [["ce": 0.75, "dice": 0.25], ["ce": 0.75, "dice": 0.25]])
+        XCTAssertTrue(try String(contentsOfFile: "\(run)/report.html", encoding: .utf8).contains("balancer weights"))
     }
 }
