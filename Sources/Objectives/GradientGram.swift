@@ -9,13 +9,8 @@ struct GradientGram {
     let norms: [Double]
 
     init(_ gradients: [Tensor], ridge: Double = 1e-12, unit: Bool = false, owner: String) throws {
-        guard let first = gradients.first else { throw ObjectiveError("\(owner): no gradients to combine") }
-        for (k, g) in gradients.enumerated() where g.shape != first.shape {
-            throw ObjectiveError("\(owner): gradient \(k) has shape \(g.shape), expected \(first.shape) like gradient 0")
-        }
-        let G = try Tensor.stack(gradients.map { try $0.reshape([-1]).to(first.device, dtype: .float32) })
         let K = gradients.count
-        let raw = try G.matmul(G.transposed(0, 1)).to(.cpu, dtype: .float64).doubles()
+        let raw = try Self.products(gradients, dtype: .float32, owner: owner)
         let tiny = Double(Float.leastNormalMagnitude)
         let norms = (0..<K).map { k -> Double in
             let n = Swift.max(raw[k * K + k], 0).squareRoot()
@@ -30,6 +25,16 @@ struct GradientGram {
         }
         self.gram = gram
         self.norms = norms
+    }
+
+    /// Every ⟨gᵢ, gⱼ⟩ (K×K, row-major) from one matrix multiply accumulated in `dtype`, as float64.
+    static func products(_ gradients: [Tensor], dtype: DType, owner: String) throws -> [Double] {
+        guard let first = gradients.first else { throw ObjectiveError("\(owner): no gradients to combine") }
+        for (k, g) in gradients.enumerated() where g.shape != first.shape {
+            throw ObjectiveError("\(owner): gradient \(k) has shape \(g.shape), expected \(first.shape) like gradient 0")
+        }
+        let G = try Tensor.stack(gradients.map { try $0.reshape([-1]).to(first.device, dtype: dtype) })
+        return try G.matmul(G.transposed(0, 1)).to(.cpu, dtype: .float64).doubles()
     }
 
     /// ‖gₖ‖ in float32, 0 at or below float32 tiny (as in the Gram).

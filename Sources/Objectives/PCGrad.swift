@@ -27,24 +27,24 @@ public final class PCGrad: Balancer {
     public var needsGradients: Bool { true }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        guard !gradients.isEmpty else { throw ObjectiveError("pcgrad: no gradients to combine") }
-        // Dot products on the CPU in float64: the decisions (sign tests) must not depend on the device.
-        let g = try gradients.map { try $0.to(.cpu, dtype: .float64) }
-        let norms2 = try g.map { try $0.multiplying($0).sum().item() }
-        var total: Tensor?
-        for i in g.indices {
-            var gi = g[i]
-            var order = Array(g.indices)
+        // A projected gᵢ stays a combination Σₘ cᵢₘ·gₘ of the original gradients, so every dot
+        // product comes from one float64 Gram and the update is one weighted sum on the device.
+        let K = gradients.count
+        let gram = try GradientGram.products(gradients, dtype: .float64, owner: name)
+        var beta = [Double](repeating: 0, count: K)
+        for i in 0..<K {
+            var c = [Double](repeating: 0, count: K)
+            c[i] = 1
+            var order = Array(0..<K)
             order.shuffle(using: &rng)
             for j in order where j != i {
-                let d = try gi.multiplying(g[j]).sum().item()
-                if d < 0, norms2[j] > 0 { gi = try gi.subtracting(g[j] * (d / norms2[j])) }
+                let d = (0..<K).reduce(0) { $0 + c[$1] * gram[$1 * K + j] }
+                if d < 0, gram[j * K + j] > 0 { c[j] -= d / gram[j * K + j] }
             }
-            total = try total.map { try $0.adding(gi) } ?? gi
+            for m in 0..<K { beta[m] += c[m] }
         }
-        var d = total!
-        if reduction == .mean { d = d / Double(g.count) }
-        return try d.to(gradients[0].device, dtype: gradients[0].dtype)
+        if reduction == .mean { beta = beta.map { $0 / Double(K) } }
+        return try GradientGram.combine(gradients, weights: beta)
     }
 
     public func state() -> [String: ConfigValue] { ["rng": .string(String(rng.state))] }

@@ -38,17 +38,16 @@ final class StageSession {
             experiment = try Experiment(config: config)
             let model = experiment.model
             objective = try experiment.objective()
+            // Each objective's heads against the model, and the targets it needs against the data.
             let heads = Set(model.headSpecs.map(\.name))
+            let description = experiment.dataset.description
+            let available = Targets.fields(hasLabels: experiment.trainCases.contains { $0.labelPath != nil },
+                                           hasLandmarks: !description.landmarkNames.isEmpty)
             for (term, spec) in zip(objective.terms, config.objectives) {
                 if let missing = term.objective.heads.first(where: { !heads.contains($0) }) {
                     throw TrainingError("objective '\(spec.name)' reads head '\(missing)', which model '\(config.model.name)' does not produce "
                                         + "(heads: \(model.headSpecs.map(\.name).joined(separator: ", ")))")
                 }
-            }
-            let description = experiment.dataset.description
-            let available = Targets.fields(hasLabels: experiment.trainCases.contains { $0.labelPath != nil },
-                                           hasLandmarks: !description.landmarkNames.isEmpty)
-            for (term, spec) in zip(objective.terms, config.objectives) {
                 if let missing = term.objective.needs.subtracting(available).sorted(by: { $0.rawValue < $1.rawValue }).first {
                     let why = missing == .labels ? "no training case has a label map (labelsTr/)"
                         : "the dataset declares no landmarks (dataset.json \"landmarks\" and landmarksTr/)"

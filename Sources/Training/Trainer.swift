@@ -193,27 +193,23 @@ public final class Trainer {
                     ctx.iteration = g
                     // Objectives that start late (topoloss) see how far the stage is.
                     ctx.progress = Double(g) / Double(s.iterations)
+                    // A skipped step counts; too many in a row stop the run with `message`.
+                    func skip(_ message: (Int) -> String) throws {
+                        skipped += 1
+                        streak += 1
+                        if streak >= config.run.maxNonFinite { throw TrainingError(message(streak)) }
+                    }
                     try s.optimizer.zeroGrad()
                     let outcome = try s.step.step(batch, context: ctx)
                     guard outcome.applied else {
-                        skipped += 1
-                        streak += 1
-                        if streak >= config.run.maxNonFinite {
-                            throw TrainingError("the loss was non-finite for \(streak) steps in a row (epoch \(epoch), iteration \(step + 1)); "
-                                                + "lower optimizer.learningRate or check the data (contour data check)")
-                        }
+                        try skip { "the loss was non-finite for \($0) steps in a row (epoch \(epoch), iteration \(step + 1)); "
+                            + "lower optimizer.learningRate or check the data (contour data check)" }
                         continue
                     }
-                    if config.optimizer.gradientClip > 0 {
-                        let norm = try clipGradientNorm(ctx.parameters, maxNorm: config.optimizer.gradientClip)
-                        if !norm.isFinite {
-                            skipped += 1
-                            streak += 1
-                            if streak >= config.run.maxNonFinite {
-                                throw TrainingError("gradients were non-finite for \(streak) steps in a row (epoch \(epoch)); lower the learning rate")
-                            }
-                            continue
-                        }
+                    if config.optimizer.gradientClip > 0,
+                       !(try clipGradientNorm(ctx.parameters, maxNorm: config.optimizer.gradientClip)).isFinite {
+                        try skip { "gradients were non-finite for \($0) steps in a row (epoch \(epoch)); lower the learning rate" }
+                        continue
                     }
                     try s.optimizer.step()
                     streak = 0
@@ -224,11 +220,12 @@ public final class Trainer {
                         for (i, x) in w.enumerated() { weightSums[i] += x }
                         weighted += 1
                     }
-                    for o in observers {
-                        try o.stepDidEnd(step: globalStep(si), total: outcome.total,
-                                         losses: Dictionary(zip(s.termNames, outcome.losses), uniquingKeysWith: { a, _ in a }),
-                                         weights: Dictionary(zip(s.termNames, outcome.weights ?? []), uniquingKeysWith: { a, _ in a }),
-                                         learningRate: lr)
+                    if !observers.isEmpty {
+                        let losses = Dictionary(uniqueKeysWithValues: zip(s.termNames, outcome.losses))
+                        let weights = Dictionary(uniqueKeysWithValues: zip(s.termNames, outcome.weights ?? []))
+                        for o in observers {
+                            try o.stepDidEnd(step: globalStep(si), total: outcome.total, losses: losses, weights: weights, learningRate: lr)
+                        }
                     }
                     progress.update(step + 1, String(format: "loss %.4f", lossSum / Double(Swift.max(counted, 1))))
                 }
@@ -237,7 +234,7 @@ public final class Trainer {
                                          learningRate: lr, seconds: 0, skippedSteps: skipped, validation: nil,
                                          stage: sessions.count > 1 ? s.name : nil)
                 if weighted > 0 {
-                    record.balancerWeights = Dictionary(zip(s.termNames, weightSums.map { $0 / Double(weighted) }), uniquingKeysWith: { a, _ in a })
+                    record.balancerWeights = Dictionary(uniqueKeysWithValues: zip(s.termNames, weightSums.map { $0 / Double(weighted) }))
                 }
                 let isLast = e + 1 == s.epochs
                 if (e + 1) % config.run.validationInterval == 0 || isLast, !s.experiment.valCases.isEmpty {
