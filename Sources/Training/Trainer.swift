@@ -37,6 +37,8 @@ public final class Trainer {
     public private(set) var warnings: [String] = []
     /// Where `train(overwrite: true)` moved the previous run, when it did.
     public private(set) var replacedRun: String?
+    /// The last validation's landmark scores (for the report), when the model predicts landmarks.
+    var lastLandmarkScores: LandmarkReport.Scores?
     /// Told of every step, epoch and the end of the run (TensorBoard when `run.tensorboard`).
     public var observers: [any TrainingObserver] = []
 
@@ -402,6 +404,7 @@ public final class Trainer {
         var means = Evaluation.means(outcome.rows)
         let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
         means.merge(LandmarkReport.means(scores)) { a, _ in a }
+        lastLandmarkScores = scores.overall.n > 0 ? scores : nil
         return (means, outcome.rows)
     }
 
@@ -433,7 +436,8 @@ public final class Trainer {
             notes: ["model \(config.model.name), objectives \(objective.name), optimizer \(config.optimizer.name) lr \(config.optimizer.learningRate), "
                     + "\(config.run.epochs) epochs × \(config.run.iterationsPerEpoch) iterations, batch \(config.data.batchSize), patch \(experiment.patchSize), "
                     + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"],
-            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)))
+            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)),
+            landmarks: lastLandmarkScores)
         try AtomicFile.write(Array(html.utf8), to: "\(runFolder)/report.html")
     }
 

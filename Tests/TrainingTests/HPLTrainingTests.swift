@@ -50,6 +50,7 @@ final class HPLTrainingTests: XCTestCase {
         XCTAssertEqual(summary.skippedSteps, 0, "patches without landmarks are skipped by heatmap-mse, not NaN")
         XCTAssertEqual(Set(summary.validation.keys).intersection(["mre", "sdr_2", "sdr_4"]), ["mre", "sdr_2", "sdr_4"])
         XCTAssertNotNil(summary.bestEpoch, "best by mre")
+        XCTAssertTrue(try String(contentsOfFile: "\(dir!)/run/report.html", encoding: .utf8).contains("<h2>Landmarks</h2>"))
 
         // contour evaluate's path, from the checkpoint: 8 landmarks of case_004, errors in mm.
         let (predictor, state) = try Predictor.load(checkpoint: "\(dir!)/run", device: .cpu)
