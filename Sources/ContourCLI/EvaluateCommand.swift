@@ -48,6 +48,10 @@ struct EvaluateCommand: ParsableCommand {
             for line in LandmarkReport.summaryLines(scores) { print(line) }
             written += ["\(folder)/landmarks.csv", "\(folder)/landmarks.json"]
         }
+        guard !written.isEmpty else {
+            throw CommandLineError("--dataset \(dataset): nothing to score in the \(split) split: its cases have landmarks only, "
+                                   + "and the checkpoint's model has no heatmap head")
+        }
         print("wrote " + written.joined(separator: ", "))
     }
 
