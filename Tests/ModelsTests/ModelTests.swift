@@ -123,6 +123,26 @@ final class ResUNetMTTests: XCTestCase {
         }
     }
 
+    /// Against scripts/fixtures/make_resunet_fixtures.py: a PyTorch module of the same layer list
+    /// and key names, random BatchNorm statistics, eval mode.
+    func testForwardMatchesAPyTorchReference() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/resunet-mt").path
+        let net = try ResUNetMT(spatialDims: 3, inChannels: 1, classes: 3, tasks: [HeadSpec(name: "heatmaps", channels: 2, kind: .heatmap)],
+                                baseWidth: 2, blocks: 2)
+        var weights: [String: Tensor] = [:]
+        for (k, t) in try Safetensors.load("\(dir)/model.safetensors").tensors { weights[k] = t }
+        let report = try net.loadStateDict(weights, strict: false)
+        XCTAssertTrue(report.unexpected.isEmpty && report.misShaped.isEmpty, "\(report)")
+        XCTAssertTrue(report.missing.allSatisfy { $0.hasSuffix("num_batches_tracked") }, "\(report.missing)")
+        net.eval()
+        let heads = try net.heads(try Tensor.loadNPY("\(dir)/input.npy"))
+        for name in ["segmentation", "heatmaps"] {
+            let expected = try Tensor.loadNPY("\(dir)/\(name).npy")
+            XCTAssertEqual(heads[name]!.shape, expected.shape)
+            XCTAssertLessThan(try heads[name]!.subtracting(expected).abs().max().item(), 1e-4, name)
+        }
+    }
+
     func testHeadsAreFullResolutionNonNegativeIn2DAnd3D() throws {
         for (dims, shape) in [(2, [2, 1, 32, 32]), (3, [1, 1, 16, 16, 16])] {
             let net = try ResUNetMT(spatialDims: dims, inChannels: 1, classes: 3, tasks: [HeadSpec(name: "heatmaps", channels: 4, kind: .heatmap)],
