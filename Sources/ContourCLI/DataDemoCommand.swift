@@ -11,7 +11,9 @@ struct DataDemoCommand: ParsableCommand {
         Kinds: tubular (vessel-like trees; SCNP/clDice), blobs (near-convex = 1 and non-convex = 2; \
         Hadwiger priors), cells (touching rounded cells; roundness), organ-landmarks (an organ with 4 \
         landmarks on its boundary, partially labelled: a third of the cases only labels, a third only \
-        landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes). 2D kinds are 128² \
+        landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes), organ-landmarks-3d \
+        (BaBLoss's HPL pair: 64³ volumes of an organ with a core, 8 boundary landmarks; even training cases \
+        carry only landmarks, odd ones only labels; dataset.json has the landmark→class "relations"). 2D kinds are 128² \
         8-bit gray PNGs. Test cases go to imagesTs/ (their references to labelsTs/, landmarksTs/).
         """)
 

@@ -71,8 +71,9 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(config: experiment, quiet: quiet)
         let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
         let v = summary.validation
-        print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f (best %@ at epoch %@); report: %@/report.html",
-                     summary.runFolder, v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan,
+        let landmarks = v["mre"].map { String(format: ", landmark MRE %.2f mm", $0) } ?? ""
+        print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f%@ (best %@ at epoch %@); report: %@/report.html",
+                     summary.runFolder, v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan, landmarks,
                      experiment.run.bestMetric, summary.bestEpoch.map(String.init) ?? "–", summary.runFolder))
         if summary.skippedSteps > 0 { print("note: \(summary.skippedSteps) steps were skipped for non-finite loss or gradients") }
     }

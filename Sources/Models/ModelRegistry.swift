@@ -52,6 +52,20 @@ public enum ModelRegistry {
                                  deepSupervision: c.ds)
     }
 
+    /// BaBLoss's mtnet (§5.2 reconstruction): residual encoder, a segmentation and a heatmap decoder.
+    static func resUNetMT(spatialDims: Int, _ o: Options, _ m: ModelContext) throws -> any SegmentationModel {
+        let base = try o.int("baseWidth", default: 32, requirement: "a positive integer") { $0 > 0 }
+        let blocks = try o.int("blocks", default: 3, requirement: "1 to 8") { (1...8).contains($0) }
+        let norm = NormKind(rawValue: try o.string("norm", default: "batch", allowed: NormKind.allCases.map(\.rawValue)))!
+        try o.finish()
+        guard m.landmarks > 0 else {
+            throw NeuralNetError("model '\(o.owner)' has a heatmap head per landmark, but the dataset declares no landmarks (dataset.json \"landmarks\")")
+        }
+        return try ResUNetMT(spatialDims: spatialDims, inChannels: m.inChannels, classes: m.classes,
+                             tasks: [HeadSpec(name: Heads.heatmaps, channels: m.landmarks, kind: .heatmap)],
+                             baseWidth: base, blocks: blocks, norm: norm)
+    }
+
     static let builtIns: [Entry] = [
         Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") {
             try plainUNet(spatialDims: 2, $0, $1)
@@ -64,6 +78,12 @@ public enum ModelRegistry {
         },
         Entry(name: "unet3d-mt", summary: "3D U-Net, shared encoder, two decoders: segmentation + heatmaps (one per landmark); options as unet3d") {
             try multiTaskUNet(spatialDims: 3, $0, $1)
+        },
+        Entry(name: "resunet2d-mt", summary: "BaBLoss's mtnet in 2D [reconstruction]: residual U-Net encoder, segmentation + heatmap decoders, ReLU-headed raw outputs; baseWidth (32), blocks (3), norm (batch)") {
+            try resUNetMT(spatialDims: 2, $0, $1)
+        },
+        Entry(name: "resunet3d-mt", summary: "BaBLoss's mtnet [reconstruction]: 3D residual U-Net encoder (c, 3 blocks/stage), segmentation + heatmap decoders, ReLU-headed raw outputs; baseWidth (32), blocks (3), norm (batch)") {
+            try resUNetMT(spatialDims: 3, $0, $1)
         },
         Entry(name: "attention-unet", summary: "U-Net with additive attention gates on the skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, m in
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }

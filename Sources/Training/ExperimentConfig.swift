@@ -31,6 +31,16 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var normalization = "landmark"
     }
 
+    /// How validation and `contour evaluate` score landmarks.
+    public struct EvaluationSettings: Sendable, Equatable {
+        /// SDR radii in mm.
+        public var sdrRadii: [Double] = LandmarkErrors.defaultRadii
+        /// argmax (official), softargmax or quadratic.
+        public var landmarkExtraction = "argmax"
+        /// Half-width of the soft-argmax window, voxels.
+        public var landmarkWindow = 2
+    }
+
     public struct Model: Sendable, Equatable {
         public var name = "unet2d"
         public var options: [String: ConfigValue] = [:]
@@ -148,6 +158,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     public var data = Data()
+    public var evaluation = EvaluationSettings()
     public var model = Model()
     public var objectives: [Objective] = [Objective(name: "cedice")]
     public var optimizer = Optimizer()
@@ -284,6 +295,16 @@ public struct ExperimentConfig: Sendable, Equatable {
             }
             try d.finish()
         }
+        if let e = try section("evaluation") {
+            evaluation.sdrRadii = try e.doubles("sdrRadii", requirement: "a list of radii > 0 (mm)") { $0 > 0 } ?? evaluation.sdrRadii
+            if let l = try Self.mapping(e, "landmarks", in: "evaluation") {
+                evaluation.landmarkExtraction = try l.string("extraction", default: evaluation.landmarkExtraction,
+                                                            allowed: ["argmax", "softargmax", "quadratic"])
+                evaluation.landmarkWindow = try l.int("window", default: evaluation.landmarkWindow, requirement: "an integer from 1 to 16") { (1...16).contains($0) }
+                try l.finish()
+            }
+            try e.finish()
+        }
         if let m = try section("model") {
             model.name = try m.string("name", default: model.name)
             if let o = try Self.mapping(m, "options", in: "model") { model.options = o.values }
@@ -333,7 +354,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             run.epochs = try r.int("epochs", default: run.epochs, requirement: "≥ 1") { $0 >= 1 }
             run.iterationsPerEpoch = try r.int("iterationsPerEpoch", default: run.iterationsPerEpoch, requirement: "≥ 1") { $0 >= 1 }
             run.validationInterval = try r.int("validationInterval", default: run.validationInterval, requirement: "≥ 1") { $0 >= 1 }
-            run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.names)
+            run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.selectableNames)
             run.seed = UInt64(try r.int("seed", default: Int(run.seed), requirement: "≥ 0") { $0 >= 0 })
             run.device = try r.string("device", default: run.device)
             run.threads = try r.int("threads", default: run.threads, requirement: "≥ 0") { $0 >= 0 }
@@ -370,10 +391,10 @@ public struct ExperimentConfig: Sendable, Equatable {
                 throw OptionError(key: initialization != nil ? "init" : "freeze", "with stages, put 'init' and 'freeze' inside the stage they apply to")
             }
         }
-        let unknown = tree.keys.filter { !["data", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze", "stages"].contains($0) }.sorted()
+        let unknown = tree.keys.filter { !["data", "evaluation", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze", "stages"].contains($0) }.sorted()
         if let bad = unknown.first {
             throw OptionError(key: bad, "unknown section\(unknown.count > 1 ? "s" : "") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
-                              + "known: balancer, data, freeze, init, model, objectives, optimizer, run, stages, step")
+                              + "known: balancer, data, evaluation, freeze, init, model, objectives, optimizer, run, stages, step")
         }
         if requireDataset && data.dataset.isEmpty { throw OptionError(key: "data.dataset", "data.dataset is required (the dataset folder)") }
     }
@@ -551,6 +572,10 @@ public struct ExperimentConfig: Sendable, Equatable {
         ]
         // Written only when set, so configurations saved before they existed read back equal.
         if balancer != Component(name: "sum") { t["balancer"] = .object(["name": .string(balancer.name), "options": .object(balancer.options)]) }
+        if evaluation != EvaluationSettings() {
+            t["evaluation"] = .object(["sdrRadii": .array(evaluation.sdrRadii.map(ConfigValue.number)),
+                                       "landmarks": .object(["extraction": .string(evaluation.landmarkExtraction), "window": n(evaluation.landmarkWindow)])])
+        }
         if step != Component(name: "default") { t["step"] = .object(["name": .string(step.name), "options": .object(step.options)]) }
         if let i = initialization {
             t["init"] = .object(["from": .string(i.from), "keys": .array(i.keys.map(ConfigValue.string)), "buffers": .bool(i.buffers)])

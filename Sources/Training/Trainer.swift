@@ -37,6 +37,8 @@ public final class Trainer {
     public private(set) var warnings: [String] = []
     /// Where `train(overwrite: true)` moved the previous run, when it did.
     public private(set) var replacedRun: String?
+    /// The last validation's landmark scores (for the report), when the model predicts landmarks.
+    var lastLandmarkScores: LandmarkReport.Scores?
     /// Told of every step, epoch and the end of the run (TensorBoard when `run.tensorboard`).
     public var observers: [any TrainingObserver] = []
 
@@ -275,6 +277,7 @@ public final class Trainer {
                     var line = String(format: "epoch %d: loss %.4f, lr %.2e, %.1f s", epoch, record.trainLoss, lr, record.seconds)
                     if let v = record.validation {
                         line += String(format: ", val Dice %.4f, HD95 %.2f, β0 error %.2f", v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan)
+                        if let mre = v["mre"] { line += String(format: ", MRE %.2f mm", mre) }
                     }
                     print(line)
                 }
@@ -392,10 +395,17 @@ public final class Trainer {
 
     /// Sliding-window prediction of every validation case and its metrics (means over cases
     /// and foreground labels; NaN skipped).
+    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means.
     public func validate() throws -> ([String: Double], [CaseMetricsRow]) {
-        let rows = try Evaluation.evaluate(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
-                                           labels: experiment.dataset.description.foregroundLabels, policy: EvaluationPolicy())
-        return (Evaluation.means(rows), rows)
+        let d = experiment.dataset.description
+        let outcome = try Evaluation.evaluateAll(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
+                                                 labels: d.foregroundLabels, landmarkNames: d.landmarkNames,
+                                                 policy: try EvaluationPolicy(config: experiment.config))
+        var means = Evaluation.means(outcome.rows)
+        let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
+        means.merge(LandmarkReport.means(scores)) { a, _ in a }
+        lastLandmarkScores = scores.overall.n > 0 ? scores : nil
+        return (means, outcome.rows)
     }
 
     func writeReport(rows: [CaseMetricsRow]) throws {
@@ -426,7 +436,8 @@ public final class Trainer {
             notes: ["model \(config.model.name), objectives \(objective.name), optimizer \(config.optimizer.name) lr \(config.optimizer.learningRate), "
                     + "\(config.run.epochs) epochs × \(config.run.iterationsPerEpoch) iterations, batch \(config.data.batchSize), patch \(experiment.patchSize), "
                     + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"],
-            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)))
+            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)),
+            landmarks: lastLandmarkScores)
         try AtomicFile.write(Array(html.utf8), to: "\(runFolder)/report.html")
     }
 
