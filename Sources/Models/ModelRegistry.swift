@@ -31,6 +31,16 @@ public enum ModelRegistry {
     }
 
     static func plainUNet(spatialDims: Int, _ o: Options, _ m: ModelContext) throws -> any SegmentationModel {
+        if spatialDims == 2 && o.has("encoder") {
+            // segmentation_models_pytorch's Unet on a torchvision ResNet: its own fixed layout.
+            let encoder = ResNetDepth(rawValue: try o.string("encoder", default: "resnet34", allowed: ResNetDepth.allCases.map(\.rawValue)))!
+            let fixed = ["stages", "baseWidth", "maxWidth", "norm", "convsPerStage", "deepSupervision"].filter(o.has)
+            guard fixed.isEmpty else {
+                throw NeuralNetError("\(o.subject(fixed[0])) does not apply with 'encoder' (the ResNet U-Net has a fixed layout); remove it")
+            }
+            try o.finish()
+            return try ResNetUNet(encoder, inChannels: m.inChannels, classes: m.classes)
+        }
         let c = try common(o, defaultStages: 5)
         let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
         try o.finish()
@@ -69,7 +79,7 @@ public enum ModelRegistry {
     }
 
     static let builtIns: [Entry] = [
-        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") {
+        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision; or encoder (resnet18|resnet34|resnet50): SMP-style U-Net on a torchvision ResNet") {
             try plainUNet(spatialDims: 2, $0, $1)
         },
         Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") {
