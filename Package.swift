@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Imaging", "Models", "NeuralNet", "Torch",
                                                           .product(name: "Yams", package: "Yams")], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),

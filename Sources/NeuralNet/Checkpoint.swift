@@ -27,7 +27,7 @@ extension Module {
 
     /// Copies tensors into this module's parameters and buffers in place (keeping device and identity).
     /// With `strict`, any missing, unexpected or mis-shaped key is an error naming them all and
-    /// nothing is changed; otherwise matching keys load and the report lists the rest.
+    /// nothing is changed (a missing `num_batches_tracked` is accepted, as PyTorch does); otherwise matching keys load and the report lists the rest.
     @discardableResult
     public func loadStateDict(_ tensors: [String: Tensor], strict: Bool = true) throws -> LoadReport {
         try validateStructure()
@@ -36,7 +36,12 @@ extension Module {
         var pairs: [(Tensor, Tensor)] = []
         let ownKeys = Set(own.map(\.name))
         for (key, target) in own {
-            guard let source = tensors[key] else { report.missing.append(key); continue }
+            guard let source = tensors[key] else {
+                // Files from PyTorch < 0.4.1 (torchvision's ImageNet ResNets among them) have no
+                // batch-norm step counter; PyTorch accepts them and keeps the module's own.
+                if !key.hasSuffix("num_batches_tracked") { report.missing.append(key) }
+                continue
+            }
             guard source.shape == target.shape else {
                 report.misShaped.append("\(key): file \(source.shape) vs model \(target.shape)")
                 continue
