@@ -61,6 +61,8 @@ public enum Pickle {
         public var reduce: (_ global: String, _ args: [PickleValue]) throws -> PickleValue
         /// Called for `BINPERSID`.
         public var persistentLoad: (PickleValue) throws -> PickleValue
+        /// Appended to the error for a refused global (what the user can do instead).
+        public var refusalHint = ""
 
         public init(globals: Set<String>, reduce: @escaping (String, [PickleValue]) throws -> PickleValue,
                     persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
@@ -121,10 +123,11 @@ public enum Pickle {
             guard let s = String(validating: raw, as: UTF8.self) else { throw fail("invalid UTF-8 string at byte \(pos - n)") }
             return s
         }
-        func global(_ module: String, _ name: String) throws -> PickleValue {
+        func global(_ module: String, _ name: String, at: Int) throws -> PickleValue {
             let q = "\(module).\(name)"
             guard q == orderedDict || host.globals.contains(q) else {
-                throw fail("refusing pickle GLOBAL '\(q)' at byte \(pos): only PyTorch state-dict contents are read, never arbitrary objects")
+                throw fail("refusing pickle GLOBAL '\(q)' at byte \(at): only PyTorch state-dict contents are read, never arbitrary objects"
+                           + (host.refusalHint.isEmpty ? "" : "; \(host.refusalHint)"))
             }
             return .global(q)
         }
@@ -192,12 +195,12 @@ public enum Pickle {
             case 0x75:  // SETITEMS
                 let pairs = try popMark()
                 try setItems(pairs, into: try top())
-            case 0x63: let module = try line(); stack.append(try global(module, try line()))  // GLOBAL
+            case 0x63: let module = try line(); stack.append(try global(module, try line(), at: at))  // GLOBAL
             case 0x93:  // STACK_GLOBAL
                 guard case .string(let name) = try pop(), case .string(let module) = try pop() else {
                     throw fail("STACK_GLOBAL at byte \(at) without two strings")
                 }
-                stack.append(try global(module, name))
+                stack.append(try global(module, name, at: at))
             case 0x52:  // REDUCE
                 let args = try pop(), callable = try pop()
                 guard case .global(let g) = callable, case .tuple(let a) = args else {

@@ -79,7 +79,7 @@ public enum PyTorchCheckpoint {
     /// Runs the pickle of a `.pth` archive; `storage(key)` returns the bytes of `data/<key>`.
     static func decode(pickle: [UInt8], source: String, storage: @escaping (String) throws -> [UInt8]) throws -> File {
         var storages: [String: (tensor: Tensor, dtype: DType)] = [:]
-        let host = Pickle.Host(
+        var host = Pickle.Host(
             globals: Set(storageTypes.keys).union([rebuildTensor, rebuildParameter]),
             reduce: { global, args in
                 switch global {
@@ -114,6 +114,7 @@ public enum PyTorchCheckpoint {
                 storages[key] = (t, dtype)
                 return .object(t)
             })
+        host.refusalHint = "re-save only the weights in PyTorch: torch.save(model.state_dict(), path)"
         let root = try Pickle.load(pickle, source: "\(source) (data.pkl)", host: host)
         guard case .dict(let top) = root else {
             throw TorchError("\(source): the saved object is a \(root.kind), not a state dict (a dict of tensors)")
