@@ -28,10 +28,13 @@ public enum PyTorchCheckpoint {
     /// Whether `bytes` start like a zip archive (a `.pth` of torch ≥ 1.6, or any zip).
     public static func looksLikeZip(_ head: [UInt8]) -> Bool { head.starts(with: [0x50, 0x4b, 0x03, 0x04]) }
 
+    /// Whether `head` starts like the legacy format: pickle protocol 2, then torch's 10-byte magic number as a LONG1.
+    public static func looksLikeLegacy(_ head: [UInt8]) -> Bool { head.starts(with: [0x80, 0x02, 0x8a, 0x0a]) }
+
     public static func load(_ path: String) throws -> File {
         let head = try FileHandle.head(path, count: 4)
         guard looksLikeZip(head) else {
-            if head.first == 0x80 {
+            if looksLikeLegacy(head) {
                 throw TorchError("\(path): a PyTorch file in the legacy (pre-1.6) format, which is not read; re-save it in PyTorch with "
                                  + "torch.save(torch.load(path), new_path, _use_new_zipfile_serialization=True)")
             }

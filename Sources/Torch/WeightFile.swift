@@ -15,7 +15,7 @@ public enum WeightFile {
 
     public static func format(of path: String) throws -> Format {
         let head = try FileHandle.head(path, count: 4)
-        if PyTorchCheckpoint.looksLikeZip(head) || head.first == 0x80 { return .pytorch }
+        if PyTorchCheckpoint.looksLikeZip(head) || PyTorchCheckpoint.looksLikeLegacy(head) { return .pytorch }
         return .safetensors
     }
 

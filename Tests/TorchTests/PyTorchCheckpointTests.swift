@@ -74,6 +74,20 @@ final class PyTorchCheckpointTests: XCTestCase {
         }
     }
 
+    /// A safetensors header length of 128 (first byte 0x80, as a pickle's PROTO) is still safetensors.
+    func testSafetensorsStartingWith0x80IsNotTakenForAPickle() throws {
+        let t = try Tensor([Float(1), 2], shape: [2])
+        guard let n = (1...200).first(where: { (try? Safetensors.encode([(String(repeating: "k", count: $0), t)]))?.first == 0x80 }) else {
+            return XCTFail("no name length gives a 128-byte header")
+        }
+        let path = NSTemporaryDirectory() + "contour-0x80-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Safetensors.save([(String(repeating: "k", count: n), t)], to: path)
+        let f = try WeightFile.load(path)
+        XCTAssertEqual(f.format, .safetensors)
+        XCTAssertEqual(try f.tensors[0].tensor.floats(), [1, 2])
+    }
+
     /// Hand-assembled pickles: opcodes outside the subset are named, never run.
     func testPickleSubset() throws {
         let host = Pickle.Host(globals: [], reduce: { g, _ in throw TorchError("no \(g)") }, persistentLoad: { _ in .none })
