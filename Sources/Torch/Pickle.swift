@@ -91,7 +91,7 @@ public enum Pickle {
 
         func fail(_ why: String) -> TorchError { TorchError("\(source): \(why)") }
         func take(_ n: Int) throws -> ArraySlice<UInt8> {
-            guard n >= 0, pos + n <= bytes.count else { throw fail("pickle data ends early at byte \(pos)") }
+            guard n >= 0, n <= bytes.count - pos else { throw fail("pickle data ends early at byte \(pos)") }
             defer { pos += n }
             return bytes[pos..<(pos + n)]
         }
@@ -231,6 +231,5 @@ public enum Pickle {
                 throw fail("unsupported pickle opcode \(name) at byte \(at): only the subset torch.save writes for tensors and containers is read")
             }
         }
-
     }
 }

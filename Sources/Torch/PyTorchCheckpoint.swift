@@ -58,7 +58,7 @@ public enum PyTorchCheckpoint {
         func read(_ name: String) throws -> [UInt8]? {
             guard let entry = entries[prefix + name] else { return nil }
             var out: [UInt8] = []
-            out.reserveCapacity(Int(entry.uncompressedSize))
+            out.reserveCapacity(Int(Swift.min(entry.uncompressedSize, 1 << 30)))
             do {
                 _ = try archive.extract(entry) { out.append(contentsOf: $0) }
             } catch {
@@ -81,7 +81,7 @@ public enum PyTorchCheckpoint {
 
     /// Runs the pickle of a `.pth` archive; `storage(key)` returns the bytes of `data/<key>`.
     static func decode(pickle: [UInt8], source: String, storage: @escaping (String) throws -> [UInt8]) throws -> File {
-        var storages: [String: (tensor: Tensor, dtype: DType)] = [:]
+        var storages: [String: PickledStorage] = [:]
         var host = Pickle.Host(
             globals: Set(storageTypes.keys).union([rebuildTensor, rebuildParameter]),
             reduce: { global, args in
@@ -104,18 +104,18 @@ public enum PyTorchCheckpoint {
                 }
                 guard let dtype = storageTypes[type] else { throw TorchError("\(source): unsupported storage type \(type)") }
                 if let s = storages[key] {
-                    guard s.dtype == dtype else {
-                        throw TorchError("\(source): storage \(key) is read both as \(s.dtype) and as \(dtype); this is not supported")
+                    guard s.elements.dtype == dtype else {
+                        throw TorchError("\(source): storage \(key) is read both as \(s.elements.dtype) and as \(dtype); this is not supported")
                     }
-                    return .object(s.tensor)
+                    return .object(s)
                 }
                 let bytes = try storage(key)
-                guard bytes.count == numel * dtype.byteCount else {
+                guard numel <= bytes.count, bytes.count == numel * dtype.byteCount else {
                     throw TorchError("\(source): storage \(key) holds \(bytes.count) bytes, not \(numel) × \(dtype) (\(numel * dtype.byteCount))")
                 }
-                let t = try Tensor(bytes: bytes, shape: [numel], dtype: dtype)
-                storages[key] = (t, dtype)
-                return .object(t)
+                let s = PickledStorage(elements: try Tensor(bytes: bytes, shape: [numel], dtype: dtype))
+                storages[key] = s
+                return .object(s)
             })
         host.refusalHint = "re-save only the weights in PyTorch: torch.save(model.state_dict(), path)"
         let root = try Pickle.load(pickle, source: "\(source) (data.pkl)", host: host)
@@ -152,17 +152,22 @@ public enum PyTorchCheckpoint {
     /// `_rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata])`:
     /// the view of the storage, copied into its own contiguous memory (views never alias).
     static func rebuild(_ args: [PickleValue], source: String) throws -> Tensor {
-        guard args.count >= 4, case .object(let s as Tensor) = args[0], case .int(let offset) = args[1],
+        guard args.count >= 4, case .object(let storage as PickledStorage) = args[0], case .int(let offset) = args[1],
               let size = args[2].ints, let strides = args[3].ints, size.count == strides.count else {
             throw TorchError("\(source): _rebuild_tensor_v2 with unexpected arguments (\(args.map(\.kind).joined(separator: ", ")))")
         }
-        let numel = s.shape[0]
+        let s = storage.elements, numel = s.shape[0]
         guard offset >= 0, size.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
             throw TorchError("\(source): tensor of size \(size), stride \(strides), offset \(offset) has negative entries")
         }
         if size.contains(0) { return try Tensor.zeros(size, dtype: s.dtype) }
-        let last = offset + zip(size, strides).map { ($0 - 1) * $1 }.reduce(0, +)
-        guard last < numel else {
+        var last = offset, overflow = false
+        for (n, st) in zip(size, strides) {
+            let (step, o1) = (n - 1).multipliedReportingOverflow(by: st)
+            let (sum, o2) = last.addingReportingOverflow(step)
+            (last, overflow) = (sum, overflow || o1 || o2)
+        }
+        guard !overflow, last < numel else {
             throw TorchError("\(source): tensor of size \(size), stride \(strides), offset \(offset) reaches element \(last) of a storage of \(numel)")
         }
         let view = try s.asStrided(size, strides: strides, offset: offset)
@@ -171,6 +176,12 @@ public enum PyTorchCheckpoint {
         let isDense = zip(zip(size, strides), contiguous).allSatisfy { sz, c in sz.0 == 1 || sz.1 == c }
         return isDense ? try view.clone() : try view.contiguous()
     }
+}
+
+/// A storage of the archive (`data/<key>`): its elements as a 1-D tensor, kept apart from tensors
+/// so that a pickle cannot pass a tensor where a storage belongs.
+struct PickledStorage {
+    let elements: Tensor
 }
 
 extension PickleValue {

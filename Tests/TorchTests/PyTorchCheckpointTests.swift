@@ -88,6 +88,28 @@ final class PyTorchCheckpointTests: XCTestCase {
         XCTAssertEqual(try f.tensors[0].tensor.floats(), [1, 2])
     }
 
+    /// {'w': _rebuild_tensor_v2(storage of 2 floats, 0, (size,), (stride,), False)}, hand-assembled.
+    func tensorPickle(size: Int, stride: Int) -> [UInt8] {
+        func global(_ m: String, _ n: String) -> [UInt8] { [0x63] + Array("\(m)\n\(n)\n".utf8) }
+        func str(_ s: String) -> [UInt8] { [0x58, UInt8(s.utf8.count), 0, 0, 0] + Array(s.utf8) }
+        return [0x80, 0x02, 0x7d, 0x28] + str("w") + global("torch._utils", "_rebuild_tensor_v2") + [0x28, 0x28] + str("storage")
+            + global("torch", "FloatStorage") + str("0") + str("cpu") + [0x4b, 2, 0x74, 0x51, 0x4b, 0]
+            + [0x4b, UInt8(size), 0x85, 0x4b, UInt8(stride), 0x85, 0x89, 0x74, 0x52, 0x75, 0x2e]
+    }
+
+    func testViewsOutsideTheirStorageAreRefused() throws {
+        let storage: (String) throws -> [UInt8] = { _ in try Tensor([Float(1), 2], shape: [2]).rawBytes() }
+        let ok = try PyTorchCheckpoint.decode(pickle: tensorPickle(size: 2, stride: 1), source: "t.pth", storage: storage)
+        XCTAssertEqual(try ok.tensors[0].tensor.floats(), [1, 2])
+        XCTAssertEqual(try PyTorchCheckpoint.decode(pickle: tensorPickle(size: 1, stride: 1), source: "t.pth", storage: storage)
+            .tensors[0].tensor.floats(), [1])
+        for (size, stride) in [(3, 1), (2, 2)] {
+            XCTAssertThrowsError(try PyTorchCheckpoint.decode(pickle: tensorPickle(size: size, stride: stride), source: "t.pth", storage: storage)) { e in
+                XCTAssertTrue("\(e)".contains("of a storage of 2"), "\(e)")
+            }
+        }
+    }
+
     /// Hand-assembled pickles: opcodes outside the subset are named, never run.
     func testPickleSubset() throws {
         let host = Pickle.Host(globals: [], reduce: { g, _ in throw TorchError("no \(g)") }, persistentLoad: { _ in .none })
