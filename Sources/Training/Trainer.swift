@@ -373,7 +373,14 @@ public final class Trainer {
         let model = s.experiment.model
         let report = try model.loadWeights(from: p.file, prefix: p.prefix, strict: false)
         let stage = sessions.count > 1 ? "stage \(s.name): " : ""
-        let loaded = model.stateDict().filter { $0.name.hasPrefix(p.prefix) }.count - report.missing.count
+        let own = model.stateDict().filter { $0.name.hasPrefix(p.prefix) }
+        let loaded = own.count - report.missing.count
+        guard loaded > 0 else {
+            throw TrainingError("\(stage)model.pretrained \(p.file): no tensor matches a key of model '\(s.config.model.name)'"
+                                + (p.prefix.isEmpty ? "" : " under prefix '\(p.prefix)'") + ": the file's keys look like "
+                                + report.unexpected.prefix(3).joined(separator: ", ") + "; the model's like "
+                                + own.prefix(3).map(\.name).joined(separator: ", "))
+        }
         say("\(stage)\(loaded) tensors loaded from \(p.file)\(p.prefix.isEmpty ? "" : " into \(p.prefix)*")")
         if !report.missing.isEmpty {
             warn("warning: \(stage)model.pretrained \(p.file): \(report.missing.count) model keys not in the file (left as initialised): "

@@ -70,6 +70,11 @@ final class PretrainedTests: XCTestCase {
                                                  overrides: ["run.output=\(dir!)/run3"]), quiet: true)
         _ = try run.train()
         XCTAssertEqual(run.warnings.filter { $0.contains("model.pretrained") }.count, 2, "\(run.warnings)")
+        // A file none of whose keys fit (here: the wrong prefix) is an error, not a silent no-op.
+        let wrong = try Trainer(config: try config("{file: \(dir!)/enc.safetensors, prefix: nothing.}"), quiet: true)
+        XCTAssertThrowsError(try wrong.loadPretrained(wrong.sessions[0], wrong.config.model.pretrained!)) { e in
+            XCTAssertTrue("\(e)".contains("no tensor matches a key of model 'unet2d' under prefix 'nothing.'"), "\(e)")
+        }
         var bad = file
         bad[0].tensor = try Tensor.zeros([1] + bad[0].tensor.shape)
         try Safetensors.save(bad, to: "\(dir!)/bad.safetensors")
