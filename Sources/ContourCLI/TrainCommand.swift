@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Device: auto, cpu, cuda, cuda:N (run.device).") var device: String?
     @Option(help: "CPU threads (run.threads).") var threads: Int?
     @Option(help: "Random seed (run.seed).") var seed: Int?
+    @Option(help: "Starting weights, .safetensors or PyTorch .pth, loaded by exact key (model.pretrained.file).") var pretrained: String?
+    @Option(help: "Load --pretrained into the submodule with this key prefix, e.g. encoder. (model.pretrained.prefix).") var pretrainedPrefix: String?
     @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
 
@@ -53,6 +55,8 @@ struct TrainCommand: ParsableCommand {
         if let device { o.append("run.device=\(device)") }
         if let threads { o.append("run.threads=\(threads)") }
         if let seed { o.append("run.seed=\(seed)") }
+        if let pretrained { o.append("model.pretrained.file=\(pretrained)") }
+        if let pretrainedPrefix { o.append("model.pretrained.prefix=\"\(pretrainedPrefix)\"") }
         return o
     }
 

@@ -69,3 +69,43 @@ extension Module {
         }
     }
 }
+
+extension Module {
+    /// Loads a weight file (safetensors or PyTorch `.pth`, told apart by content) by exact key.
+    /// With `prefix`, the file is the state dict of the submodule whose keys start with it (file key
+    /// `conv1.weight` → `encoder.conv1.weight`), and only that submodule's keys can be missing.
+    /// A shape mismatch is always an error naming the key and both shapes, and nothing is loaded;
+    /// with `strict`, so is any missing or unexpected key. Values are converted to each parameter's dtype.
+    @discardableResult
+    public func loadWeights(from path: String, prefix: String = "", strict: Bool) throws -> LoadReport {
+        try validateStructure()
+        let file = try WeightFile.load(path)
+        let own = stateDict().filter { $0.name.hasPrefix(prefix) }
+        let ownByName = Dictionary(own.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        var report = LoadReport()
+        var source: [String: Tensor] = [:]
+        for (k, t) in file.tensors {
+            let key = prefix + k
+            guard let target = ownByName[key] else { report.unexpected.append(k); continue }
+            guard t.shape == target.shape else {
+                let into = prefix.isEmpty ? "" : " (model key '\(key)')"
+                throw NeuralNetError("\(path): '\(k)'\(into) has shape \(t.shape) in the file but the model expects \(target.shape)")
+            }
+            source[key] = t
+        }
+        report.missing = own.filter { source[$0.name] == nil }.map(\.name)
+        if strict && !(report.missing.isEmpty && report.unexpected.isEmpty) {
+            var parts: [String] = []
+            if !report.missing.isEmpty {
+                parts.append("missing keys: " + own.filter { source[$0.name] == nil }
+                    .map { "\($0.name) (expected shape \($0.tensor.shape))" }.joined(separator: ", "))
+            }
+            if !report.unexpected.isEmpty { parts.append("unexpected keys: \(report.unexpected.joined(separator: ", "))") }
+            throw NeuralNetError("\(path) does not match the model: \(parts.joined(separator: "; "))")
+        }
+        try withoutGradients {
+            for (name, target) in own { if let s = source[name] { try target.copyInPlace(from: s) } }
+        }
+        return report
+    }
+}

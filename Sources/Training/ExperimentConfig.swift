@@ -44,6 +44,20 @@ public struct ExperimentConfig: Sendable, Equatable {
     public struct Model: Sendable, Equatable {
         public var name = "unet2d"
         public var options: [String: ConfigValue] = [:]
+        /// Starting weights from a file (key `pretrained`), loaded before `init`.
+        public var pretrained: Pretrained?
+    }
+
+    /// A safetensors or PyTorch `.pth` file loaded by exact key at the start of training; keys the
+    /// model lacks (a classifier's `fc.*`) and model keys the file lacks are reported, a shape
+    /// mismatch is an error. `prefix` maps file keys onto a submodule (`encoder.`).
+    public struct Pretrained: Sendable, Equatable {
+        public var file: String
+        public var prefix: String = ""
+        public init(file: String, prefix: String = "") {
+            self.file = file
+            self.prefix = prefix
+        }
     }
 
     public struct Objective: Sendable, Equatable {
@@ -251,6 +265,8 @@ public struct ExperimentConfig: Sendable, Equatable {
             return .array(list.map(\.tree))
         case (.key("objectives")?, 2, .string(let s)), (.key("balancer")?, 1, .string(let s)), (.key("step")?, 1, .string(let s)):
             return .object(["name": .string(s)])
+        case (.key("model")?, 2, .string(let s)) where at.steps.last == .key("pretrained"):
+            return .object(["file": .string(s)])
         default:
             return nil
         }
@@ -308,6 +324,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         if let m = try section("model") {
             model.name = try m.string("name", default: model.name)
             if let o = try Self.mapping(m, "options", in: "model") { model.options = o.values }
+            if m.has("pretrained") { model.pretrained = try Self.pretrained(m.values["pretrained"]!) }
             try m.finish()
         }
         if top.has("objectives") {
@@ -475,6 +492,22 @@ public struct ExperimentConfig: Sendable, Equatable {
         }
     }
 
+    /// `pretrained: FILE` or `pretrained: {file: FILE, prefix: "encoder."}`.
+    static func pretrained(_ value: ConfigValue) throws -> Pretrained {
+        let key = "model.pretrained"
+        switch value {
+        case .string(let s) where !s.isEmpty: return Pretrained(file: s)
+        case .object(let o):
+            let r = Options(o, for: key, path: key)
+            let file = try r.string("file", default: "")
+            guard !file.isEmpty else { throw OptionError(key: "\(key).file", "\(key).file is required (a .safetensors or .pth file)") }
+            let prefix = try r.string("prefix", default: "")
+            try r.finish()
+            return Pretrained(file: file, prefix: prefix)
+        default: throw kindError(key, "a weight file path or {file, prefix}", value)
+        }
+    }
+
     static func component(_ value: ConfigValue, key: String) throws -> Component {
         switch value {
         case .string(let s): return Component(name: s)
@@ -565,7 +598,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         }
         var t: [String: ConfigValue] = [
             "data": .object(d),
-            "model": .object(["name": .string(model.name), "options": .object(model.options)]),
+            "model": .object(model.tree),
             "objectives": .array(objectives.map(\.tree)),
             "optimizer": .object(o),
             "run": .object(r),
@@ -595,6 +628,15 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// YAML 1.1 readers such as PyYAML (floats always have a dot: `0.01`, `3.0e-05`).
     public func yaml() throws -> String {
         try ConfigYAML.text(tree)
+    }
+}
+
+extension ExperimentConfig.Model {
+    /// As written in a configuration; `pretrained` only when set.
+    var tree: [String: ConfigValue] {
+        var x: [String: ConfigValue] = ["name": .string(name), "options": .object(options)]
+        if let p = pretrained { x["pretrained"] = .object(["file": .string(p.file), "prefix": .string(p.prefix)]) }
+        return x
     }
 }
 

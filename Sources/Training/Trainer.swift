@@ -54,6 +54,9 @@ public final class Trainer {
         // Every stage is built (and so checked against its model and the data) before any training.
         var built: [StageSession] = []
         for (i, stage) in stages.enumerated() {
+            if let p = stage.config.model.pretrained, !FileManager.default.isReadableFile(atPath: p.file) {
+                throw TrainingError("\(stages.count > 1 ? "stage '\(stage.name)': " : "")model.pretrained: cannot read \(p.file)")
+            }
             if let spec = stage.config.initialization {
                 if let j = stages.firstIndex(where: { $0.name == spec.from }) {
                     guard j < i else {
@@ -159,6 +162,10 @@ public final class Trainer {
             let epochsBefore = sessions[..<si].map(\.epochs).reduce(0, +)
             if !(si == stageIndex && resumedInside) {
                 (stageEpoch, iteration, best) = (0, 0, nil)
+                if let p = s.config.model.pretrained {
+                    if let until = untilEpoch, epochsBefore >= until { break }
+                    try loadPretrained(s, p)
+                }
                 if let spec = s.config.initialization {
                     if let until = untilEpoch, epochsBefore >= until { break }
                     try initialize(s, from: spec)
@@ -361,6 +368,35 @@ public final class Trainer {
         if let p = state.plateau, s.plateau != nil { s.plateau = p }
         if let e = state.earlyStopping, s.stopping != nil { s.stopping = e }
         if let rng = try CheckpointStore.rngState(dir) { try Torch.setDefaultGeneratorState(rng) }
+    }
+
+    /// `model.pretrained`: a weight file by exact key (under `prefix`), as PyTorch's
+    /// `load_state_dict(strict=False)`: missing and unexpected keys are a warning, shapes must match.
+    func loadPretrained(_ s: StageSession, _ p: ExperimentConfig.Pretrained) throws {
+        let model = s.experiment.model
+        let report = try model.loadWeights(from: p.file, prefix: p.prefix, strict: false)
+        let stage = sessions.count > 1 ? "stage \(s.name): " : ""
+        let own = model.stateDict().filter { $0.name.hasPrefix(p.prefix) }
+        let loaded = own.count - report.missing.count
+        guard loaded > 0 else {
+            throw TrainingError("\(stage)model.pretrained \(p.file): no tensor matches a key of model '\(s.config.model.name)'"
+                                + (p.prefix.isEmpty ? "" : " under prefix '\(p.prefix)'") + ": the file's keys look like "
+                                + report.unexpected.prefix(3).joined(separator: ", ") + "; the model's like "
+                                + own.prefix(3).map(\.name).joined(separator: ", "))
+        }
+        say("\(stage)\(loaded) tensors loaded from \(p.file)\(p.prefix.isEmpty ? "" : " into \(p.prefix)*")")
+        if !report.missing.isEmpty {
+            warn("warning: \(stage)model.pretrained \(p.file): \(report.missing.count) model keys not in the file (left as initialised): "
+                 + Self.list(report.missing))
+        }
+        if !report.unexpected.isEmpty {
+            warn("warning: \(stage)model.pretrained \(p.file): \(report.unexpected.count) file keys the model lacks (ignored): "
+                 + Self.list(report.unexpected))
+        }
+    }
+
+    static func list(_ keys: [String], limit: Int = 12) -> String {
+        keys.prefix(limit).joined(separator: ", ") + (keys.count > limit ? ", … (\(keys.count - limit) more)" : "")
     }
 
     /// Copies weights into a stage's model from an earlier stage or a checkpoint, by key pattern.
