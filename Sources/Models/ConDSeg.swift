@@ -121,3 +121,21 @@ public final class ConDSeg: Module, SegmentationModel {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor { try outputs(x)[0] }
 }
+
+/// torchvision ResNet keys → ConDSeg's encoder (`model.pretrained: resnet50-0676ba61.pth`):
+/// conv1/bn1 are layer0.0/0.1, layer1 sits behind the max-pool (layer1.1), layer2/3 are as
+/// they are; layer4 and fc are not part of the model.
+extension ConDSeg: PretrainedKeyMapping {
+    public func modelKey(forPretrained key: String) -> String? { Self.encoderKey(torchvision: key) }
+
+    static func encoderKey(torchvision key: String) -> String? {
+        for (from, to) in [("conv1.", "layer0.0."), ("bn1.", "layer0.1."), ("layer1.", "layer1.1.")] where key.hasPrefix(from) {
+            return to + key.dropFirst(from.count)
+        }
+        return nil
+    }
+}
+
+extension ConDSegStage1: PretrainedKeyMapping {
+    public func modelKey(forPretrained key: String) -> String? { ConDSeg.encoderKey(torchvision: key) }
+}

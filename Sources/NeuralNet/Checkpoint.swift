@@ -76,8 +76,10 @@ extension Module {
     /// `conv1.weight` → `encoder.conv1.weight`), and only that submodule's keys can be missing.
     /// A shape mismatch is always an error naming the key and both shapes, and nothing is loaded;
     /// with `strict`, so is any missing or unexpected key. Values are converted to each parameter's dtype.
+    /// `rename` maps a file key the model lacks to another layout's key (`PretrainedKeyMapping`).
     @discardableResult
-    public func loadWeights(from path: String, prefix: String = "", strict: Bool) throws -> LoadReport {
+    public func loadWeights(from path: String, prefix: String = "", strict: Bool,
+                            rename: ((String) -> String?)? = nil) throws -> LoadReport {
         try validateStructure()
         let file = try WeightFile.load(path)
         let own = stateDict().filter { $0.name.hasPrefix(prefix) }
@@ -85,7 +87,8 @@ extension Module {
         var report = LoadReport()
         var source: [String: Tensor] = [:]
         for (k, t) in file.tensors {
-            let key = prefix + k
+            var key = prefix + k
+            if ownByName[key] == nil, let r = rename?(k), ownByName[prefix + r] != nil { key = prefix + r }
             guard let target = ownByName[key] else { report.unexpected.append(k); continue }
             guard t.shape == target.shape else {
                 let into = prefix.isEmpty ? "" : " (model key '\(key)')"

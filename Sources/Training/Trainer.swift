@@ -374,7 +374,9 @@ public final class Trainer {
     /// `load_state_dict(strict=False)`: missing and unexpected keys are a warning, shapes must match.
     func loadPretrained(_ s: StageSession, _ p: ExperimentConfig.Pretrained) throws {
         let model = s.experiment.model
-        let report = try model.loadWeights(from: p.file, prefix: p.prefix, strict: false)
+        let mapping = model as? any PretrainedKeyMapping
+        let report = try model.loadWeights(from: p.file, prefix: p.prefix, strict: false,
+                                           rename: mapping.map { m in { m.modelKey(forPretrained: $0) } })
         let stage = sessions.count > 1 ? "stage \(s.name): " : ""
         let own = model.stateDict().filter { $0.name.hasPrefix(p.prefix) }
         let loaded = own.count - report.missing.count
