@@ -52,6 +52,8 @@ public enum TrainingStepRegistry {
     static let store = RegistryStore([
         Entry(name: "default", summary: "forward, objectives on the model's heads, balancer → one update") { o in
             try o.finish(); return DefaultStep() },
+        Entry(name: "consistency", summary: "ConDSeg CR: forwards of the batch and its strong augmentation (heads strong.<name>); parity, brightness, hue, sigma, …") {
+            try ConsistencyStep(options: $0) },
     ], kind: "training step") { $0.name }
 
     public static var entries: [Entry] { store.entries }
