@@ -11,8 +11,9 @@ struct DataDemoCommand: ParsableCommand {
         Kinds: tubular (vessel-like trees; SCNP/clDice), blobs (near-convex = 1 and non-convex = 2; \
         Hadwiger priors), cells (touching rounded cells; roundness), organ-landmarks (an organ with 4 \
         landmarks on its boundary, partially labelled: a third of the cases only labels, a third only \
-        landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes). 2D kinds are 128² \
-        8-bit gray PNGs. Test cases go to imagesTs/ (their references to labelsTs/, landmarksTs/).
+        landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes), polyps (endoscopy-like \
+        scenes with low-contrast, blurred-edge polyps for ConDSeg: 256² R, G, B channel PNGs _0000.._0002). \
+        Other 2D kinds are 128² 8-bit gray PNGs. Test cases go to imagesTs/ (their references to labelsTs/, landmarksTs/).
         """)
 
     @Option(help: "Folder to write the dataset into (created if missing; must be empty unless --overwrite).") var output: String
