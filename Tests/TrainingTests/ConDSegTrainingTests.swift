@@ -170,6 +170,25 @@ final class ConDSegTrainingTests: XCTestCase {
         XCTAssertNotEqual(try one["norm.running_mean"]!.rawBytes(), try two["norm.running_mean"]!.rawBytes(), "BN buffers are not copied")
     }
 
+    func testTheShippedConfigDescribesBothStages() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/condseg.yaml").standardized.path
+        let stages = try ExperimentConfig.load(path: path, overrides: ["data.dataset=\(try data())", "run.output=\(dir!)/c"]).stageConfigs()
+        XCTAssertEqual(stages.map(\.name), ["stage1", "stage2"])
+        let (one, two) = (stages[0].config, stages[1].config)
+        XCTAssertEqual([one.model.name, two.model.name], ["condseg-stage1", "condseg"])
+        XCTAssertEqual([one.step.name, two.step.name], ["consistency", "default"])
+        XCTAssertEqual(one.objectives.map(\.name), ["condseg-cr"])
+        XCTAssertEqual(two.objectives.map(\.name), ["condseg"])
+        XCTAssertEqual([one.data.batchSize, two.data.batchSize], [8, 12])
+        XCTAssertEqual([one.data.preset, two.data.preset], ["condseg-stage1", "condseg"])
+        XCTAssertEqual(two.initialization?.from, "stage1")
+        XCTAssertEqual(two.initialization?.buffers, false)
+        XCTAssertEqual(one.optimizer.learningRate, 1e-4)
+        XCTAssertEqual(one.optimizer.schedule, "plateau")
+        XCTAssertEqual(one.optimizer.plateau.patience, 30)
+        XCTAssertEqual(two.run.earlyStopping?.patience, 100)
+    }
+
     func testTheConsistencyStepResumesExactly() throws {
         let straight = "\(dir!)/straight", split = "\(dir!)/split"
         _ = try Trainer(config: try config(output: straight), quiet: true).train()
