@@ -18,6 +18,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Test-time augmentation: average over all mirrorings.") var mirror = false
     @Flag(help: "Skip the topology metrics (Betti errors, clDice): faster on large 3D volumes.") var noTopology = false
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
+    @Flag(help: "ConDSeg's per-image conventions (1e-15 smoothing, so empty masks score instead of NaN); summary.json adds accuracy and f2.")
+    var condsegConventions = false
 
     func run() throws {
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
@@ -27,13 +29,15 @@ struct EvaluateCommand: ParsableCommand {
         let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved))
         guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/)") }
         let rows = try Evaluation.evaluate(predictor, cases: cases, labels: ds.description.foregroundLabels,
-                                           policy: EvaluationPolicy(topology: !noTopology, mirror: mirror),
+                                           policy: EvaluationPolicy(topology: !noTopology, mirror: mirror, condsegConventions: condsegConventions),
                                            progress: Progress(total: cases.count, label: "evaluate", quiet: false))
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
         let names = LabelNames(datasetLabels: ds.description.labels)
-        try Evaluation.write(rows, to: folder, names: names)
-        for line in MetricsReport.summaryLines(rows, names: names) { print(line) }
+        try Evaluation.write(rows, to: folder, names: names,
+                             columns: MetricsReport.jsonColumns + (condsegConventions ? MetricsReport.condsegColumns : []))
+        let shown = condsegConventions ? ["iou", "dice", "recall", "precision", "accuracy", "f2"] : ["dice", "hd95", "betti0_error", "cldice"]
+        for line in MetricsReport.summaryLines(rows, names: names, metrics: shown) { print(line) }
         print("wrote \(folder)/metrics.csv and \(folder)/summary.json")
     }
 }

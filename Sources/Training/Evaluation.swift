@@ -12,10 +12,14 @@ public struct EvaluationPolicy: Sendable, Equatable {
     /// BFScore tolerance in physical units; nil is 0.75 % of the image diagonal.
     public var boundaryTolerance: Double?
 
-    public init(topology: Bool = true, mirror: Bool = false, boundaryTolerance: Double? = nil) {
+    /// ConDSeg's per-image conventions (1e-15 smoothing; `SmoothedOverlap`).
+    public var condsegConventions: Bool
+
+    public init(topology: Bool = true, mirror: Bool = false, boundaryTolerance: Double? = nil, condsegConventions: Bool = false) {
         self.topology = topology
         self.mirror = mirror
         self.boundaryTolerance = boundaryTolerance
+        self.condsegConventions = condsegConventions
     }
 
     /// The Metrics layer's options for an image with `spacing`.
@@ -24,6 +28,7 @@ public struct EvaluationPolicy: Sendable, Equatable {
         options.spacing = spacing
         options.topology = topology
         options.boundaryTolerance = boundaryTolerance
+        options.condsegConventions = condsegConventions
         return options
     }
 }
@@ -113,9 +118,11 @@ public enum Evaluation {
 
     /// `metrics.csv` (one row per case and label, with the label's name) and `summary.json`
     /// (per-label summaries and the foreground mean) in `folder`.
-    public static func write(_ rows: [CaseMetricsRow], to folder: String, names: LabelNames = LabelNames()) throws {
+    /// `columns` are summary.json's (the fixed schema by default).
+    public static func write(_ rows: [CaseMetricsRow], to folder: String, names: LabelNames = LabelNames(),
+                             columns: [String] = MetricsReport.jsonColumns) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try AtomicFile.write(Array(MetricsReport.csv(rows, names: names).utf8), to: "\(folder)/metrics.csv")
-        try AtomicFile.write(Array(MetricsReport.json(rows, names: names).utf8), to: "\(folder)/summary.json")
+        try AtomicFile.write(Array(MetricsReport.json(rows, names: names, columns: columns).utf8), to: "\(folder)/summary.json")
     }
 }
