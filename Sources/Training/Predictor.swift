@@ -75,7 +75,9 @@ public struct Predictor {
         model.eval()
         let window = try SlidingWindow(patchSize: patchSize, mirror: mirror)
         let head = self.head
-        let logits = try window.logits(of: x) { try model.head(head, of: $0) }
+        var logits = try window.logits(of: x) { try model.head(head, of: $0) }
+        // A one-channel (sigmoid) head is the two-class logits [0, z]: softmax [1 − σ(z), σ(z)], label 1 where σ(z) > 0.5.
+        if logits.shape[1] == 1 { logits = try Tensor.cat([try Tensor.zeros(like: logits), logits], dim: 1) }
         let labels = try logits.argmax(dim: 1).to(.cpu, dtype: .uint8).grid(UInt8.self, spacing: spacing)
         return (try logits.softmax(dim: 1), labels)
     }

@@ -16,6 +16,7 @@ final class StandInConDSeg: Module, SegmentationModel {
     let decoupled: Conv2d?
     let stage1: Bool
 
+    /// `classes: 1` gives a one-channel (sigmoid) segmentation head z, else two classes [0, z].
     init(inChannels: Int, classes: Int, stage1: Bool) throws {
         self.classes = classes
         self.stage1 = stage1
@@ -37,7 +38,7 @@ final class StandInConDSeg: Module, SegmentationModel {
 
     func segmentation(_ f: Tensor) throws -> Tensor {
         let z = try mask(f)
-        return try Tensor.cat([try Tensor.zeros(like: z), z], dim: 1)
+        return classes == 1 ? z : try Tensor.cat([try Tensor.zeros(like: z), z], dim: 1)
     }
 
     func heads(_ x: Tensor) throws -> Heads {
@@ -128,6 +129,17 @@ final class ConDSegTrainingTests: XCTestCase {
         XCTAssertThrowsError(try TrainingStepRegistry.make("consistency", options: ["colour": .number(1)]))
         let step = try XCTUnwrap(try TrainingStepRegistry.make("consistency", options: ["parity": .bool(false)]) as? ConsistencyStep)
         XCTAssertTrue(step.augmentation.perSample && step.augmentation.isotropicBlur)
+    }
+
+    func testOneChannelHeadsPredictWhereTheSigmoidExceedsAHalf() throws {
+        let model = try StandInConDSeg(inChannels: 3, classes: 1, stage1: true)
+        model.eval()
+        let x = try fx("x").narrow(dim: 0, start: 0, length: 1).to(.float32)
+        let predictor = Predictor(model: model, patchSize: [12, 10], normalization: .none, device: .cpu)
+        let (probabilities, labels) = try predictor.predict(normalized: x, spacing: [1, 1])
+        let z = try model.heads(x).require("segmentation", by: "test")
+        XCTAssertEqual(labels.storage.map(Int.init), try z.gt(0).to(.int64).reshape([-1]).toArray(Int64.self).map(Int.init))
+        try assertClose(probabilities.narrow(dim: 1, start: 1, length: 1), try z.sigmoid(), atol: 1e-6, "foreground probability")
     }
 
     // MARK: Two stages
