@@ -13,6 +13,7 @@ import Torch
 /// `isotropicBlur` on their own. Images must be in [0, 1] (`data.normalization: rgb`).
 public final class ConsistencyStep: TrainingStep {
     public let augmentation: StrongAugmentation
+    private var rangeChecked = false
 
     public init(augmentation: StrongAugmentation = StrongAugmentation()) {
         self.augmentation = augmentation
@@ -46,6 +47,15 @@ public final class ConsistencyStep: TrainingStep {
 
     public func step(_ batch: Batch, context: StepContext) throws -> StepOutcome {
         let x = try context.inputs(batch)
+        if !rangeChecked {
+            // The jitter clamps to [0, 1]: z-scored images would be silently destroyed.
+            let lo = try x.min().item(), hi = try x.max().item()
+            guard lo >= -1e-3, hi <= 1 + 1e-3 else {
+                throw TrainingError(String(format: "step consistency: the strong augmentation needs images in [0, 1], the batch spans [%.3g, %.3g]; "
+                                           + "set data.normalization: rgb (8-bit images) or unit:MAX", lo, hi))
+            }
+            rangeChecked = true
+        }
         let heads = try context.forward(x)
         let strong = try context.forward(try withoutGradients { try augmentation(x) })
         return try context.apply(try context.losses(ConsistencyPair.merge(heads, strong), try context.targets(batch)))

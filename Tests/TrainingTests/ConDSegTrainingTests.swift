@@ -214,6 +214,19 @@ final class ConDSegTrainingTests: XCTestCase {
         XCTAssertEqual(try RunLog(path: "\(straight)/log.jsonl").read().map(\.trainLoss), try RunLog(path: "\(split)/log.jsonl").read().map(\.trainLoss))
     }
 
+    func testTheConsistencyStepRefusesImagesOutsideTheUnitRange() throws {
+        let yaml = """
+        data: {dataset: \(try data()), patchSize: [64, 64], batchSize: 2, workers: 1, preset: none, normalization: zscore}
+        model: {name: test-condseg-stage1}
+        objectives: [condseg-cr]
+        step: consistency
+        run: {epochs: 1, iterationsPerEpoch: 1, validationInterval: 1, seed: 5, threads: 1, output: \(dir!)/z}
+        """
+        XCTAssertThrowsError(try Trainer(config: try ExperimentConfig.load(yaml: yaml, name: "t"), quiet: true).train()) {
+            XCTAssertTrue("\($0)".contains("normalization: rgb"), "\($0)")
+        }
+    }
+
     func testTheCRObjectiveWithoutTheConsistencyStepIsAClearError() throws {
         let yaml = """
         data: {dataset: \(try data()), patchSize: [64, 64], batchSize: 2, workers: 1, preset: none, normalization: rgb}
