@@ -22,6 +22,8 @@ public final class StepContext {
     let foregroundClasses: Set<Int>
     let heatmap: HeatmapSettings?
     let cache: RegionMapCache?
+    /// dataset.json `relations` (landmark name → classes), handed to objectives through `Targets`.
+    var landmarkRelations: [String: [Int]] = [:]
 
     init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
          autocast: Bool, foregroundClasses: Set<Int>, heatmap: HeatmapSettings?, cache: RegionMapCache?) {
@@ -53,6 +55,7 @@ public final class StepContext {
         if !batch.landmarkNames.isEmpty {
             let k = batch.landmarkNames.count, rank = batch.spatialShape.count
             t.landmarkNames = batch.landmarkNames
+            t.landmarkRelations = landmarkRelations
             t.landmarks = try Tensor(batch.landmarkCoordinates.map { Float($0) }, shape: [batch.batchSize, k, rank]).to(device)
             t.landmarkMask = try Tensor(batch.landmarkMask.map { UInt8($0 ? 1 : 0) }, shape: [batch.batchSize, k]).to(device, dtype: .bool)
             if let heatmap {
@@ -86,10 +89,13 @@ public final class StepContext {
         let total = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }
         guard values.allSatisfy(\.isFinite) else { return StepOutcome(losses: values, total: total, applied: false) }
         if !balancer.needsGradients {
-            var sum = losses[0] * weights[0]
-            for (l, w) in zip(losses.dropFirst(), weights.dropFirst()) { sum = try sum.adding(l * w) }
+            // dwa scales the losses from their values alone; sum leaves them as configured.
+            let factors = try balancer.lossWeights(values)
+            let scaled = factors.map { f in zip(weights, f).map { $0 * $1 } } ?? weights
+            var sum = losses[0] * scaled[0]
+            for (l, w) in zip(losses.dropFirst(), scaled.dropFirst()) { sum = try sum.adding(l * w) }
             if sum.requiresGrad { try sum.backward() }
-            return StepOutcome(losses: values, total: total, applied: true)
+            return StepOutcome(losses: values, total: total, applied: true, weights: factors)
         }
         var flat: [Tensor] = []
         for (k, (l, w)) in zip(losses, weights).enumerated() {
