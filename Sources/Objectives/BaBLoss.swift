@@ -41,7 +41,7 @@ public struct BaBLoss: PairedHeatmapObjective {
 
     public init(options o: ObjectiveOptions) throws {
         let form = Form(rawValue: try o.string("form", default: "official", allowed: Form.allCases.map(\.rawValue)))!
-        let n = try o.int("maxDistance", default: 10, requirement: "an integer ≥ 1") { $0 >= 1 }
+        let n = try o.int("maxDistance", default: 10, requirement: "an integer in 1…254") { (1...254).contains($0) }
         var relations: LandmarkRelations?
         if o.has("relations") {
             relations = try LandmarkRelations(option: o.values["relations"]!, subject: o.subject("relations"))
@@ -111,9 +111,9 @@ public struct BaBLoss: PairedHeatmapObjective {
         let m = try mask.to(s.device)
         let flatShape = [b * c, 1] + spatial
         let detached = try sel.detached()
-        let region = try detached.gt(0).logicalAnd(m).to(dtype).reshape(flatShape)
+        let region = try detached.gt(0).logicalAnd(m).to(.uint8).reshape(flatShape)
         let boundary = try BoundaryShell.thin(region)
-        let d = try ChessboardProximity.map(boundary: boundary, maxDistance: maxDistance).reshape([b, c] + spatial)
+        let d = try ChessboardProximity.map(boundary: boundary, maxDistance: maxDistance, dtype: dtype).reshape([b, c] + spatial)
         // D̃ = D·s inside the largest component, D·(1 − s) outside.
         let gated = try d.multiplying(try Tensor.where(m, sel, 1 - sel))
 

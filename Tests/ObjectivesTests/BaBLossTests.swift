@@ -158,7 +158,7 @@ final class BaBLossTests: XCTestCase {
     func testDistanceMapIsTruncatedChessboard() throws {
         var b = [Double](repeating: 0, count: 15 * 15)
         b[7 * 15 + 7] = 1
-        let d = try ChessboardProximity.map(boundary: try Tensor(b, shape: [1, 1, 15, 15]), maxDistance: 4).doubles()
+        let d = try ChessboardProximity.map(boundary: try Tensor(b, shape: [1, 1, 15, 15]).to(.uint8), maxDistance: 4, dtype: .float64).doubles()
         for (r, c) in [(7, 7), (7, 8), (9, 5), (10, 7), (11, 11), (7, 14)] {
             let dist = max(abs(r - 7), abs(c - 7))
             assertClose(d[r * 15 + c], Double(max(4 - dist, 0)) / 4, tol: 1e-12, "(\(r), \(c))")
