@@ -6,7 +6,7 @@ import Torch
 ///
 /// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
 /// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), `hadwiger-area`,
-/// `hadwiger-perimeter`, `hadwiger-euler`, `heatmap-mse`, `dicebce`, `condseg`, `condseg-cr`, and any
+/// `hadwiger-perimeter`, `hadwiger-euler`, `heatmap-mse`, `dicebce`, `condseg`, `condseg-cr`, `bab`, and any
 /// name a depending package adds with `register`. Unknown names and unknown or invalid options
 /// are errors that name them.
 public enum ObjectiveRegistry {
@@ -55,6 +55,8 @@ public enum ObjectiveRegistry {
             try ConDSegCRLoss(options: $0) },
         Entry(name: "heatmap-mse", summary: "MSE between a heatmap head and Gaussian landmark heatmaps, over annotated landmarks; head (heatmaps)") {
             try HeatmapMSE(options: $0) },
+        Entry(name: "bab", summary: "BaBLoss: BaB(Ŝ, H) + BaB(onehot(y), L̂); form (official|cosine), maxDistance (10), relations, heatmapScale (255)") {
+            try BaBLoss(options: $0) },
     ]
 
     static let store = RegistryStore(builtIns, kind: "objective", reserved: ",+") { $0.name }
