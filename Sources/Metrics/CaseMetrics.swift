@@ -45,6 +45,8 @@ public struct CaseMetricsRow: Sendable, Equatable {
     public var accuracy = Double.nan
     /// F_β with β = 2 (recall weighted higher).
     public var f2 = Double.nan
+    /// |roundness(A) − roundness(G)| (4πA/P² of the whole mask; HadBalance's shape measure). NaN in 3D or when a mask is empty.
+    public var roundnessError = Double.nan
 
     public init(caseName: String, label: Int) {
         self.caseName = caseName
@@ -57,7 +59,7 @@ public struct CaseMetricsRow: Sendable, Equatable {
         ("specificity", \.specificity), ("volume_difference", \.relativeVolumeDifference),
         ("bfscore", \.bfscore), ("betti0_error", \.betti0Error), ("betti1_error", \.betti1Error),
         ("betti2_error", \.betti2Error), ("cldice", \.cldice), ("hd", \.hd), ("hd95", \.hd95), ("assd", \.assd),
-        ("accuracy", \.accuracy), ("f2", \.f2),
+        ("accuracy", \.accuracy), ("f2", \.f2), ("roundness_error", \.roundnessError),
     ]
 }
 
@@ -100,6 +102,7 @@ public enum CaseMetrics {
             (row.dice, row.iou, row.precision, row.recall, row.accuracy, row.f2) = (s.f1, s.jaccard, s.precision, s.recall, s.accuracy, s.f2)
         }
         row.relativeVolumeDifference = counts.relativeVolumeDifference
+        if truth.rank == 2 { row.roundnessError = abs(try Roundness.circularity(prediction) - Roundness.circularity(truth)) }
         row.bfscore = try BoundaryFScore(prediction: prediction, truth: truth, tolerance: options.boundaryTolerance,
                                          spacing: spacing).f1
         let sd = try SurfaceDistances(prediction: prediction, truth: truth, spacing: spacing)

@@ -35,6 +35,7 @@ public enum MetricCatalog {
         MetricInfo(name: "assd", direction: .lowerIsBetter, summary: "average symmetric surface distance, physical units"),
         MetricInfo(name: "accuracy", direction: .higherIsBetter, summary: "fraction of voxels where prediction and truth agree, (TP+TN)/N"),
         MetricInfo(name: "f2", direction: .higherIsBetter, summary: "F2 score 5·TP/(5·TP+4·FN+FP): recall weighted above precision"),
+        MetricInfo(name: "roundness_error", direction: .lowerIsBetter, summary: "|roundness(A)−roundness(G)|, roundness = 4π·area/perimeter² of the mask (2D)"),
     ]
 
     /// The names, in report order.
