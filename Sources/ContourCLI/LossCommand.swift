@@ -13,7 +13,8 @@ struct LossCommand: ParsableCommand {
         NAME is a registered objective (--list shows them) or scnp+NAME. The target is integer \
         labels (N, 1, …) or (N, …), or a dense one-hot array of the logits' shape. Options are a \
         JSON object in the objective's vocabulary, e.g. --options '{"includeBackground": false}'. \
-        The computation runs in the logits' dtype.
+        The computation runs in the logits' dtype. A group (hadwiger) prints each of its objectives \
+        and their sum; --gradient then writes the sum's gradient.
         """)
 
     @Argument(help: "Objective name (ce, dice, cedice, focal, tversky, tmcedice, scnp, scnp+NAME, rrw, …).")
@@ -35,13 +36,15 @@ struct LossCommand: ParsableCommand {
             func column(_ s: String) -> String { s.padding(toLength: width, withPad: " ", startingAt: 0) }
             for e in ObjectiveRegistry.entries { print("\(column(e.name)) \(e.summary)") }
             print("\(column("scnp+NAME")) NAME computed on SCNP logits; options k (3), joint (false)")
+            for g in ObjectiveRegistry.groups { print("\(column(g.name)) \(g.summary)") }
             return
         }
         guard let name else { throw ValidationError("give an objective NAME (or --list)") }
         guard let logitsPath = logits, let targetPath = target else {
             throw ValidationError("--logits and --target are required")
         }
-        let objective = try ObjectiveRegistry.make(name, json: options)
+        let members = try ObjectiveRegistry.expand(name, options: ObjectiveOptions(json: options, for: name).values)
+        let objectives = try members.map { try ObjectiveRegistry.make($0.name, options: $0.options) }
         let x = try Tensor.loadNPY(logitsPath)
         guard x.rank >= 3, x.dtype.isFloatingPoint else {
             throw ValidationError("logits must be a floating-point array (N, C, spatial…), got \(x.dtype) \(x.shape)")
@@ -55,6 +58,11 @@ struct LossCommand: ParsableCommand {
             y.spacing = values
         }
         let leaf = try x.clone().requiringGrad()
+        if ObjectiveRegistry.group(named: name) != nil {
+            try runGroup(objectives, logits: leaf, target: y)
+            return
+        }
+        let objective = objectives[0]
         let loss = try objective(logits: leaf, target: y)
         if let gradient {
             let scalar = loss.count == 1 ? loss : try loss.sum()
@@ -74,6 +82,38 @@ struct LossCommand: ParsableCommand {
             print(String(format: "%@: %.10g", name, values[0]))
         } else {
             print("\(name) \(loss.shape): " + values.map { String(format: "%.10g", $0) }.joined(separator: " "))
+        }
+    }
+
+    /// Each member's value, then the sum (what the `sum` balancer with weights 1 minimises).
+    private func runGroup(_ objectives: [any Objective], logits: Tensor, target: LossTarget) throws {
+        var values: [(String, Double)] = []
+        var total: Tensor?
+        for objective in objectives {
+            let loss = try objective(logits: logits, target: target)
+            guard loss.count == 1 else {
+                throw ValidationError("'\(objective.name)' in '\(name ?? "")' gives a loss of shape \(loss.shape), not a scalar (reduction none?)")
+            }
+            values.append((objective.name, try loss.item()))
+            total = total.map { $0 + loss } ?? loss
+        }
+        guard let total else { return }
+        if let gradient {
+            guard let g = try gradients(of: total, with: [logits])[0] else {
+                throw ValidationError("the objectives do not depend on the logits")
+            }
+            try g.saveNPY(gradient)
+        }
+        let sum = try total.item()
+        if json {
+            var o: [String: Any] = ["name": name ?? "", "loss": sum,
+                                    "objectives": values.map { ["name": $0.0, "loss": $0.1] as [String: Any] }]
+            if let gradient { o["gradient"] = gradient }
+            let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for (n, v) in values { print(String(format: "%@: %.10g", n, v)) }
+            print(String(format: "sum: %.10g", sum))
         }
     }
 }
