@@ -29,20 +29,23 @@ struct LossCommand: ParsableCommand {
     @Flag(help: "Print {\"loss\": …} as JSON.") var json = false
     @Flag(help: "List the objectives and exit.") var list = false
 
-    func run() throws {
+    func run() throws { print(try output()) }
+
+    /// What `run` prints (without the final newline).
+    func output() throws -> String {
         if list {
             // Names longer than the column (hadwiger-perimeter) widen it rather than being cut.
             let width = max(12, ObjectiveRegistry.entries.map(\.name.count).max() ?? 0)
             func column(_ s: String) -> String { s.padding(toLength: width, withPad: " ", startingAt: 0) }
-            for e in ObjectiveRegistry.entries { print("\(column(e.name)) \(e.summary)") }
-            print("\(column("scnp+NAME")) NAME computed on SCNP logits; options k (3), joint (false)")
-            for g in ObjectiveRegistry.groups { print("\(column(g.name)) \(g.summary)") }
-            return
+            return (ObjectiveRegistry.entries.map { "\(column($0.name)) \($0.summary)" }
+                + ["\(column("scnp+NAME")) NAME computed on SCNP logits; options k (3), joint (false)"]
+                + ObjectiveRegistry.groups.map { "\(column($0.name)) \($0.summary)" }).joined(separator: "\n")
         }
         guard let name else { throw ValidationError("give an objective NAME (or --list)") }
         guard let logitsPath = logits, let targetPath = target else {
             throw ValidationError("--logits and --target are required")
         }
+        // A group (hadwiger) stands for several objectives; anything else is one.
         let members = try ObjectiveRegistry.expand(name, options: ObjectiveOptions(json: options, for: name).values)
         let objectives = try members.map { try ObjectiveRegistry.make($0.name, options: $0.options) }
         let x = try Tensor.loadNPY(logitsPath)
@@ -58,12 +61,8 @@ struct LossCommand: ParsableCommand {
             y.spacing = values
         }
         let leaf = try x.clone().requiringGrad()
-        if ObjectiveRegistry.group(named: name) != nil {
-            try runGroup(objectives, logits: leaf, target: y)
-            return
-        }
-        let objective = objectives[0]
-        let loss = try objective(logits: leaf, target: y)
+        if ObjectiveRegistry.group(named: name) != nil { return try groupOutput(objectives, logits: leaf, target: y) }
+        let loss = try objectives[0](logits: leaf, target: y)
         if let gradient {
             let scalar = loss.count == 1 ? loss : try loss.sum()
             guard let g = try gradients(of: scalar, with: [leaf])[0] else {
@@ -76,17 +75,16 @@ struct LossCommand: ParsableCommand {
             var o: [String: Any] = ["name": name, "loss": values.count == 1 ? values[0] as Any : values as Any]
             if values.count > 1 { o["shape"] = loss.shape }
             if let gradient { o["gradient"] = gradient }
-            let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            return try Self.json(o)
         } else if values.count == 1 {
-            print(String(format: "%@: %.10g", name, values[0]))
+            return String(format: "%@: %.10g", name, values[0])
         } else {
-            print("\(name) \(loss.shape): " + values.map { String(format: "%.10g", $0) }.joined(separator: " "))
+            return "\(name) \(loss.shape): " + values.map { String(format: "%.10g", $0) }.joined(separator: " ")
         }
     }
 
     /// Each member's value, then the sum (what the `sum` balancer with weights 1 minimises).
-    private func runGroup(_ objectives: [any Objective], logits: Tensor, target: LossTarget) throws {
+    private func groupOutput(_ objectives: [any Objective], logits: Tensor, target: LossTarget) throws -> String {
         var values: [(String, Double)] = []
         var total: Tensor?
         for objective in objectives {
@@ -97,7 +95,7 @@ struct LossCommand: ParsableCommand {
             values.append((objective.name, try loss.item()))
             total = total.map { $0 + loss } ?? loss
         }
-        guard let total else { return }
+        guard let total else { return "" }
         if let gradient {
             guard let g = try gradients(of: total, with: [logits])[0] else {
                 throw ValidationError("the objectives do not depend on the logits")
@@ -109,11 +107,13 @@ struct LossCommand: ParsableCommand {
             var o: [String: Any] = ["name": name ?? "", "loss": sum,
                                     "objectives": values.map { ["name": $0.0, "loss": $0.1] as [String: Any] }]
             if let gradient { o["gradient"] = gradient }
-            let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            for (n, v) in values { print(String(format: "%@: %.10g", n, v)) }
-            print(String(format: "sum: %.10g", sum))
+            return try Self.json(o)
         }
+        return (values.map { String(format: "%@: %.10g", $0.0, $0.1) } + [String(format: "sum: %.10g", sum)]).joined(separator: "\n")
+    }
+
+    static func json(_ o: [String: Any]) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -15,6 +15,10 @@ public enum DemoKind: String, Sendable, CaseIterable {
     case organLandmarks = "organ-landmarks"
     /// A small 3D version of `tubular` (NIfTI volumes).
     case tubular3d
+    /// One binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied size (HadBalance).
+    case shapes
+    /// `shapes` in 3D (48³ NIfTI): ellipsoids, star-convex blobs, C-shaped bent tubes and open shells.
+    case shapes3d
 
     public static var names: [String] { allCases.map(\.rawValue) }
 
@@ -25,7 +29,10 @@ public enum DemoKind: String, Sendable, CaseIterable {
         self = kind
     }
 
-    public var isVolumetric: Bool { self == .tubular3d }
+    public var isVolumetric: Bool { self == .tubular3d || self == .shapes3d }
+
+    /// `contour data demo`'s default training and test counts.
+    public var defaultCounts: (train: Int, test: Int) { self == .shapes || self == .shapes3d ? (60, 20) : (40, 10) }
 }
 
 /// One generated case before it is written.
@@ -84,6 +91,7 @@ public enum DemoData {
         case .blobs: return ["background": 0, "convex": 1, "nonconvex": 2]
         case .cells: return ["background": 0, "cell": 1]
         case .organLandmarks: return ["background": 0, "organ": 1]
+        case .shapes, .shapes3d: return ["background": 0, "target": 1]
         }
     }
 
@@ -101,6 +109,8 @@ public enum DemoData {
         case .blobs: return DemoBlobs.makeBlobs(size: 128, using: &rng)
         case .cells: return DemoBlobs.makeCells(size: 128, using: &rng)
         case .organLandmarks: return DemoOrgan.make(size: 128, using: &rng)
+        case .shapes: return DemoShapes.make(size: 128, rank: 2, using: &rng).0
+        case .shapes3d: return DemoShapes.make(size: 48, rank: 3, using: &rng).0
         }
     }
 
