@@ -33,6 +33,8 @@ fixtures: tensorboard-fixture
 	python3 scripts/fixtures/make_config_yaml_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_neuralnet_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_geometry_fixtures.py
+	python3 scripts/fixtures/make_hadwiger_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_hadwiger_torch_fixtures.py
 
 # An event file written by TensorBoard's own writer, for the Swift reader in TensorBoardTests.
 tensorboard-fixture:
