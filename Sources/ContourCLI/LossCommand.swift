@@ -17,7 +17,7 @@ struct LossCommand: ParsableCommand {
         and their sum; --gradient then writes the sum's gradient.
         """)
 
-    @Argument(help: "Objective name (ce, dice, cedice, focal, tversky, tmcedice, scnp, scnp+NAME, rrw, …).")
+    @Argument(help: "Objective name (ce, dice, cedice, focal, tversky, tmcedice, scnp, scnp+NAME, rrw, …) or a group (hadwiger).")
     var name: String?
 
     @Option(help: "Logits .npy, shape (N, C, spatial…).") var logits: String?
