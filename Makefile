@@ -33,6 +33,10 @@ fixtures: tensorboard-fixture
 	python3 scripts/fixtures/make_config_yaml_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_neuralnet_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_geometry_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_landmark_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_resunet_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_condseg_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_pth_fixtures.py
 	python3 scripts/fixtures/make_hadwiger_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_hadwiger_torch_fixtures.py
 

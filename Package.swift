@@ -47,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         // TensorBoard event files (messages generated once into Sources/Training/TensorBoard/).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // The zip container of PyTorch `.pth` files (torch.save).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // `make docs` (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -59,7 +61,7 @@ let package = Package(
         ),
         .target(name: "Geometry"),
         // Floor 2
-        .target(name: "Torch", dependencies: ["CTorch", "Geometry"]),
+        .target(name: "Torch", dependencies: ["CTorch", "Geometry", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Metrics", dependencies: ["Geometry"]),
         // libpng through its simplified C API (system library; `link "png"`).
         .systemLibrary(name: "CLibPNG"),
@@ -101,11 +103,11 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Imaging", "Models", "NeuralNet", "Torch",
                                                           .product(name: "Yams", package: "Yams")], exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ContourCLITests", dependencies: ["ContourCLI", "Objectives", "Training", "Imaging", "Torch",
+        .testTarget(name: "ContourCLITests", dependencies: ["ContourCLI", "Objectives", "Training", "Imaging", "Torch", "Models", "NeuralNet",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Torch", "Geometry"], resources: [.copy("Fixtures")]),
     ],

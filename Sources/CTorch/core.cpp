@@ -272,6 +272,10 @@ ct_status ct_permute(ct_tensor t, const int64_t *dims, int ndim, ct_tensor *out)
   CT_OUT(ctorch::T(t).permute(ctorch::ints(dims, ndim)));
 }
 ct_status ct_transpose(ct_tensor t, int64_t d0, int64_t d1, ct_tensor *out) noexcept { CT_OUT(ctorch::T(t).transpose(d0, d1)); }
+ct_status ct_as_strided(ct_tensor t, const int64_t *size, const int64_t *stride, int ndim, int64_t offset,
+                        ct_tensor *out) noexcept {
+  CT_OUT(ctorch::T(t).as_strided(ctorch::ints(size, ndim), ctorch::ints(stride, ndim), offset));
+}
 ct_status ct_expand(ct_tensor t, const int64_t *shape, int ndim, ct_tensor *out) noexcept {
   CT_OUT(ctorch::T(t).expand(ctorch::ints(shape, ndim)));
 }

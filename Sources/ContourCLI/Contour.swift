@@ -13,7 +13,7 @@ public struct Contour: AsyncParsableCommand {
         abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
         version: version,
         subcommands: [Info.self, Demo.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, DataCommand.self,
-                      ModelsCommand.self, MetricsCommand.self, LossCommand.self, BalanceCommand.self, Bench.self]
+                      ModelsCommand.self, WeightsCommand.self, MetricsCommand.self, LossCommand.self, BalanceCommand.self, Bench.self]
     )
 
     /// Runs the command line with stdout line-buffered, so `contour train … > log` (a pipe or a
@@ -32,6 +32,6 @@ public struct Contour: AsyncParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
-        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, DataBench.self]
+        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self]
     )
 }

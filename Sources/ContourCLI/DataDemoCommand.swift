@@ -11,9 +11,11 @@ struct DataDemoCommand: ParsableCommand {
         Kinds: tubular (vessel-like trees; SCNP/clDice), blobs (near-convex = 1 and non-convex = 2; \
         Hadwiger priors), cells (touching rounded cells; roundness), organ-landmarks (an organ with 4 \
         landmarks on its boundary, partially labelled: a third of the cases only labels, a third only \
-        landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes), shapes (one binary \
-        label: ellipses, star-convex blobs, C-shapes and thin rims of varied size; HadBalance's shape \
-        priors; 60 + 20 cases by default), shapes3d (the same in 48³: ellipsoids, lobed blobs, C-shaped \
+        landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes), organ-landmarks-3d \
+        (BaBLoss's HPL pair: 64³ volumes of an organ with a core, 8 boundary landmarks; even training cases \
+        carry only landmarks, odd ones only labels; dataset.json has the landmark→class "relations"), shapes \
+        (one binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied size; HadBalance's \
+        shape priors; 60 + 20 cases by default), shapes3d (the same in 48³: ellipsoids, lobed blobs, C-shaped \
         bent tubes, open shells). 2D kinds are 128² 8-bit gray PNGs. Test cases go to imagesTs/ (their references to labelsTs/, landmarksTs/).
         """)
 

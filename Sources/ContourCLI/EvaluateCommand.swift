@@ -17,6 +17,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Folder for metrics.csv and summary.json (default: RUN/evaluation-SPLIT).") var output: String?
     @Flag(help: "Test-time augmentation: average over all mirrorings.") var mirror = false
     @Flag(help: "Skip the topology metrics (Betti errors, clDice): faster on large 3D volumes.") var noTopology = false
+    @Option(help: "SDR radii in mm, comma-separated (default: the checkpoint's evaluation.sdrRadii).") var sdrRadii: String?
+    @Option(help: "Landmark extraction from heatmaps: argmax, softargmax or quadratic (default: the checkpoint's evaluation.landmarks.extraction).")
+    var landmarkExtraction: String?
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
 
     func run() throws {
@@ -25,15 +28,49 @@ struct EvaluateCommand: ParsableCommand {
         let resolved = try Predictor.resolve(checkpoint)
         for line in RunWarnings.checkpointMismatch(state, dataset: ds.description, root: dataset) { RunWarnings.emit(line) }
         let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved))
-        guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/)") }
-        let rows = try Evaluation.evaluate(predictor, cases: cases, labels: ds.description.foregroundLabels,
-                                           policy: EvaluationPolicy(topology: !noTopology, mirror: mirror),
-                                           progress: Progress(total: cases.count, label: "evaluate", quiet: false))
+        guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/ or landmarks in landmarksTr/)") }
+        let policy = try Self.policy(state: state, topology: !noTopology, mirror: mirror, sdrRadii: sdrRadii, extraction: landmarkExtraction)
+        let outcome = try Evaluation.evaluateAll(predictor, cases: cases, labels: ds.description.foregroundLabels,
+                                                 landmarkNames: ds.description.landmarkNames, policy: policy,
+                                                 progress: Progress(total: cases.count, label: "evaluate", quiet: false))
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
         let names = LabelNames(datasetLabels: ds.description.labels)
-        try Evaluation.write(rows, to: folder, names: names)
-        for line in MetricsReport.summaryLines(rows, names: names) { print(line) }
-        print("wrote \(folder)/metrics.csv and \(folder)/summary.json")
+        var written: [String] = []
+        if cases.contains(where: { $0.labelPath != nil }) {
+            try Evaluation.write(outcome.rows, to: folder, names: names)
+            for line in MetricsReport.summaryLines(outcome.rows, names: names) { print(line) }
+            written += ["\(folder)/metrics.csv", "\(folder)/summary.json"]
+        }
+        if !outcome.landmarkRows.isEmpty {
+            let scores = LandmarkReport.summary(outcome.landmarkRows, names: ds.description.landmarkNames, radii: policy.sdrRadii)
+            try Evaluation.writeLandmarks(outcome.landmarkRows, scores: scores, to: folder)
+            for line in LandmarkReport.summaryLines(scores) { print(line) }
+            written += ["\(folder)/landmarks.csv", "\(folder)/landmarks.json"]
+        }
+        guard !written.isEmpty else {
+            throw CommandLineError("--dataset \(dataset): nothing to score in the \(split) split: its cases have landmarks only, "
+                                   + "and the checkpoint's model has no heatmap head")
+        }
+        print("wrote " + written.joined(separator: ", "))
+    }
+
+    /// The checkpoint's evaluation settings with the command line's overrides.
+    static func policy(state: TrainingState, topology: Bool, mirror: Bool, sdrRadii: String?, extraction: String?) throws -> EvaluationPolicy {
+        var policy = try EvaluationPolicy(checkpoint: state, topology: topology, mirror: mirror)
+        if let text = sdrRadii {
+            let radii = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !radii.isEmpty, radii.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw CommandLineError("--sdr-radii \(text): expected radii in mm > 0, comma-separated, such as 2,4")
+            }
+            policy.sdrRadii = radii.map { $0! }
+        }
+        if let name = extraction {
+            guard let method = LandmarkExtraction.Method(rawValue: name) else {
+                throw CommandLineError("--landmark-extraction \(name): expected one of \(LandmarkExtraction.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            policy.landmarks.method = method
+        }
+        return policy
     }
 }

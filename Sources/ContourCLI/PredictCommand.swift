@@ -13,7 +13,9 @@ struct PredictCommand: ParsableCommand {
         discussion: """
         Images named CASE_0000.ext, CASE_0001.ext, … are the channels of CASE (the nnU-Net convention); other \
         files are single-channel cases. Outputs are CASE.ext in the input's format (NIfTI keeps the source header, \
-        so predictions overlay the image); --probabilities also writes CASE.npy with the softmax (C, spatial…).
+        so predictions overlay the image); --probabilities also writes CASE.npy with the softmax (C, spatial…). \
+        A model with a heatmap head (unet2d-mt, resunet3d-mt, …) also writes each case's landmarks as \
+        OUTPUT/landmarksTs/CASE.json in the dataset landmark format (voxel space, x/y/z order).
         """)
 
     @Option(help: "Checkpoint folder, or a run folder (uses its best checkpoint).") var checkpoint: String
@@ -21,13 +23,20 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Folder for the predicted label maps.") var output: String
     @Flag(help: "Test-time augmentation: average over all mirrorings.") var mirror = false
     @Flag(help: "Also write softmax probabilities as .npy.") var probabilities = false
+    @Option(help: "Landmark extraction from heatmaps: argmax, softargmax or quadratic (default: the checkpoint's evaluation.landmarks.extraction).")
+    var landmarkExtraction: String?
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
 
     func run() throws {
         let cases = try Self.groupCases(in: input)
         guard !cases.isEmpty else { throw CommandLineError("--input \(input): no images (expected \(Self.imageKinds) files)") }
-        let (predictor, _) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
+        let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
+        let policy = try EvaluateCommand.policy(state: state, topology: false, mirror: mirror, sdrRadii: nil, extraction: landmarkExtraction)
+        let landmarkNames = state.landmarkNames ?? []
         try CommandLineError.makeFolder(output, option: "--output")
+        if predictor.heatmapHead != nil && !landmarkNames.isEmpty {
+            try CommandLineError.makeFolder("\(output)/landmarksTs", option: "--output")
+        }
         let progress = Progress(total: cases.count, label: "predict", quiet: false)
         var failures = 0
         for (i, (id, paths)) in cases.enumerated() {
@@ -40,10 +49,15 @@ struct PredictCommand: ParsableCommand {
                     header = header ?? v.header
                 }
                 let volume = ImageVolume(channels: channels, header: header!, isInteger: false)
-                let (probs, labels) = try predictor.predict(volume, mirror: mirror)
+                let p = try predictor.predictHeads(volume, mirror: mirror)
                 let ext = Self.outputExtension(paths[0])
-                try ImageFile.writeLabels(labels, path: "\(output)/\(id)\(ext)", header: header)
-                if probabilities { try probs.squeeze(dim: 0).saveNPY("\(output)/\(id).npy") }
+                try ImageFile.writeLabels(p.labels, path: "\(output)/\(id)\(ext)", header: header)
+                if probabilities { try p.probabilities.squeeze(dim: 0).saveNPY("\(output)/\(id).npy") }
+                if let heatmaps = p.heatmaps, heatmaps.shape[1] == landmarkNames.count {
+                    let points = try policy.landmarks.points(heatmaps)
+                    try Landmarks(points: Dictionary(uniqueKeysWithValues: zip(landmarkNames, points)))
+                        .write(path: "\(output)/landmarksTs/\(id).json")
+                }
             } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("\(id): \(error)\n".utf8))

@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Device: auto, cpu, cuda, cuda:N (run.device).") var device: String?
     @Option(help: "CPU threads (run.threads).") var threads: Int?
     @Option(help: "Random seed (run.seed).") var seed: Int?
+    @Option(help: "Starting weights, .safetensors or PyTorch .pth, loaded by exact key (model.pretrained.file).") var pretrained: String?
+    @Option(help: "Load --pretrained into the submodule with this key prefix, e.g. encoder. (model.pretrained.prefix).") var pretrainedPrefix: String?
     @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
 
@@ -53,6 +55,8 @@ struct TrainCommand: ParsableCommand {
         if let device { o.append("run.device=\(device)") }
         if let threads { o.append("run.threads=\(threads)") }
         if let seed { o.append("run.seed=\(seed)") }
+        if let pretrained { o.append("model.pretrained.file=\(pretrained)") }
+        if let pretrainedPrefix { o.append("model.pretrained.prefix=\"\(pretrainedPrefix)\"") }
         return o
     }
 
@@ -71,8 +75,9 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(config: experiment, quiet: quiet)
         let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
         let v = summary.validation
-        print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f (best %@ at epoch %@); report: %@/report.html",
-                     summary.runFolder, v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan,
+        let landmarks = v["mre"].map { String(format: ", landmark MRE %.2f mm", $0) } ?? ""
+        print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f%@ (best %@ at epoch %@); report: %@/report.html",
+                     summary.runFolder, v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan, landmarks,
                      experiment.run.bestMetric, summary.bestEpoch.map(String.init) ?? "–", summary.runFolder))
         if summary.skippedSteps > 0 { print("note: \(summary.skippedSteps) steps were skipped for non-finite loss or gradients") }
     }

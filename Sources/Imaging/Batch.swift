@@ -22,7 +22,7 @@ public struct Batch: Sendable {
     public var landmarkNames: [String]
     /// [B, K, rank], zero where `landmarkMask` is false.
     public var landmarkCoordinates: [Double]
-    /// [B, K]: whether sample b has landmark k.
+    /// [B, K]: whether sample b has landmark k inside its patch.
     public var landmarkMask: [Bool]
 
     public var batchSize: Int { imageShape[0] }
@@ -79,7 +79,9 @@ public struct Batch: Sendable {
         var mask = [Bool](repeating: false, count: samples.count * k)
         for (b, s) in samples.enumerated() {
             for (j, name) in landmarkNames.enumerated() {
-                guard let p = s.landmarks?[name], s.tasks.landmarks.contains(name), p.count == rank else { continue }
+                // A landmark outside the patch (cropped away) is left out, so landmark terms skip it.
+                guard let p = s.landmarks?[name], s.tasks.landmarks.contains(name), p.count == rank,
+                      zip(p, spatial).allSatisfy({ $0 >= -0.5 && $0 <= Double($1) - 0.5 }) else { continue }
                 mask[b * k + j] = true
                 for a in 0..<rank { coordinates[(b * k + j) * rank + a] = p[a] }
             }

@@ -22,11 +22,14 @@ public struct DataLoaderConfiguration: Sendable {
     public var seed: UInt64
     /// Order of `Batch.landmarkCoordinates`.
     public var landmarkNames: [String]
+    /// Batches made of groups in fixed numbers (HPL: landmark samples, then segmentation samples);
+    /// nil: plain shuffled batches of every sample.
+    public var composition: BatchComposition?
 
     public init(batchSize: Int, patchSize: [Int]? = nil, foregroundProbability: Double = 0.33,
                 augmentation: Augmentation = .none, normalization: Normalization = .none, shuffle: Bool = true,
                 dropLast: Bool = false, workers: Int = 2, prefetchBatches: Int = 4, seed: UInt64 = 0,
-                landmarkNames: [String] = []) {
+                landmarkNames: [String] = [], composition: BatchComposition? = nil) {
         self.batchSize = batchSize
         self.patchSize = patchSize
         self.foregroundProbability = foregroundProbability
@@ -38,6 +41,7 @@ public struct DataLoaderConfiguration: Sendable {
         self.prefetchBatches = prefetchBatches
         self.seed = seed
         self.landmarkNames = landmarkNames
+        self.composition = composition
     }
 }
 
@@ -67,6 +71,15 @@ public final class DataLoader: Sendable {
         if configuration.dropLast && count < configuration.batchSize {
             throw ImagingError("\(count) samples make no full batch of \(configuration.batchSize) with drop-last")
         }
+        if let c = configuration.composition {
+            guard c.batchSize == configuration.batchSize else {
+                throw ImagingError("the batch groups hold \(c.groups.map { "\($0.perBatch) \($0.name)" }.joined(separator: " + ")) samples, "
+                                   + "not the batch size \(configuration.batchSize)")
+            }
+            if let g = c.groups.first(where: { $0.members.contains { !(0..<count).contains($0) } }) {
+                throw ImagingError("batch group '\(g.name)' names a sample outside 0..<\(count)")
+            }
+        }
         self.count = count
         self.configuration = configuration
         self.load = load
@@ -87,11 +100,21 @@ public final class DataLoader: Sendable {
     }
 
     public var batchesPerEpoch: Int {
-        configuration.dropLast ? count / configuration.batchSize : (count + configuration.batchSize - 1) / configuration.batchSize
+        if let c = configuration.composition { return c.batchesPerEpoch }
+        return configuration.dropLast ? count / configuration.batchSize : (count + configuration.batchSize - 1) / configuration.batchSize
     }
 
-    /// Sample indices of `epoch` in batch order.
+    /// Draws per epoch: every sample once, or a composition's batches × batch size.
+    public var epochLength: Int { configuration.composition.map { $0.batchesPerEpoch * $0.batchSize } ?? count }
+
+    /// Sample indices of `epoch` in batch order (with a composition, repeats as `index + r·count`).
     public func order(epoch: Int) -> [Int] {
+        if let c = configuration.composition {
+            let seed = configuration.seed
+            return c.order(count: count, generator: configuration.shuffle ? { g in
+                SeededGenerator(seed: Self.mix(seed, UInt64(bitPattern: Int64(epoch)), 0x5348_5546, UInt64(g + 1)))
+            } : nil)
+        }
         var order = Array(0..<count)
         if configuration.shuffle {
             var rng = SeededGenerator(seed: Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), 0x5348_5546))
@@ -120,12 +143,13 @@ public final class DataLoader: Sendable {
 
     func positions(ofBatch b: Int) -> Range<Int> {
         let lo = b * configuration.batchSize
-        return lo..<Swift.min(count, lo + configuration.batchSize)
+        return lo..<Swift.min(epochLength, lo + configuration.batchSize)
     }
 
-    /// Loads, normalises and augments sample `index` for `epoch`.
+    /// Loads, normalises and augments sample `index` for `epoch` (a draw `index + r·count` is
+    /// sample `index` with its own augmentation).
     public func sample(epoch: Int, index: Int) throws -> Sample {
-        var s = try load(index)
+        var s = try load(index % count)
         try s.validate()
         configuration.normalization.apply(to: &s)
         var rng = generator(epoch: epoch, index: index)
@@ -233,7 +257,7 @@ public final class BatchIterator: @unchecked Sendable {
             if cancelled { break }
             let position = nextPosition
             let range = loader.positions(ofBatch: position / batchSize)
-            guard position < Swift.min(total, loader.count) else { break }
+            guard position < Swift.min(total, loader.epochLength) else { break }
             let b = position / batchSize
             if b >= nextBatch + ahead { monitor.wait(); continue }
             nextPosition += 1

@@ -199,7 +199,9 @@ public struct DatasetDescription: Sendable, Equatable {
                    landmarks: landmarks, tasks: tasks)
     }
 
-    public func write(path: String) throws {
+    /// `relations` (landmark → classes, BaBLoss's table) is written as dataset.json's
+    /// `"relations"` when not empty.
+    public func write(path: String, relations: [String: [Int]] = [:]) throws {
         let raw = Raw(
             channel_names: Dictionary(uniqueKeysWithValues: channelNames.enumerated().map { (String($0.offset), $0.element) }),
             labels: labels.mapValues { .single($0) }, numTraining: numTraining, file_ending: fileEnding,
@@ -207,7 +209,20 @@ public struct DatasetDescription: Sendable, Equatable {
             tasks: tasks.isEmpty ? nil : tasks.mapValues { RawTask(labels: $0.labels.sorted(), landmarks: $0.landmarks.sorted()) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try FileSystem.writeAtomically(Array(try encoder.encode(raw)), to: path)
+        try FileSystem.writeAtomically(Array(try encoder.encode(WithRelations(raw: raw, relations: relations))), to: path)
+    }
+
+    /// The raw keys plus an optional `"relations"` object in one JSON object.
+    struct WithRelations: Encodable {
+        var raw: Raw
+        var relations: [String: [Int]]
+        enum Key: String, CodingKey { case relations }
+        func encode(to encoder: Encoder) throws {
+            try raw.encode(to: encoder)
+            guard !relations.isEmpty else { return }
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(relations, forKey: .relations)
+        }
     }
 }
 

@@ -38,9 +38,20 @@ public enum MetricCatalog {
     /// The names, in report order.
     public static var names: [String] { all.map(\.name) }
 
+    /// Landmark metrics (`LandmarkReport`): selectable as `run.bestMetric` on data with landmarks.
+    public static let landmark: [MetricInfo] = [
+        MetricInfo(name: "mre", direction: .lowerIsBetter, summary: "mean radial error of the landmarks, mm"),
+    ]
+
+    /// Every metric a run can select by (segmentation columns, then landmark metrics).
+    public static var selectableNames: [String] { names + landmark.map(\.name) }
+
     public static func info(_ name: String) throws -> MetricInfo {
-        guard let found = all.first(where: { $0.name == name }) else {
-            throw GeometryError.invalidArgument("unknown metric '\(name)'; known metrics: \(names.joined(separator: ", "))")
+        if name.hasPrefix("sdr_"), Double(name.dropFirst(4)) != nil {
+            return MetricInfo(name: name, direction: .higherIsBetter, summary: "landmarks within \(name.dropFirst(4)) mm, %")
+        }
+        guard let found = (all + landmark).first(where: { $0.name == name }) else {
+            throw GeometryError.invalidArgument("unknown metric '\(name)'; known metrics: \(selectableNames.joined(separator: ", "))")
         }
         return found
     }

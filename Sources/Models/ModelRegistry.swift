@@ -31,6 +31,16 @@ public enum ModelRegistry {
     }
 
     static func plainUNet(spatialDims: Int, _ o: Options, _ m: ModelContext) throws -> any SegmentationModel {
+        if spatialDims == 2 && o.has("encoder") {
+            // segmentation_models_pytorch's Unet on a torchvision ResNet: its own fixed layout.
+            let encoder = ResNetDepth(rawValue: try o.string("encoder", default: "resnet34", allowed: ResNetDepth.allCases.map(\.rawValue)))!
+            let fixed = ["stages", "baseWidth", "maxWidth", "norm", "convsPerStage", "deepSupervision"].filter(o.has)
+            guard fixed.isEmpty else {
+                throw NeuralNetError("\(o.subject(fixed[0])) does not apply with 'encoder' (the ResNet U-Net has a fixed layout); remove it")
+            }
+            try o.finish()
+            return try ResNetUNet(encoder, inChannels: m.inChannels, classes: m.classes)
+        }
         let c = try common(o, defaultStages: 5)
         let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
         try o.finish()
@@ -52,8 +62,38 @@ public enum ModelRegistry {
                                  deepSupervision: c.ds)
     }
 
+    /// BaBLoss's mtnet (§5.2 reconstruction): residual encoder, a segmentation and a heatmap decoder.
+    static func resUNetMT(spatialDims: Int, _ o: Options, _ m: ModelContext) throws -> any SegmentationModel {
+        let base = try o.int("baseWidth", default: 32, requirement: "a positive integer") { $0 > 0 }
+        let blocks = try o.int("blocks", default: 3, requirement: "1 to 8") { (1...8).contains($0) }
+        let norm = NormKind(rawValue: try o.string("norm", default: "batch", allowed: NormKind.allCases.map(\.rawValue)))!
+        try o.finish()
+        guard m.landmarks > 0 else {
+            throw NeuralNetError("model '\(o.owner)' has a heatmap head per landmark, but the dataset declares no landmarks (dataset.json \"landmarks\")")
+        }
+        return try ResUNetMT(spatialDims: spatialDims, inChannels: m.inChannels, classes: m.classes,
+                             tasks: [HeadSpec(name: Heads.heatmaps, channels: m.landmarks, kind: .heatmap)],
+                             baseWidth: base, blocks: blocks, norm: norm)
+    }
+
+    /// ConDSeg's options: `encoder` (resnet50|resnet34|resnet18) and `size` (the square side
+    /// the official pipeline resizes to, a multiple of 16); a 3-channel, binary dataset.
+    static func conDSegSettings(_ o: Options, _ m: ModelContext) throws -> (encoder: ResNetDepth, size: Int) {
+        let encoder = ResNetDepth(rawValue: try o.string("encoder", default: "resnet50", allowed: ResNetDepth.allCases.map(\.rawValue)))!
+        let size = try o.int("size", default: 256, requirement: "a positive multiple of 16") { $0 > 0 && $0 % 16 == 0 }
+        try o.finish()
+        guard m.inChannels == 3 else {
+            throw NeuralNetError("model '\(o.owner)' has a 3-channel ResNet encoder (BGR images in the official code), but the dataset has "
+                + "\(m.inChannels) channel(s); give the dataset three channels (e.g. repeat a grey channel three times)")
+        }
+        guard m.classes <= 2 else {
+            throw NeuralNetError("model '\(o.owner)' segments one foreground label (one sigmoid channel), but the dataset has \(m.classes) classes")
+        }
+        return (encoder, size)
+    }
+
     static let builtIns: [Entry] = [
-        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision") {
+        Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision; or encoder (resnet18|resnet34|resnet50): SMP-style U-Net on a torchvision ResNet") {
             try plainUNet(spatialDims: 2, $0, $1)
         },
         Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") {
@@ -64,6 +104,12 @@ public enum ModelRegistry {
         },
         Entry(name: "unet3d-mt", summary: "3D U-Net, shared encoder, two decoders: segmentation + heatmaps (one per landmark); options as unet3d") {
             try multiTaskUNet(spatialDims: 3, $0, $1)
+        },
+        Entry(name: "resunet2d-mt", summary: "BaBLoss's mtnet in 2D [reconstruction]: residual U-Net encoder, segmentation + heatmap decoders, ReLU-headed raw outputs; baseWidth (32), blocks (3), norm (batch)") {
+            try resUNetMT(spatialDims: 2, $0, $1)
+        },
+        Entry(name: "resunet3d-mt", summary: "BaBLoss's mtnet [reconstruction]: 3D residual U-Net encoder (c, 3 blocks/stage), segmentation + heatmap decoders, ReLU-headed raw outputs; baseWidth (32), blocks (3), norm (batch)") {
+            try resUNetMT(spatialDims: 3, $0, $1)
         },
         Entry(name: "attention-unet", summary: "U-Net with additive attention gates on the skips (2D or 3D: spatialDims); stages, baseWidth, maxWidth, norm, deepSupervision") { o, m in
             let dims = try o.int("spatialDims", default: 2, requirement: "2 or 3") { $0 == 2 || $0 == 3 }
@@ -78,6 +124,14 @@ public enum ModelRegistry {
             try o.finish()
             return try UNetPlusPlus(spatialDims: dims, inChannels: m.inChannels, classes: m.classes, stages: c.stages, baseWidth: c.base,
                                     maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds)
+        },
+        Entry(name: "condseg", summary: "ConDSeg (binary, 3-channel): ResNet encoder, SID, CDFA, SA-decoder; heads segmentation, foreground, background, uncertainty; encoder (resnet50|resnet34|resnet18), size (256)") { o, m in
+            let s = try conDSegSettings(o, m)
+            return try ConDSeg(encoder: s.encoder, size: s.size)
+        },
+        Entry(name: "condseg-stage1", summary: "ConDSeg's stage-1 (consistency reinforcement) network: ResNet encoder + multi-scale 1×1 head; encoder (resnet50|resnet34|resnet18), size (256)") { o, m in
+            let s = try conDSegSettings(o, m)
+            return try ConDSegStage1(encoder: s.encoder, size: s.size)
         },
     ]
 

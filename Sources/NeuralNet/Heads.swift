@@ -9,6 +9,10 @@ import Torch
 public struct Heads {
     public static let segmentation = "segmentation"
     public static let heatmaps = "heatmaps"
+    /// ConDSeg's decoupled maps (§4.3): foreground, background and uncertainty logits.
+    public static let foreground = "foreground"
+    public static let background = "background"
+    public static let uncertainty = "uncertainty"
 
     private var storage: [String: [Tensor]] = [:]
     /// Head names in the order the model declared them.

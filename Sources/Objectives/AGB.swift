@@ -6,7 +6,7 @@ import Torch
 /// set, ridge 1e-12 and barrier), then d = Σ αₖgₖ. `normalize` (default true, as the README
 /// advises) scales α to sum 1 so it does not rescale the learning rate; `anchorPrimary` fixes
 /// α₀ = `anchorValue`; `useUnitGram` uses unit gradients for the Gram and the direction;
-/// `every` (1) solves every n-th step and reuses the weights in between.
+/// `every` (1) solves every n-th step and reuses the coefficients in between.
 public final class AGB: Balancer {
     public let normalize: Bool
     public let anchorPrimary: Bool
@@ -49,17 +49,22 @@ public final class AGB: Balancer {
         return (alpha, gram.norms)
     }
 
+    /// With `useUnitGram`, the reused coefficients are αₖ/‖gₖ‖ with the norms of the deciding step.
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let alpha: [Double], norms: [Double]
-        if let stored = schedule.reusable(count: gradients.count) {
-            alpha = stored
-            norms = useUnitGram ? try GradientGram.norms(gradients) : []
-        } else {
-            (alpha, norms) = try weights(gradients)
-            schedule.stored = alpha
+        let (decision, direction) = try schedule.update(gradients) {
+            let (alpha, norms) = try weights(gradients)
+            let c = useUnitGram ? zip(alpha, norms).map { $1 > 0 ? $0 / $1 : 0 } : alpha
+            return (.init(coefficients: c, weights: alpha),
+                    try GradientGram.combine(gradients, weights: alpha, norms: useUnitGram ? norms : nil))
         }
-        lastWeights = alpha
-        return try GradientGram.combine(gradients, weights: alpha, norms: useUnitGram ? norms : nil)
+        lastWeights = decision.weights
+        return direction
+    }
+
+    public func reusedCoefficients(objectives: Int) -> [Double]? {
+        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
+        lastWeights = d.weights
+        return d.coefficients
     }
 
     public func state() -> [String: ConfigValue] { schedule.state }

@@ -13,6 +13,11 @@ public protocol Balancer: AnyObject {
     var needsGradients: Bool { get }
     /// The update direction from per-objective gradients (same length as each) and loss values.
     func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor
+    /// Under `every: n`, on a step that reuses an earlier decision: its coefficients c, the update
+    /// being d = Σₖ cₖ·gₖ — the caller then runs one backward of Σₖ cₖ·Lₖ instead of computing
+    /// per-objective gradients and calling `combine`. nil when this step needs the gradients.
+    /// Called at most once per step, before `combine`.
+    func reusedCoefficients(objectives: Int) -> [Double]?
     /// What changes while training (weights, random state), for checkpoints.
     func state() -> [String: ConfigValue]
     func load(state: [String: ConfigValue]) throws
@@ -24,6 +29,7 @@ extension Balancer {
     public func state() -> [String: ConfigValue] { [:] }
     public func load(state: [String: ConfigValue]) throws {}
     public var lastWeights: [Double]? { nil }
+    public func reusedCoefficients(objectives: Int) -> [Double]? { nil }
 }
 
 /// Linear scalarisation d = Σ_k w_k·g_k (the objectives' configured weights): one backward.

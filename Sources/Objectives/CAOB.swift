@@ -10,10 +10,13 @@ public final class CAOB: ProjectingBalancer {
     public let agb: AGB
     public private(set) var lastProjected: [Int] = []
     public private(set) var lastWeights: [Double]?
+    var schedule: RecomputeSchedule
+    public var every: Int { schedule.every }
 
     public init(pgp: PGP = PGP(), agb: AGB = AGB()) {
         self.pgp = pgp
         self.agb = agb
+        schedule = RecomputeSchedule(every: pgp.every)
     }
 
     public convenience init(options: Options) throws {
@@ -23,21 +26,29 @@ public final class CAOB: ProjectingBalancer {
     public var name: String { "caob" }
     public var needsGradients: Bool { true }
 
+    /// d = Σₖ αₖ·g̃ₖ with g̃₀ = g₀, g̃ₖ = gₖ − pₖ·g₀: linear in the original gradients with
+    /// coefficients (α₀ − Σₖ αₖpₖ, α₁, …) — what `every: n` reuses (αₖ/‖g̃ₖ‖ with `useUnitGram`).
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (purified, projected) = try pgp.purifyOnSchedule(gradients)
-        let d = try agb.combine(purified, losses: losses)
-        lastProjected = projected
-        lastWeights = agb.lastWeights
-        return d
-    }
-
-    public func state() -> [String: ConfigValue] { ["pgp": .object(pgp.state()), "agb": .object(agb.state())] }
-
-    public func load(state: [String: ConfigValue]) throws {
-        guard case .object(let p)? = state["pgp"], case .object(let a)? = state["agb"] else {
-            throw ObjectiveError("caob state: expected {\"pgp\": {…}, \"agb\": {…}}, got \(state)")
+        let (decision, direction) = try schedule.update(gradients) {
+            let (purified, projected, p) = try pgp.purifyWithCoefficients(gradients)
+            let (alpha, norms) = try agb.weights(purified)
+            var c = agb.useUnitGram ? zip(alpha, norms).map { $1 > 0 ? $0 / $1 : 0 } : alpha
+            c[0] -= (1..<c.count).reduce(0) { $0 + c[$1] * p[$1] }
+            return (.init(coefficients: c, weights: alpha, projected: projected),
+                    try GradientGram.combine(purified, weights: alpha, norms: agb.useUnitGram ? norms : nil))
         }
-        try pgp.load(state: p)
-        try agb.load(state: a)
+        lastWeights = decision.weights
+        lastProjected = decision.projected
+        return direction
     }
+
+    public func reusedCoefficients(objectives: Int) -> [Double]? {
+        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
+        lastWeights = d.weights
+        lastProjected = d.projected
+        return d.coefficients
+    }
+
+    public func state() -> [String: ConfigValue] { schedule.state }
+    public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }
 }

@@ -27,11 +27,18 @@ public final class FairGrad: Balancer {
     public var needsGradients: Bool { true }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let alpha = try schedule.reusable(count: gradients.count)
-            ?? Self.weights(gradients, power: 1 / fairness, normalize: normalize, owner: name)
-        schedule.stored = alpha
-        lastWeights = alpha
-        return try GradientGram.combine(gradients, weights: alpha)
+        let (decision, direction) = try schedule.update(gradients) {
+            let alpha = try Self.weights(gradients, power: 1 / fairness, normalize: normalize, owner: name)
+            return (.init(coefficients: alpha, weights: alpha), try GradientGram.combine(gradients, weights: alpha))
+        }
+        lastWeights = decision.weights
+        return direction
+    }
+
+    public func reusedCoefficients(objectives: Int) -> [Double]? {
+        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
+        lastWeights = d.weights
+        return d.coefficients
     }
 
     public func state() -> [String: ConfigValue] { schedule.state }

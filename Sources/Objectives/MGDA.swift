@@ -65,10 +65,18 @@ public final class MGDA: Balancer {
     }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let alpha = try schedule.reusable(count: gradients.count) ?? weights(gram: GradientGram(gradients, ridge: 0, owner: name).gram)
-        schedule.stored = alpha
-        lastWeights = alpha
-        return try GradientGram.combine(gradients, weights: alpha)
+        let (decision, direction) = try schedule.update(gradients) {
+            let alpha = weights(gram: try GradientGram(gradients, ridge: 0, owner: name).gram)
+            return (.init(coefficients: alpha, weights: alpha), try GradientGram.combine(gradients, weights: alpha))
+        }
+        lastWeights = decision.weights
+        return direction
+    }
+
+    public func reusedCoefficients(objectives: Int) -> [Double]? {
+        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
+        lastWeights = d.weights
+        return d.coefficients
     }
 
     public func state() -> [String: ConfigValue] { schedule.state }

@@ -6,7 +6,7 @@ import Torch
 /// ⟨gₖ, g₀⟩ < s·(‖g₀‖² + 1e-12), loses its g₀ component: gₖ ← gₖ − cₖ·g₀,
 /// cₖ = ⟨gₖ, g₀⟩/(‖g₀‖² + 1e-12). The update is the plain sum of the purified gradients.
 /// The README calls s a cosine threshold; the code (followed here) tests the coefficient.
-/// `every` (1) decides the projections every n-th step and reuses their coefficients cₖ between.
+/// `every` (1) decides the projections every n-th step and reuses the update's coefficients between.
 public final class PGP: ProjectingBalancer {
     public let slack: Double
     public private(set) var lastProjected: [Int] = []
@@ -26,27 +26,13 @@ public final class PGP: ProjectingBalancer {
     public var name: String { "pgp" }
     public var needsGradients: Bool { true }
 
-    /// The purified gradients (primary unchanged) and the projected indices, deciding the
-    /// projections afresh or reusing the stored coefficients as `every` says; records them.
-    func purifyOnSchedule(_ gradients: [Tensor]) throws -> (gradients: [Tensor], projected: [Int]) {
-        if let c = schedule.reusable(count: gradients.count) {
-            // Stored coefficients: 0 is "not projected" (a projection by 0 is the identity anyway).
-            let out = try gradients.enumerated().map { k, g in k > 0 && c[k] != 0 ? try g.subtracting(gradients[0] * c[k]) : g }
-            lastProjected = c.indices.filter { $0 > 0 && c[$0] != 0 }
-            return (out, lastProjected)
-        }
-        let (out, projected, coefficients) = try purifyWithCoefficients(gradients)
-        schedule.stored = coefficients
-        lastProjected = projected
-        return (out, projected)
-    }
-
     /// The purified gradients (primary unchanged) and the projected indices.
     public func purify(_ gradients: [Tensor]) throws -> (gradients: [Tensor], projected: [Int]) {
         let (out, projected, _) = try purifyWithCoefficients(gradients)
         return (out, projected)
     }
 
+    /// Also the projection coefficients cₖ (0 where not projected, and for the primary).
     func purifyWithCoefficients(_ gradients: [Tensor]) throws -> (gradients: [Tensor], projected: [Int], coefficients: [Double]) {
         guard let primary = gradients.first else { throw ObjectiveError("\(name): no gradients to combine") }
         let p64 = try primary.to(.float64)
@@ -69,10 +55,25 @@ public final class PGP: ProjectingBalancer {
         return (out, projected, coefficients)
     }
 
+    /// d = Σₖ g̃ₖ = (1 − Σₖ cₖ)·g₀ + Σ_{k≥1} gₖ: the reused coefficients of `every: n`.
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (purified, _) = try purifyOnSchedule(gradients)
-        lastWeights = [Double](repeating: 1, count: gradients.count)
-        return try GradientGram.combine(purified, weights: lastWeights!)
+        let (decision, direction) = try schedule.update(gradients) {
+            let (purified, projected, c) = try purifyWithCoefficients(gradients)
+            let ones = [Double](repeating: 1, count: gradients.count)
+            var linear = ones
+            linear[0] = 1 - c.reduce(0, +)
+            return (.init(coefficients: linear, weights: ones, projected: projected), try GradientGram.combine(purified, weights: ones))
+        }
+        lastWeights = decision.weights
+        lastProjected = decision.projected
+        return direction
+    }
+
+    public func reusedCoefficients(objectives: Int) -> [Double]? {
+        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
+        lastWeights = d.weights
+        lastProjected = d.projected
+        return d.coefficients
     }
 
     public func state() -> [String: ConfigValue] { schedule.state }

@@ -16,6 +16,15 @@ extension Tensor {
         try map { ct_transpose($0, Int64(d0), Int64(d1), $1) }
     }
 
+    /// A view of this tensor's storage with explicit sizes, strides (in elements) and storage offset.
+    public func asStrided(_ size: [Int], strides: [Int], offset: Int = 0) throws -> Tensor {
+        guard size.count == strides.count else {
+            throw TorchError("asStrided: \(size.count) sizes but \(strides.count) strides")
+        }
+        let s = size.map(Int64.init), st = strides.map(Int64.init)
+        return try map { ct_as_strided($0, s, st, Int32(s.count), Int64(offset), $1) }
+    }
+
     /// Broadcasts size-1 dimensions to `shape` without copying (-1 keeps a dimension).
     public func expand(_ shape: [Int]) throws -> Tensor {
         let s = shape.map(Int64.init)

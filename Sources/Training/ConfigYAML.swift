@@ -9,7 +9,7 @@ enum ConfigYAML {
     /// Fields that are floats even when their value is whole (`gradientClip: 12.0`), as key
     /// paths with `[]` for any list element; a stage's overrides use the same paths.
     static let floatKeys: Set<String> = [
-        "data.foregroundOversampling", "data.heatmap.sigma", "data.heatmap.scale",
+        "data.foregroundOversampling", "data.heatmap.sigma", "data.heatmap.scale", "evaluation.sdrRadii[]",
         "objectives[].weight",
         "optimizer.learningRate", "optimizer.weightDecay", "optimizer.momentum", "optimizer.gradientClip",
         "optimizer.groups[].learningRate", "optimizer.groups[].weightDecay",

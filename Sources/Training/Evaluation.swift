@@ -12,10 +12,32 @@ public struct EvaluationPolicy: Sendable, Equatable {
     /// BFScore tolerance in physical units; nil is 0.75 % of the image diagonal.
     public var boundaryTolerance: Double?
 
-    public init(topology: Bool = true, mirror: Bool = false, boundaryTolerance: Double? = nil) {
+    /// SDR radii (mm) for landmark scores.
+    public var sdrRadii: [Double]
+    /// How predicted heatmaps become landmark coordinates.
+    public var landmarks: LandmarkExtraction
+
+    public init(topology: Bool = true, mirror: Bool = false, boundaryTolerance: Double? = nil,
+                sdrRadii: [Double] = LandmarkErrors.defaultRadii, landmarks: LandmarkExtraction = LandmarkExtraction()) {
         self.topology = topology
         self.mirror = mirror
         self.boundaryTolerance = boundaryTolerance
+        self.sdrRadii = sdrRadii
+        self.landmarks = landmarks
+    }
+
+    /// The `evaluation` section of the configuration a checkpoint was trained with.
+    public init(checkpoint state: TrainingState, topology: Bool = true, mirror: Bool = false) throws {
+        try self.init(config: try ExperimentConfig(tree: state.config, name: "checkpoint", requireDataset: false), topology: topology, mirror: mirror)
+    }
+
+    /// The configuration's `evaluation` section (SDR radii, landmark extraction).
+    public init(config: ExperimentConfig, topology: Bool = true, mirror: Bool = false) throws {
+        guard let method = LandmarkExtraction.Method(rawValue: config.evaluation.landmarkExtraction) else {
+            throw TrainingError("evaluation.landmarks.extraction: unknown method '\(config.evaluation.landmarkExtraction)'")
+        }
+        self.init(topology: topology, mirror: mirror, sdrRadii: config.evaluation.sdrRadii,
+                  landmarks: LandmarkExtraction(method: method, window: config.evaluation.landmarkWindow))
     }
 
     /// The Metrics layer's options for an image with `spacing`.
@@ -30,15 +52,25 @@ public struct EvaluationPolicy: Sendable, Equatable {
 
 /// Predicts labelled cases with a trained model and scores them with the Metrics layer.
 public enum Evaluation {
+    /// A case to score: its images, its label map and/or its landmark file.
     public struct Case: Sendable, Equatable {
         public var id: String
         public var images: DatasetCase
-        public var labelPath: String
-        public init(id: String, images: DatasetCase, labelPath: String) {
+        public var labelPath: String?
+        public var landmarkPath: String?
+        public init(id: String, images: DatasetCase, labelPath: String?, landmarkPath: String? = nil) {
             self.id = id
             self.images = images
             self.labelPath = labelPath
+            self.landmarkPath = landmarkPath
         }
+    }
+
+    /// Segmentation rows, landmark rows and each case's predicted landmarks (numpy-order voxels).
+    public struct Outcome {
+        public var rows: [CaseMetricsRow] = []
+        public var landmarkRows: [LandmarkRow] = []
+        public var landmarks: [String: [String: [Double]]] = [:]
     }
 
     /// The labelled cases of a split: `val` (the run's validation fold), `test` (imagesTs with
@@ -51,10 +83,14 @@ public enum Evaluation {
         case "test":
             let found = dataset.test.compactMap { c -> Case? in
                 let path = "\(dataset.root)/labelsTs/\(c.id)\(dataset.description.fileEnding)"
-                return FileManager.default.fileExists(atPath: path) ? Case(id: c.id, images: c, labelPath: path) : nil
+                let points = "\(dataset.root)/landmarksTs/\(c.id).json"
+                let label = FileManager.default.fileExists(atPath: path) ? path : nil
+                let landmarks = FileManager.default.fileExists(atPath: points) ? points : nil
+                return label != nil || landmarks != nil ? Case(id: c.id, images: c, labelPath: label, landmarkPath: landmarks) : nil
             }
             if found.isEmpty {
-                throw TrainingError("\(dataset.root): no test labels (labelsTs/CASE\(dataset.description.fileEnding)) to score imagesTs against")
+                throw TrainingError("\(dataset.root): no test labels (labelsTs/CASE\(dataset.description.fileEnding)) or landmarks "
+                                    + "(landmarksTs/CASE.json) to score imagesTs against")
             }
             return found
         case "val":
@@ -81,25 +117,59 @@ public enum Evaluation {
         }
     }
 
-    /// The labelled cases among `cases` (training validation, or a split of a dataset).
+    /// The labelled cases among `cases` (training validation, or a split of a dataset): those with
+    /// a label map or a landmark file.
     public static func cases(of cases: [DatasetCase]) -> [Case] {
-        cases.compactMap { c in c.labelPath.map { Case(id: c.id, images: c, labelPath: $0) } }
+        cases.compactMap { c in
+            let points = c.landmarkPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+            return c.labelPath != nil || points != nil ? Case(id: c.id, images: c, labelPath: c.labelPath, landmarkPath: points) : nil
+        }
     }
 
     /// Predicts every case and scores each foreground label with the image's spacing. The one
     /// path for validation during training and `contour evaluate`, so their numbers agree.
     public static func evaluate(_ predictor: Predictor, cases: [Case], labels: [Int],
                                 policy: EvaluationPolicy = EvaluationPolicy(), progress: Progress? = nil) throws -> [CaseMetricsRow] {
-        var rows: [CaseMetricsRow] = []
+        try evaluateAll(predictor, cases: cases, labels: labels, landmarkNames: [], policy: policy, progress: progress).rows
+    }
+
+    /// Segmentation metrics for cases with a label map and, for a model with a heatmap head,
+    /// landmark errors (mm, with the image's spacing) for cases with a landmark file, from one
+    /// prediction per case. Landmarks the ground truth lacks are skipped; one outside the image is
+    /// an error naming the case and landmark.
+    public static func evaluateAll(_ predictor: Predictor, cases: [Case], labels: [Int], landmarkNames: [String],
+                                   policy: EvaluationPolicy = EvaluationPolicy(), progress: Progress? = nil) throws -> Outcome {
+        var out = Outcome()
+        let scoreLandmarks = predictor.heatmapHead != nil && !landmarkNames.isEmpty
+        if scoreLandmarks, let k = predictor.heatmapHead?.channels, k != landmarkNames.count {
+            throw TrainingError("the model predicts \(k) landmark heatmaps, the dataset names \(landmarkNames.count) landmarks")
+        }
         for (i, c) in cases.enumerated() {
+            guard c.labelPath != nil || (scoreLandmarks && c.landmarkPath != nil) else { continue }
             let volume = try Dataset.loadImage(c.images)
-            let (_, pred) = try predictor.predict(volume, mirror: policy.mirror)
-            let truth = try ImageFile.readLabels(c.labelPath).labels
-            rows += try CaseMetrics.evaluate(caseName: c.id, prediction: pred, truth: truth, labels: labels,
-                                             options: policy.options(spacing: volume.spacing))
+            let p = try predictor.predictHeads(volume, mirror: policy.mirror)
+            if let path = c.labelPath {
+                let truth = try ImageFile.readLabels(path).labels
+                out.rows += try CaseMetrics.evaluate(caseName: c.id, prediction: p.labels, truth: truth, labels: labels,
+                                                     options: policy.options(spacing: volume.spacing))
+            }
+            if scoreLandmarks, let heatmaps = p.heatmaps {
+                let points = try policy.landmarks.points(heatmaps)
+                let predicted = Dictionary(uniqueKeysWithValues: zip(landmarkNames, points))
+                out.landmarks[c.id] = predicted
+                if let path = c.landmarkPath {
+                    let truth = try Landmarks.read(path: path, rank: volume.shape.count, header: volume.header)
+                    do {
+                        out.landmarkRows += try LandmarkReport.rows(caseName: c.id, predicted: predicted, truth: truth.points, names: landmarkNames,
+                                                                    spacing: volume.spacing, shape: volume.shape)
+                    } catch {
+                        throw TrainingError("\(path): \(error)")
+                    }
+                }
+            }
             progress?.update(i + 1, c.id)
         }
-        return rows
+        return out
     }
 
     /// Each metric's foreground mean (the mean over labels of each label's mean over cases, NaN
@@ -109,6 +179,14 @@ public enum Evaluation {
         var means: [String: Double] = [:]
         for (name, mean) in LabelSummary.foregroundMean(LabelSummary.perLabel(rows)) where !mean.isNaN { means[name] = mean }
         return means
+    }
+
+    /// `landmarks.csv` (one row per case and landmark) and `landmarks.json` (per-landmark and
+    /// overall MRE, SD, SDR) in `folder`.
+    public static func writeLandmarks(_ rows: [LandmarkRow], scores: LandmarkReport.Scores, to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try AtomicFile.write(Array(LandmarkReport.csv(rows).utf8), to: "\(folder)/landmarks.csv")
+        try AtomicFile.write(Array(LandmarkReport.json(scores).utf8), to: "\(folder)/landmarks.json")
     }
 
     /// `metrics.csv` (one row per case and label, with the label's name) and `summary.json`

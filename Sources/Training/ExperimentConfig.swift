@@ -32,9 +32,33 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var normalization = "landmark"
     }
 
+    /// How validation and `contour evaluate` score landmarks.
+    public struct EvaluationSettings: Sendable, Equatable {
+        /// SDR radii in mm.
+        public var sdrRadii: [Double] = LandmarkErrors.defaultRadii
+        /// argmax (official), softargmax or quadratic.
+        public var landmarkExtraction = "argmax"
+        /// Half-width of the soft-argmax window, voxels.
+        public var landmarkWindow = 2
+    }
+
     public struct Model: Sendable, Equatable {
         public var name = "unet2d"
         public var options: [String: ConfigValue] = [:]
+        /// Starting weights from a file (key `pretrained`), loaded before `init`.
+        public var pretrained: Pretrained?
+    }
+
+    /// A safetensors or PyTorch `.pth` file loaded by exact key at the start of training; keys the
+    /// model lacks (a classifier's `fc.*`) and model keys the file lacks are reported, a shape
+    /// mismatch is an error. `prefix` maps file keys onto a submodule (`encoder.`).
+    public struct Pretrained: Sendable, Equatable {
+        public var file: String
+        public var prefix: String = ""
+        public init(file: String, prefix: String = "") {
+            self.file = file
+            self.prefix = prefix
+        }
     }
 
     public struct Objective: Sendable, Equatable {
@@ -149,6 +173,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     public var data = Data()
+    public var evaluation = EvaluationSettings()
     public var model = Model()
     public var objectives: [Objective] = [Objective(name: "cedice")]
     public var optimizer = Optimizer()
@@ -241,6 +266,8 @@ public struct ExperimentConfig: Sendable, Equatable {
             return .array(list.map(\.tree))
         case (.key("objectives")?, 2, .string(let s)), (.key("balancer")?, 1, .string(let s)), (.key("step")?, 1, .string(let s)):
             return .object(["name": .string(s)])
+        case (.key("model")?, 2, .string(let s)) where at.steps.last == .key("pretrained"):
+            return .object(["file": .string(s)])
         default:
             return nil
         }
@@ -285,9 +312,20 @@ public struct ExperimentConfig: Sendable, Equatable {
             }
             try d.finish()
         }
+        if let e = try section("evaluation") {
+            evaluation.sdrRadii = try e.doubles("sdrRadii", requirement: "a list of radii > 0 (mm)") { $0 > 0 } ?? evaluation.sdrRadii
+            if let l = try Self.mapping(e, "landmarks", in: "evaluation") {
+                evaluation.landmarkExtraction = try l.string("extraction", default: evaluation.landmarkExtraction,
+                                                            allowed: ["argmax", "softargmax", "quadratic"])
+                evaluation.landmarkWindow = try l.int("window", default: evaluation.landmarkWindow, requirement: "an integer from 1 to 16") { (1...16).contains($0) }
+                try l.finish()
+            }
+            try e.finish()
+        }
         if let m = try section("model") {
             model.name = try m.string("name", default: model.name)
             if let o = try Self.mapping(m, "options", in: "model") { model.options = o.values }
+            if m.has("pretrained") { model.pretrained = try Self.pretrained(m.values["pretrained"]!) }
             try m.finish()
         }
         if top.has("objectives") {
@@ -334,7 +372,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             run.epochs = try r.int("epochs", default: run.epochs, requirement: "≥ 1") { $0 >= 1 }
             run.iterationsPerEpoch = try r.int("iterationsPerEpoch", default: run.iterationsPerEpoch, requirement: "≥ 1") { $0 >= 1 }
             run.validationInterval = try r.int("validationInterval", default: run.validationInterval, requirement: "≥ 1") { $0 >= 1 }
-            run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.names)
+            run.bestMetric = try r.string("bestMetric", default: run.bestMetric, allowed: MetricCatalog.selectableNames)
             run.seed = UInt64(try r.int("seed", default: Int(run.seed), requirement: "≥ 0") { $0 >= 0 })
             run.device = try r.string("device", default: run.device)
             run.threads = try r.int("threads", default: run.threads, requirement: "≥ 0") { $0 >= 0 }
@@ -371,10 +409,10 @@ public struct ExperimentConfig: Sendable, Equatable {
                 throw OptionError(key: initialization != nil ? "init" : "freeze", "with stages, put 'init' and 'freeze' inside the stage they apply to")
             }
         }
-        let unknown = tree.keys.filter { !["data", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze", "stages"].contains($0) }.sorted()
+        let unknown = tree.keys.filter { !["data", "evaluation", "model", "objectives", "optimizer", "run", "balancer", "step", "init", "freeze", "stages"].contains($0) }.sorted()
         if let bad = unknown.first {
             throw OptionError(key: bad, "unknown section\(unknown.count > 1 ? "s" : "") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
-                              + "known: balancer, data, freeze, init, model, objectives, optimizer, run, stages, step")
+                              + "known: balancer, data, evaluation, freeze, init, model, objectives, optimizer, run, stages, step")
         }
         if requireDataset && data.dataset.isEmpty { throw OptionError(key: "data.dataset", "data.dataset is required (the dataset folder)") }
     }
@@ -452,6 +490,22 @@ public struct ExperimentConfig: Sendable, Equatable {
             }
         case nil: return []
         case let v?: throw kindError(at, "a string or a list of strings", v)
+        }
+    }
+
+    /// `pretrained: FILE` or `pretrained: {file: FILE, prefix: "encoder."}`.
+    static func pretrained(_ value: ConfigValue) throws -> Pretrained {
+        let key = "model.pretrained"
+        switch value {
+        case .string(let s) where !s.isEmpty: return Pretrained(file: s)
+        case .object(let o):
+            let r = Options(o, for: key, path: key)
+            let file = try r.string("file", default: "")
+            guard !file.isEmpty else { throw OptionError(key: "\(key).file", "\(key).file is required (a .safetensors or .pth file)") }
+            let prefix = try r.string("prefix", default: "")
+            try r.finish()
+            return Pretrained(file: file, prefix: prefix)
+        default: throw kindError(key, "a weight file path or {file, prefix}", value)
         }
     }
 
@@ -555,13 +609,17 @@ public struct ExperimentConfig: Sendable, Equatable {
         }
         var t: [String: ConfigValue] = [
             "data": .object(d),
-            "model": .object(["name": .string(model.name), "options": .object(model.options)]),
+            "model": .object(model.tree),
             "objectives": .array(objectives.map(\.tree)),
             "optimizer": .object(o),
             "run": .object(r),
         ]
         // Written only when set, so configurations saved before they existed read back equal.
         if balancer != Component(name: "sum") { t["balancer"] = .object(["name": .string(balancer.name), "options": .object(balancer.options)]) }
+        if evaluation != EvaluationSettings() {
+            t["evaluation"] = .object(["sdrRadii": .array(evaluation.sdrRadii.map(ConfigValue.number)),
+                                       "landmarks": .object(["extraction": .string(evaluation.landmarkExtraction), "window": n(evaluation.landmarkWindow)])])
+        }
         if step != Component(name: "default") { t["step"] = .object(["name": .string(step.name), "options": .object(step.options)]) }
         if let i = initialization {
             t["init"] = .object(["from": .string(i.from), "keys": .array(i.keys.map(ConfigValue.string)), "buffers": .bool(i.buffers)])
@@ -581,6 +639,15 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// YAML 1.1 readers such as PyYAML (floats always have a dot: `0.01`, `3.0e-05`).
     public func yaml() throws -> String {
         try ConfigYAML.text(tree)
+    }
+}
+
+extension ExperimentConfig.Model {
+    /// As written in a configuration; `pretrained` only when set.
+    var tree: [String: ConfigValue] {
+        var x: [String: ConfigValue] = ["name": .string(name), "options": .object(options)]
+        if let p = pretrained { x["pretrained"] = .object(["file": .string(p.file), "prefix": .string(p.prefix)]) }
+        return x
     }
 }
 

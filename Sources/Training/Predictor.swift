@@ -72,13 +72,50 @@ public struct Predictor {
 
     /// Prediction of an already normalised (1, C, spatial…) tensor.
     public func predict(normalized x: Tensor, spacing: [Double], mirror: Bool = false) throws -> (probabilities: Tensor, labels: Grid<UInt8>) {
+        let p = try predictHeads(normalized: x, spacing: spacing, mirror: mirror, heatmaps: false)
+        return (p.probabilities, p.labels)
+    }
+
+    /// The model's heatmap head (`heatmaps`, one channel per landmark), if it has one.
+    public var heatmapHead: HeadSpec? { model.headSpecs.first { $0.kind == .heatmap } }
+
+    /// Segmentation and, when the model has a heatmap head, the raw (1, K, spatial…) heatmaps,
+    /// from one sliding-window pass (both heads of each window stacked along the channels).
+    public func predictHeads(_ volume: ImageVolume, mirror: Bool = false) throws -> Prediction {
+        let x = try tensor(volume)
+        guard x.shape[1] == model.inChannelCount else {
+            throw TrainingError("the image has \(x.shape[1]) channels, the model expects \(model.inChannelCount)")
+        }
+        guard volume.shape.count == patchSize.count else {
+            throw TrainingError("the image is \(volume.shape.count)D, the model \(patchSize.count)D")
+        }
+        return try predictHeads(normalized: x, spacing: volume.spacing, mirror: mirror, heatmaps: true)
+    }
+
+    func predictHeads(normalized x: Tensor, spacing: [Double], mirror: Bool, heatmaps: Bool) throws -> Prediction {
         model.eval()
         let window = try SlidingWindow(patchSize: patchSize, mirror: mirror)
         let head = self.head
-        let logits = try window.logits(of: x) { try model.head(head, of: $0) }
+        let extra = heatmaps ? heatmapHead?.name : nil
+        let stacked = try window.logits(of: x) { tile in
+            guard let extra else { return try model.head(head, of: tile) }
+            let h = try model.heads(tile)
+            return try Tensor.cat([try h.require(head, by: "prediction"), try h.require(extra, by: "prediction")], dim: 1)
+        }
+        let c = extra == nil ? stacked.shape[1] : stacked.shape[1] - heatmapHead!.channels
+        let logits = extra == nil ? stacked : try stacked.narrow(dim: 1, start: 0, length: c)
         let labels = try logits.argmax(dim: 1).to(.cpu, dtype: .uint8).grid(UInt8.self, spacing: spacing)
-        return (try logits.softmax(dim: 1), labels)
+        return Prediction(probabilities: try logits.softmax(dim: 1), labels: labels,
+                          heatmaps: extra == nil ? nil : try stacked.narrow(dim: 1, start: c, length: stacked.shape[1] - c))
     }
+}
+
+/// What `Predictor.predictHeads` returns: softmax (1, C, spatial…), the label map, and the raw
+/// heatmaps (1, K, spatial…) of a model with a heatmap head.
+public struct Prediction {
+    public var probabilities: Tensor
+    public var labels: Grid<UInt8>
+    public var heatmaps: Tensor?
 }
 
 extension SegmentationModel {

@@ -23,7 +23,8 @@ public enum RunReport {
     }
 
     public static func html(title: String, records: [EpochRecord], finalMetrics: [(name: String, mean: Double, std: Double, n: Int)],
-                            overlays: [Overlay], notes: [String] = [], labels: [LabelSummary] = []) throws -> String {
+                            overlays: [Overlay], notes: [String] = [], labels: [LabelSummary] = [],
+                            landmarks: LandmarkReport.Scores? = nil) throws -> String {
         var body = "<h1>\(escape(title))</h1>\n"
         for n in notes { body += "<p>\(escape(n))</p>\n" }
         body += "<h2>Training</h2>\n<div class=charts>"
@@ -52,6 +53,15 @@ public enum RunReport {
             body += "</table>\n"
         } else {
             body += labelTable(labels)
+        }
+        if let landmarks, landmarks.overall.n > 0 {
+            body += "<h2>Landmarks</h2>\n<table><tr><th>landmark</th><th>MRE (mm)</th><th>std</th><th>n</th>"
+                + landmarks.radii.map { "<th>SDR ≤ \(format($0)) mm (%)</th>" }.joined() + "</tr>"
+            for e in landmarks.landmarks + [landmarks.overall] {
+                body += "<tr><td>\(escape(e.name))</td><td>\(format(e.mre))</td><td>\(format(e.std))</td><td>\(e.n)</td>"
+                    + e.sdr.map { "<td>\(format($0))</td>" }.joined() + "</tr>"
+            }
+            body += "</table>\n"
         }
         if !overlays.isEmpty {
             body += "<h2>Validation cases</h2>\n<p>Image with ground truth (green) and prediction (red) outlines; overlap is yellow.</p><div class=cases>"

@@ -113,7 +113,7 @@ final class StageSession {
                 foregroundProbability: config.data.foregroundOversampling,
                 augmentation: preset.augmentation(rank: experiment.patchSize.count), normalization: experiment.normalization,
                 shuffle: true, dropLast: false, workers: Swift.max(config.data.workers, 1), prefetchBatches: 4, seed: config.run.seed,
-                landmarkNames: description.landmarkNames)
+                landmarkNames: description.landmarkNames, composition: try step.composition(cases: cases, batchSize: config.data.batchSize))
             loader = try DataLoader(count: cases.count, configuration: loaderConfig) { i in try cache.sample(cases[i]) }
             // Valid only when a case's labels reach the loss unchanged: no augmentation, and patches that are the whole image.
             let mapCache = config.data.preset == "none" && experiment.patchSize == experiment.firstImageShape ? RegionMapCache() : nil
@@ -130,8 +130,8 @@ final class StageSession {
     }
 
     static func direction(_ metric: String, field: String) throws -> MetricDirection {
-        guard MetricCatalog.names.contains(metric) else {
-            throw TrainingError("\(field): unknown metric '\(metric)'; known: \(MetricCatalog.names.joined(separator: ", "))")
+        guard (try? MetricCatalog.info(metric)) != nil else {
+            throw TrainingError("\(field): unknown metric '\(metric)'; known: \(MetricCatalog.selectableNames.joined(separator: ", "))")
         }
         return try MetricCatalog.direction(of: metric)
     }

@@ -23,8 +23,8 @@ public final class StepContext {
     let heatmap: HeatmapSettings?
     let cache: RegionMapCache?
 
-    init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
-         autocast: Bool, foregroundClasses: Set<Int>, heatmap: HeatmapSettings?, cache: RegionMapCache?) {
+    public init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
+                autocast: Bool = false, foregroundClasses: Set<Int>, heatmap: HeatmapSettings? = nil, cache: RegionMapCache? = nil) {
         self.model = model
         self.objective = objective
         self.balancer = balancer
@@ -75,7 +75,8 @@ public final class StepContext {
 
     /// Writes the update for `losses` (one per objective, unweighted) into `.grad`: with the
     /// `sum` balancer one backward of Σ wₖLₖ; otherwise one gradient per objective (graph
-    /// retained), combined by the balancer. Nothing is written when a loss or the combined
+    /// retained), combined by the balancer — or, on the steps where a balancer reuses an
+    /// earlier decision (`every: n`), one backward of its linear combination. Nothing is written when a loss or the combined
     /// update is not finite (`applied` is then false and the trainer skips the step).
     public func apply(_ losses: [Tensor]) throws -> StepOutcome {
         guard losses.count == objective.terms.count else {
@@ -86,10 +87,13 @@ public final class StepContext {
         let total = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }
         guard values.allSatisfy(\.isFinite) else { return StepOutcome(losses: values, total: total, applied: false) }
         if !balancer.needsGradients {
-            var sum = losses[0] * weights[0]
-            for (l, w) in zip(losses.dropFirst(), weights.dropFirst()) { sum = try sum.adding(l * w) }
-            if sum.requiresGrad { try sum.backward() }
+            try backward(losses, coefficients: weights)
             return StepOutcome(losses: values, total: total, applied: true)
+        }
+        // A step between decisions of `every: n`: the update is Σ cₖ·∇(wₖLₖ), one backward.
+        if let c = balancer.reusedCoefficients(objectives: losses.count) {
+            try backward(losses, coefficients: zip(c, weights).map { $0 * $1 })
+            return StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
         }
         var flat: [Tensor] = []
         for (k, (l, w)) in zip(losses, weights).enumerated() {
@@ -107,6 +111,17 @@ public final class StepContext {
             offset += p.count
         }
         return StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
+    }
+}
+
+extension StepContext {
+    /// One backward of Σ cₖ·Lₖ (terms with a zero coefficient or no graph left out).
+    func backward(_ losses: [Tensor], coefficients: [Double]) throws {
+        var sum: Tensor?
+        for (l, c) in zip(losses, coefficients) where c != 0 && l.requiresGrad {
+            sum = try sum.map { try $0.adding(l * c) } ?? l * c
+        }
+        if let sum { try sum.backward() }
     }
 }
 

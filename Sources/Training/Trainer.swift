@@ -37,6 +37,8 @@ public final class Trainer {
     public private(set) var warnings: [String] = []
     /// Where `train(overwrite: true)` moved the previous run, when it did.
     public private(set) var replacedRun: String?
+    /// The last validation's landmark scores (for the report), when the model predicts landmarks.
+    var lastLandmarkScores: LandmarkReport.Scores?
     /// Told of every step, epoch and the end of the run (TensorBoard when `run.tensorboard`).
     public var observers: [any TrainingObserver] = []
 
@@ -52,6 +54,9 @@ public final class Trainer {
         // Every stage is built (and so checked against its model and the data) before any training.
         var built: [StageSession] = []
         for (i, stage) in stages.enumerated() {
+            if let p = stage.config.model.pretrained, !FileManager.default.isReadableFile(atPath: p.file) {
+                throw TrainingError("\(stages.count > 1 ? "stage '\(stage.name)': " : "")model.pretrained: cannot read \(p.file)")
+            }
             if let spec = stage.config.initialization {
                 if let j = stages.firstIndex(where: { $0.name == spec.from }) {
                     guard j < i else {
@@ -157,6 +162,10 @@ public final class Trainer {
             let epochsBefore = sessions[..<si].map(\.epochs).reduce(0, +)
             if !(si == stageIndex && resumedInside) {
                 (stageEpoch, iteration, best) = (0, 0, nil)
+                if let p = s.config.model.pretrained {
+                    if let until = untilEpoch, epochsBefore >= until { break }
+                    try loadPretrained(s, p)
+                }
                 if let spec = s.config.initialization {
                     if let until = untilEpoch, epochsBefore >= until { break }
                     try initialize(s, from: spec)
@@ -275,6 +284,7 @@ public final class Trainer {
                     var line = String(format: "epoch %d: loss %.4f, lr %.2e, %.1f s", epoch, record.trainLoss, lr, record.seconds)
                     if let v = record.validation {
                         line += String(format: ", val Dice %.4f, HD95 %.2f, β0 error %.2f", v["dice"] ?? .nan, v["hd95"] ?? .nan, v["betti0_error"] ?? .nan)
+                        if let mre = v["mre"] { line += String(format: ", MRE %.2f mm", mre) }
                     }
                     print(line)
                 }
@@ -360,6 +370,37 @@ public final class Trainer {
         if let rng = try CheckpointStore.rngState(dir) { try Torch.setDefaultGeneratorState(rng) }
     }
 
+    /// `model.pretrained`: a weight file by exact key (under `prefix`), as PyTorch's
+    /// `load_state_dict(strict=False)`: missing and unexpected keys are a warning, shapes must match.
+    func loadPretrained(_ s: StageSession, _ p: ExperimentConfig.Pretrained) throws {
+        let model = s.experiment.model
+        let mapping = model as? any PretrainedKeyMapping
+        let report = try model.loadWeights(from: p.file, prefix: p.prefix, strict: false,
+                                           rename: mapping.map { m in { m.modelKey(forPretrained: $0) } })
+        let stage = sessions.count > 1 ? "stage \(s.name): " : ""
+        let own = model.stateDict().filter { $0.name.hasPrefix(p.prefix) }
+        let loaded = own.count - report.missing.count
+        guard loaded > 0 else {
+            throw TrainingError("\(stage)model.pretrained \(p.file): no tensor matches a key of model '\(s.config.model.name)'"
+                                + (p.prefix.isEmpty ? "" : " under prefix '\(p.prefix)'") + ": the file's keys look like "
+                                + report.unexpected.prefix(3).joined(separator: ", ") + "; the model's like "
+                                + own.prefix(3).map(\.name).joined(separator: ", "))
+        }
+        say("\(stage)\(loaded) tensors loaded from \(p.file)\(p.prefix.isEmpty ? "" : " into \(p.prefix)*")")
+        if !report.missing.isEmpty {
+            warn("warning: \(stage)model.pretrained \(p.file): \(report.missing.count) model keys not in the file (left as initialised): "
+                 + Self.list(report.missing))
+        }
+        if !report.unexpected.isEmpty {
+            warn("warning: \(stage)model.pretrained \(p.file): \(report.unexpected.count) file keys the model lacks (ignored): "
+                 + Self.list(report.unexpected))
+        }
+    }
+
+    static func list(_ keys: [String], limit: Int = 12) -> String {
+        keys.prefix(limit).joined(separator: ", ") + (keys.count > limit ? ", … (\(keys.count - limit) more)" : "")
+    }
+
     /// Copies weights into a stage's model from an earlier stage or a checkpoint, by key pattern.
     func initialize(_ s: StageSession, from spec: ExperimentConfig.Initialization) throws {
         let dir: String
@@ -392,10 +433,17 @@ public final class Trainer {
 
     /// Sliding-window prediction of every validation case and its metrics (means over cases
     /// and foreground labels; NaN skipped).
+    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means.
     public func validate() throws -> ([String: Double], [CaseMetricsRow]) {
-        let rows = try Evaluation.evaluate(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
-                                           labels: experiment.dataset.description.foregroundLabels, policy: EvaluationPolicy())
-        return (Evaluation.means(rows), rows)
+        let d = experiment.dataset.description
+        let outcome = try Evaluation.evaluateAll(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
+                                                 labels: d.foregroundLabels, landmarkNames: d.landmarkNames,
+                                                 policy: try EvaluationPolicy(config: experiment.config))
+        var means = Evaluation.means(outcome.rows)
+        let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
+        means.merge(LandmarkReport.means(scores)) { a, _ in a }
+        lastLandmarkScores = scores.overall.n > 0 ? scores : nil
+        return (means, outcome.rows)
     }
 
     func writeReport(rows: [CaseMetricsRow]) throws {
@@ -426,7 +474,8 @@ public final class Trainer {
             notes: ["model \(config.model.name), objectives \(objective.name), optimizer \(config.optimizer.name) lr \(config.optimizer.learningRate), "
                     + "\(config.run.epochs) epochs × \(config.run.iterationsPerEpoch) iterations, batch \(config.data.batchSize), patch \(experiment.patchSize), "
                     + "\(experiment.trainCases.count) training / \(experiment.valCases.count) validation cases, seed \(config.run.seed)"],
-            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)))
+            labels: LabelSummary.perLabel(rows, names: LabelNames(datasetLabels: experiment.dataset.description.labels)),
+            landmarks: lastLandmarkScores)
         try AtomicFile.write(Array(html.utf8), to: "\(runFolder)/report.html")
     }
 

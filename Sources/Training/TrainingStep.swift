@@ -20,6 +20,9 @@ public protocol TrainingStep: AnyObject {
     /// What the step changes while training, for checkpoints.
     func state() -> [String: ConfigValue]
     func load(state: [String: ConfigValue]) throws
+    /// How the step wants its batches made from the training cases (`paired`: landmark cases then
+    /// segmentation cases); nil, the default, is plain shuffled batches of every case.
+    func composition(cases: [DatasetCase], batchSize: Int) throws -> BatchComposition?
 }
 
 extension TrainingStep {
@@ -27,6 +30,7 @@ extension TrainingStep {
     public func epochDidEnd(_ epoch: Int, validation: [String: Double]?, context: StepContext) throws {}
     public func state() -> [String: ConfigValue] { [:] }
     public func load(state: [String: ConfigValue]) throws {}
+    public func composition(cases: [DatasetCase], batchSize: Int) throws -> BatchComposition? { nil }
 }
 
 /// Forward the batch, score every objective on the model's heads against the batch's targets,
@@ -52,6 +56,8 @@ public enum TrainingStepRegistry {
     static let store = RegistryStore([
         Entry(name: "default", summary: "forward, objectives on the model's heads, balancer → one update") { o in
             try o.finish(); return DefaultStep() },
+        Entry(name: "paired", summary: "HPL batches (BaBLoss): h landmark cases then h segmentation cases in one forward; "
+              + "landmarkRepeats (1), segmentationRepeats (1), landmarkSamples (batchSize/2)") { o in try PairedStep(options: o) },
     ], kind: "training step") { $0.name }
 
     public static var entries: [Entry] { store.entries }

@@ -79,7 +79,7 @@ final class CommandLineMessagesTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: "\(dir!)/data/\(sub)", withIntermediateDirectories: true)
         }
         assertPlainError(await failure(["evaluate", "--checkpoint", "\(dir!)/run", "--dataset", "\(dir!)/data", "--split", "all"]),
-                         "--dataset \(dir!)/data: no labelled cases in the all split (images in imagesTr/ with labels in labelsTr/)")
+                         "--dataset \(dir!)/data: no labelled cases in the all split (images in imagesTr/ with labels in labelsTr/ or landmarks in landmarksTr/)")
     }
 
     func testDataDemoRefusesANonEmptyFolderUnlessOverwrite() async throws {

@@ -39,7 +39,7 @@ final class DemoDataTests: XCTestCase {
             XCTAssertEqual(dataset.test.map(\.id), ["test_000"])
             for c in dataset.training {
                 let image = try Dataset.loadImage(c)
-                XCTAssertEqual(image.shape, kind.isVolumetric ? [48, 48, 48] : [128, 128], kind.rawValue)
+                XCTAssertEqual(image.shape, kind == .organLandmarks3d ? [64, 64, 64] : kind.isVolumetric ? [48, 48, 48] : [128, 128], kind.rawValue)
                 let values = image.channels[0].storage
                 XCTAssertGreaterThan(Set(values).count, 20, "\(kind.rawValue): images are textured")
                 if let labels = try Dataset.loadLabels(c) {
@@ -84,6 +84,49 @@ final class DemoDataTests: XCTestCase {
             }
         }
         XCTAssertEqual([onlyLabels, onlyLandmarks, both], [2, 2, 2])
+    }
+
+    /// BaBLoss's HPL pair: landmark-only and segmentation-only training cases of one anatomy, the
+    /// relations table in dataset.json, landmarks on the boundaries of the classes they relate to.
+    func testHPLPairIsLandmarkOnlyAndSegmentationOnlyWithRelations() throws {
+        try DemoData.write(kind: .organLandmarks3d, to: dir, trainCount: 4, testCount: 1, seed: 3)
+        let dataset = try Dataset.open(dir)
+        let names = ["anterior", "core-inferior", "core-superior", "inferior", "left", "posterior", "right", "superior"]
+        XCTAssertEqual(dataset.description.landmarkNames, names)
+        XCTAssertEqual(dataset.description.labels, ["background": 0, "organ": 1, "core": 2])
+        for (i, c) in dataset.training.enumerated() {
+            XCTAssertEqual(c.tasks.hasLandmarks, i % 2 == 0, c.id)
+            XCTAssertEqual(c.tasks.hasSegmentation, i % 2 == 1, c.id)
+            XCTAssertEqual(c.labelPath != nil, i % 2 == 1, c.id)
+            XCTAssertEqual(FileManager.default.fileExists(atPath: "\(dir!)/landmarksTr/\(c.id).json"), i % 2 == 0, c.id)
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir!)/dataset.json"))) as! [String: Any]
+        let relations = json["relations"] as! [String: [Int]]
+        XCTAssertEqual(relations.count, 8)
+        XCTAssertEqual(relations["superior"], [1])
+        XCTAssertEqual(relations["core-inferior"], [1, 2])
+
+        // The test case has both references; every landmark lies on its related classes' boundaries.
+        let test = dataset.test[0]
+        let image = try Dataset.loadImage(test)
+        XCTAssertEqual(image.shape, [64, 64, 64])
+        XCTAssertEqual(image.spacing, [1.5, 1, 1])
+        let labels = try ImageFile.readLabels("\(dir!)/labelsTs/\(test.id).nii.gz").labels
+        let marks = try Landmarks.read(path: "\(dir!)/landmarksTs/\(test.id).json", rank: 3, header: image.header)
+        XCTAssertEqual(marks.names, names)
+        for (name, p) in marks.points {
+            let v = p.map { Int($0) }
+            let neighbours = [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]].map { d in
+                labels[v[0] + d[0], v[1] + d[1], v[2] + d[2]]
+            }
+            if relations[name] == [1] {
+                XCTAssertGreaterThanOrEqual(labels[v[0], v[1], v[2]], 1, name)
+                XCTAssertTrue(neighbours.contains(0), "\(name) on the organ's outer boundary")
+            } else {
+                XCTAssertEqual(labels[v[0], v[1], v[2]], 2, name)
+                XCTAssertTrue(neighbours.contains(1), "\(name) on the core/organ boundary")
+            }
+        }
     }
 
     func testUnknownKindListsValidNames() {

@@ -61,7 +61,7 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(m.spatialDims, 2)
         XCTAssertEqual(m.sizeDivisor, 4)
         XCTAssertThrowsError(try ModelRegistry.make("vnet", options: Options(for: "vnet"), inChannels: 1, classes: 2)) {
-            XCTAssertTrue("\($0)".contains("available: unet2d, unet3d, unet2d-mt, unet3d-mt, attention-unet, unet++"), "\($0)")
+            XCTAssertTrue("\($0)".contains("available: unet2d, unet3d, unet2d-mt, unet3d-mt, resunet2d-mt, resunet3d-mt, attention-unet, unet++"), "\($0)")
         }
         XCTAssertThrowsError(try ModelRegistry.make("unet2d", options: try Options(json: "{\"depth\": 3}", for: "unet2d"), inChannels: 1, classes: 2)) {
             XCTAssertTrue("\($0)".contains("unknown option 'depth'"), "\($0)")
@@ -70,7 +70,7 @@ final class ModelTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("option 'norm'"), "\($0)")
         }
         XCTAssertEqual(ModelRegistry.list(matching: "unet*").map(\.name), ["unet2d", "unet3d", "unet2d-mt", "unet3d-mt", "unet++"])
-        XCTAssertEqual(ModelRegistry.list(matching: "*-mt").map(\.name), ["unet2d-mt", "unet3d-mt"])
+        XCTAssertEqual(ModelRegistry.list(matching: "*-mt").map(\.name), ["unet2d-mt", "unet3d-mt", "resunet2d-mt", "resunet3d-mt"])
         XCTAssertEqual(ModelRegistry.list(matching: "*att*").map(\.name), ["attention-unet"])
     }
 
@@ -105,6 +105,63 @@ final class MultiTaskModelTests: XCTestCase {
                                        context: ModelContext(inChannels: 1, classes: 2, landmarks: 4))
         XCTAssertEqual(m.headSpecs.map(\.channels), [2, 4])
         XCTAssertThrowsError(try ModelRegistry.make("unet3d-mt", options: Options([:], for: "unet3d-mt"), context: ModelContext(inChannels: 1, classes: 2))) {
+            XCTAssertTrue("\($0)".contains("no landmarks"), "\($0)")
+        }
+    }
+}
+
+final class ResUNetMTTests: XCTestCase {
+    /// METHODS §5.2: the reconstruction has 17.51 M parameters for feta (P = 6, K = 8) and 17.52 M for
+    /// knee (P = 13, K = 6); the exact integers are the sums of conv weights, conv biases and norm
+    /// affines over the layer list of §5.2.
+    func testParameterCountMatchesTheSpec() throws {
+        for (points, classes, expected) in [(6, 8, 17_513_792), (13, 6, 17_520_977)] {
+            let m = try ModelRegistry.make("resunet3d-mt", options: Options([:], for: "resunet3d-mt"),
+                                           context: ModelContext(inChannels: 1, classes: classes, landmarks: points))
+            let n = m.parameters().map(\.count).reduce(0, +)
+            XCTAssertEqual(n, expected, "P = \(points), K = \(classes)")
+        }
+    }
+
+    /// Against scripts/fixtures/make_resunet_fixtures.py: a PyTorch module of the same layer list
+    /// and key names, random BatchNorm statistics, eval mode.
+    func testForwardMatchesAPyTorchReference() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/resunet-mt").path
+        let net = try ResUNetMT(spatialDims: 3, inChannels: 1, classes: 3, tasks: [HeadSpec(name: "heatmaps", channels: 2, kind: .heatmap)],
+                                baseWidth: 2, blocks: 2)
+        var weights: [String: Tensor] = [:]
+        for (k, t) in try Safetensors.load("\(dir)/model.safetensors").tensors { weights[k] = t }
+        let report = try net.loadStateDict(weights, strict: false)
+        XCTAssertTrue(report.unexpected.isEmpty && report.misShaped.isEmpty, "\(report)")
+        XCTAssertTrue(report.missing.allSatisfy { $0.hasSuffix("num_batches_tracked") }, "\(report.missing)")
+        net.eval()
+        let heads = try net.heads(try Tensor.loadNPY("\(dir)/input.npy"))
+        for name in ["segmentation", "heatmaps"] {
+            let expected = try Tensor.loadNPY("\(dir)/\(name).npy")
+            XCTAssertEqual(heads[name]!.shape, expected.shape)
+            XCTAssertLessThan(try heads[name]!.subtracting(expected).abs().max().item(), 1e-4, name)
+        }
+    }
+
+    func testHeadsAreFullResolutionNonNegativeIn2DAnd3D() throws {
+        for (dims, shape) in [(2, [2, 1, 32, 32]), (3, [1, 1, 16, 16, 16])] {
+            let net = try ResUNetMT(spatialDims: dims, inChannels: 1, classes: 3, tasks: [HeadSpec(name: "heatmaps", channels: 4, kind: .heatmap)],
+                                    baseWidth: 2, blocks: 2)
+            let heads = try net.heads(try Tensor.randn(shape))
+            XCTAssertEqual(heads.names, ["segmentation", "heatmaps"])
+            XCTAssertEqual(heads["segmentation"]!.shape, [shape[0], 3] + shape.dropFirst(2))
+            XCTAssertEqual(heads["heatmaps"]!.shape, [shape[0], 4] + shape.dropFirst(2))
+            XCTAssertGreaterThanOrEqual(try heads["heatmaps"]!.min().item(), 0, "ReLU-headed raw outputs")
+            XCTAssertGreaterThanOrEqual(try heads["segmentation"]!.min().item(), 0)
+            let keys = net.stateDict().map(\.name)
+            XCTAssertTrue(keys.contains("layer1.0.downsample.0.weight"))
+            XCTAssertTrue(keys.contains("decoders.heatmaps.conv8.conv.3.weight"))
+            XCTAssertFalse(keys.contains("layer1.1.downsample.0.weight"), "only the strided block has a shortcut conv")
+        }
+        XCTAssertThrowsError(try ResUNetMT(spatialDims: 2, inChannels: 1, classes: 2, tasks: [], baseWidth: 2, blocks: 1)
+            .heads(try Tensor.randn([1, 1, 24, 24]))) { XCTAssertTrue("\($0)".contains("divisible by 16"), "\($0)") }
+        XCTAssertThrowsError(try ModelRegistry.make("resunet2d-mt", options: Options([:], for: "resunet2d-mt"),
+                                                    context: ModelContext(inChannels: 1, classes: 2))) {
             XCTAssertTrue("\($0)".contains("no landmarks"), "\($0)")
         }
     }

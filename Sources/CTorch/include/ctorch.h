@@ -115,6 +115,8 @@ ct_status ct_clone(ct_tensor t, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_reshape(ct_tensor t, const int64_t *shape, int ndim, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_permute(ct_tensor t, const int64_t *dims, int ndim, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_transpose(ct_tensor t, int64_t d0, int64_t d1, ct_tensor *out) CT_NOEXCEPT;
+/// A view of `t`'s storage with explicit sizes, strides and storage offset (bounds checked by libtorch).
+ct_status ct_as_strided(ct_tensor t, const int64_t *size, const int64_t *stride, int ndim, int64_t offset, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_expand(ct_tensor t, const int64_t *shape, int ndim, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_squeeze(ct_tensor t, int64_t dim, int all, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_unsqueeze(ct_tensor t, int64_t dim, ct_tensor *out) CT_NOEXCEPT;

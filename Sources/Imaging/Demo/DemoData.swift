@@ -15,6 +15,9 @@ public enum DemoKind: String, Sendable, CaseIterable {
     case organLandmarks = "organ-landmarks"
     /// A small 3D version of `tubular` (NIfTI volumes).
     case tubular3d
+    /// BaBLoss's HPL pair in 3D (64³): landmark-only and segmentation-only training cases of one
+    /// anatomy (organ + core, 8 boundary landmarks), with a relations table in dataset.json.
+    case organLandmarks3d = "organ-landmarks-3d"
     /// One binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied size (HadBalance).
     case shapes
     /// `shapes` in 3D (48³ NIfTI): ellipsoids, star-convex blobs, C-shaped bent tubes and open shells.
@@ -29,7 +32,8 @@ public enum DemoKind: String, Sendable, CaseIterable {
         self = kind
     }
 
-    public var isVolumetric: Bool { self == .tubular3d || self == .shapes3d }
+    public var isVolumetric: Bool { self == .tubular3d || self == .organLandmarks3d || self == .shapes3d }
+    public var hasLandmarks: Bool { self == .organLandmarks || self == .organLandmarks3d }
 
     /// `contour data demo`'s default training and test counts.
     public var defaultCounts: (train: Int, test: Int) { self == .shapes || self == .shapes3d ? (60, 20) : (40, 10) }
@@ -59,7 +63,8 @@ public enum DemoData {
             throw ImagingError("demo data needs --count ≥ 1 training cases (got \(trainCount)) and ≥ 0 test cases (got \(testCount))")
         }
         let ending = kind.isVolumetric ? ".nii.gz" : ".png"
-        let folders = ["imagesTr", "labelsTr", "imagesTs", "labelsTs"] + (kind == .organLandmarks ? ["landmarksTr", "landmarksTs"] : [])
+        let folders = ["imagesTr", "labelsTr", "imagesTs", "labelsTs"] + (kind.hasLandmarks ? ["landmarksTr", "landmarksTs"] : [])
+        let names = kind == .organLandmarks3d ? DemoOrgan3D.landmarkNames : kind == .organLandmarks ? landmarkNames : []
         for f in folders { try FileSystem.makeDirectory("\(output)/\(f)") }
         var tasks: [String: TaskAvailability] = [:]
         for i in 0..<(trainCount + testCount) {
@@ -68,20 +73,24 @@ public enum DemoData {
             let c = generate(kind: kind, index: i, seed: seed)
             let (images, labels, marks) = training ? ("imagesTr", "labelsTr", "landmarksTr") : ("imagesTs", "labelsTs", "landmarksTs")
             // organ-landmarks: a third of the training cases carry only labels, a third only landmarks.
-            let part = kind == .organLandmarks && training ? i % 3 : 0
-            if kind == .organLandmarks && training {
-                tasks[id] = TaskAvailability(labels: part == 2 ? [] : [1], landmarks: part == 1 ? [] : Set(landmarkNames))
+            // organ-landmarks-3d (HPL): even training cases only landmarks, odd ones only labels.
+            var part = 0
+            if training && kind == .organLandmarks { part = i % 3 }
+            if training && kind == .organLandmarks3d { part = i % 2 == 0 ? 2 : 1 }
+            if kind.hasLandmarks && training {
+                let fg = Set(DemoData.labels(of: kind).values.filter { $0 != 0 })
+                tasks[id] = TaskAvailability(labels: part == 2 ? [] : fg, landmarks: part == 1 ? [] : Set(names))
             }
             try writeImage(c.image, path: "\(output)/\(images)/\(id)_0000\(ending)", volumetric: kind.isVolumetric)
             if part != 2 { try ImageFile.writeLabels(c.labels, path: "\(output)/\(labels)/\(id)\(ending)") }
-            if kind == .organLandmarks && part != 1 {
+            if kind.hasLandmarks && part != 1 {
                 try Landmarks(points: c.landmarks).write(path: "\(output)/\(marks)/\(id).json")
             }
         }
         let description = DatasetDescription(
             channelNames: [kind.isVolumetric ? "MR" : "gray"], labels: labels(of: kind), numTraining: trainCount,
-            fileEnding: ending, landmarkNames: kind == .organLandmarks ? landmarkNames : [], tasks: tasks)
-        try description.write(path: "\(output)/dataset.json")
+            fileEnding: ending, landmarkNames: names, tasks: tasks)
+        try description.write(path: "\(output)/dataset.json", relations: kind == .organLandmarks3d ? DemoOrgan3D.relations : [:])
         return description
     }
 
@@ -91,6 +100,7 @@ public enum DemoData {
         case .blobs: return ["background": 0, "convex": 1, "nonconvex": 2]
         case .cells: return ["background": 0, "cell": 1]
         case .organLandmarks: return ["background": 0, "organ": 1]
+        case .organLandmarks3d: return ["background": 0, "organ": 1, "core": 2]
         case .shapes, .shapes3d: return ["background": 0, "target": 1]
         }
     }
@@ -109,6 +119,7 @@ public enum DemoData {
         case .blobs: return DemoBlobs.makeBlobs(size: 128, using: &rng)
         case .cells: return DemoBlobs.makeCells(size: 128, using: &rng)
         case .organLandmarks: return DemoOrgan.make(size: 128, using: &rng)
+        case .organLandmarks3d: return DemoOrgan3D.make(using: &rng)
         case .shapes: return DemoShapes.make(size: 128, rank: 2, using: &rng).0
         case .shapes3d: return DemoShapes.make(size: 48, rank: 3, using: &rng).0
         }
