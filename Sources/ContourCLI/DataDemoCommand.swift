@@ -13,10 +13,12 @@ struct DataDemoCommand: ParsableCommand {
         landmarks on its boundary, partially labelled: a third of the cases only labels, a third only \
         landmarks, listed in dataset.json's "tasks"), tubular3d (48³ NIfTI volumes), organ-landmarks-3d \
         (BaBLoss's HPL pair: 64³ volumes of an organ with a core, 8 boundary landmarks; even training cases \
-        carry only landmarks, odd ones only labels; dataset.json has the landmark→class "relations"), shapes \
-        (one binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied size; HadBalance's \
-        shape priors; 60 + 20 cases by default), shapes3d (the same in 48³: ellipsoids, lobed blobs, C-shaped \
-        bent tubes, open shells). 2D kinds are 128² 8-bit gray PNGs. Test cases go to imagesTs/ (their references to labelsTs/, landmarksTs/).
+        carry only landmarks, odd ones only labels; dataset.json has the landmark→class "relations"), polyps \
+        (endoscopy-like scenes with low-contrast, blurred-edge polyps for ConDSeg: 256² R, G, B channel PNGs \
+        _0000.._0002), shapes (one binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied \
+        size; HadBalance's shape priors; 60 + 20 cases by default), shapes3d (the same in 48³: ellipsoids, lobed \
+        blobs, C-shaped bent tubes, open shells). Other 2D kinds are 128² 8-bit gray PNGs. Test cases go to imagesTs/ (their references to \
+        labelsTs/, landmarksTs/).
         """)
 
     @Option(help: "Folder to write the dataset into (created if missing; must be empty unless --overwrite).") var output: String

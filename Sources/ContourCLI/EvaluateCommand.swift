@@ -21,6 +21,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Landmark extraction from heatmaps: argmax, softargmax or quadratic (default: the checkpoint's evaluation.landmarks.extraction).")
     var landmarkExtraction: String?
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
+    @Flag(help: "ConDSeg's per-image conventions (1e-15 smoothing, so empty masks score instead of NaN); summary.json adds accuracy and f2.")
+    var condsegConventions = false
 
     func run() throws {
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
@@ -29,7 +31,8 @@ struct EvaluateCommand: ParsableCommand {
         for line in RunWarnings.checkpointMismatch(state, dataset: ds.description, root: dataset) { RunWarnings.emit(line) }
         let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved))
         guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/ or landmarks in landmarksTr/)") }
-        let policy = try Self.policy(state: state, topology: !noTopology, mirror: mirror, sdrRadii: sdrRadii, extraction: landmarkExtraction)
+        var policy = try Self.policy(state: state, topology: !noTopology, mirror: mirror, sdrRadii: sdrRadii, extraction: landmarkExtraction)
+        policy.condsegConventions = condsegConventions
         let outcome = try Evaluation.evaluateAll(predictor, cases: cases, labels: ds.description.foregroundLabels,
                                                  landmarkNames: ds.description.landmarkNames, policy: policy,
                                                  progress: Progress(total: cases.count, label: "evaluate", quiet: false))
@@ -38,8 +41,10 @@ struct EvaluateCommand: ParsableCommand {
         let names = LabelNames(datasetLabels: ds.description.labels)
         var written: [String] = []
         if cases.contains(where: { $0.labelPath != nil }) {
-            try Evaluation.write(outcome.rows, to: folder, names: names)
-            for line in MetricsReport.summaryLines(outcome.rows, names: names) { print(line) }
+            try Evaluation.write(outcome.rows, to: folder, names: names,
+                                 columns: MetricsReport.jsonColumns + (condsegConventions ? MetricsReport.condsegColumns : []))
+            let shown = condsegConventions ? ["iou", "dice", "recall", "precision", "accuracy", "f2"] : ["dice", "hd95", "betti0_error", "cldice"]
+            for line in MetricsReport.summaryLines(outcome.rows, names: names, metrics: shown) { print(line) }
             written += ["\(folder)/metrics.csv", "\(folder)/summary.json"]
         }
         if !outcome.landmarkRows.isEmpty {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuralNet
 import Objectives
 import Torch
 
@@ -14,7 +15,10 @@ struct LossCommand: ParsableCommand {
         labels (N, 1, …) or (N, …), or a dense one-hot array of the logits' shape. Options are a \
         JSON object in the objective's vocabulary, e.g. --options '{"includeBackground": false}'. \
         The computation runs in the logits' dtype. A group (hadwiger) prints each of its objectives \
-        and their sum; --gradient then writes the sum's gradient.
+        and their sum; --gradient then writes the sum's gradient. \
+        Objectives pairing a segmentation with landmark \
+        heatmaps (bab) take --segmentation (B, K, …) and --heatmaps (B, P, …) instead, sample b \
+        with sample b, and --relations '{"0": [1, 5]}' (landmark index → classes).
         """)
 
     @Argument(help: "Objective name (ce, dice, cedice, focal, tversky, tmcedice, scnp, scnp+NAME, rrw, …) or a group (hadwiger).")
@@ -26,10 +30,52 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Voxel spacing for distance maps, comma-separated, array-axis order (used with useTargetSpacing).")
     var spacing: String?
     @Option(help: "Write d loss / d logits here (.npy, the logits' dtype).") var gradient: String?
+    @Option(help: "Segmentation .npy (B, K, spatial…), raw values or one-hot (bab).") var segmentation: String?
+    @Option(help: "Landmark heatmaps .npy (B, P, spatial…) (bab; on the 0–255 scale by default).") var heatmaps: String?
+    @Option(help: "Relations as JSON {landmark index: [classes]} (bab), the same as options.relations.") var relations: String?
+    @Option(help: "Write d loss / d segmentation here (.npy).") var gradientSegmentation: String?
+    @Option(help: "Write d loss / d heatmaps here (.npy).") var gradientHeatmaps: String?
     @Flag(help: "Print {\"loss\": …} as JSON.") var json = false
     @Flag(help: "List the objectives and exit.") var list = false
 
-    func run() throws { print(try output()) }
+    /// `--segmentation` + `--heatmaps`: the objective's paired form, with both gradients on request.
+    func runPaired(_ name: String) throws {
+        guard let segmentation, let heatmaps else { throw ValidationError("--segmentation and --heatmaps go together") }
+        var settings = try Options(json: options, for: name).values
+        if let relations {
+            guard let data = relations.data(using: .utf8), let v = try? JSONDecoder().decode(ConfigValue.self, from: data) else {
+                throw ValidationError("--relations must be a JSON object {\"0\": [1, 5], …}, got '\(relations)'")
+            }
+            settings["relations"] = v
+        }
+        guard let objective = try ObjectiveRegistry.make(name, options: settings) as? any PairedHeatmapObjective else {
+            throw ValidationError("objective '\(name)' has no --segmentation/--heatmaps form; use --logits and --target")
+        }
+        let s = try Tensor.loadNPY(segmentation), h = try Tensor.loadNPY(heatmaps)
+        guard s.dtype.isFloatingPoint || s.dtype == .int64 || s.dtype == .uint8, h.dtype.isFloatingPoint else {
+            throw ValidationError("--segmentation must be numeric and --heatmaps floating point, got \(s.dtype) and \(h.dtype)")
+        }
+        let sLeaf = try (s.dtype.isFloatingPoint ? s : s.to(.float32)).clone().requiringGrad()
+        let hLeaf = try h.clone().requiringGrad()
+        let loss = try objective.value(segmentation: sLeaf, heatmaps: hLeaf)
+        if gradientSegmentation != nil || gradientHeatmaps != nil {
+            let g = try gradients(of: loss, with: [sLeaf, hLeaf], allowUnused: true)
+            if let path = gradientSegmentation { try (g[0] ?? Tensor.zeros(like: sLeaf)).saveNPY(path) }
+            if let path = gradientHeatmaps { try (g[1] ?? Tensor.zeros(like: hLeaf)).saveNPY(path) }
+        }
+        let value = try loss.item()
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: ["name": name, "loss": value], options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "%@: %.10g", name, value))
+        }
+    }
+
+    func run() throws {
+        let text = try output()
+        if !text.isEmpty { print(text) }
+    }
 
     /// What `run` prints (without the final newline).
     func output() throws -> String {
@@ -42,6 +88,7 @@ struct LossCommand: ParsableCommand {
                 + ObjectiveRegistry.groups.map { "\(column($0.name)) \($0.summary)" }).joined(separator: "\n")
         }
         guard let name else { throw ValidationError("give an objective NAME (or --list)") }
+        if segmentation != nil || heatmaps != nil { try runPaired(name); return "" }
         guard let logitsPath = logits, let targetPath = target else {
             throw ValidationError("--logits and --target are required")
         }

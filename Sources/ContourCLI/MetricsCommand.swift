@@ -48,10 +48,17 @@ struct MetricsCommand: ParsableCommand {
     @Flag(help: "Print the cases and summary as JSON.")
     var json = false
 
+    @Flag(help: "ConDSeg's per-image conventions: Dice (F1), IoU (Jaccard), precision, recall, accuracy and F2 with 1e-15 smoothing, so empty masks score instead of NaN; adds the accuracy and f2 columns.")
+    var condsegConventions = false
+
+    /// The printed columns: the fixed schema, plus accuracy and F2 under ConDSeg's conventions.
+    var columns: [String] { MetricsReport.jsonColumns + (condsegConventions ? MetricsReport.condsegColumns : []) }
+
     func run() throws {
         var options = CaseMetricsOptions()
         options.boundaryTolerance = tolerance
         options.topology = !noTopology
+        options.condsegConventions = condsegConventions
         guard let convention = SurfaceDistances.PercentileConvention(rawValue: hd95Convention) else {
             throw ValidationError("--hd95 must be monai or pooled, got \(hd95Convention)")
         }
@@ -118,9 +125,9 @@ struct MetricsCommand: ParsableCommand {
             }
         }
         if json {
-            print(MetricsReport.json(rows, names: names))
+            print(MetricsReport.json(rows, names: names, columns: columns))
         } else {
-            print(Self.table(rows, names: names))
+            print(Self.table(rows, names: names, metrics: columns))
         }
         for f in failures { FileHandle.standardError.write(Data("error: \(f)\n".utf8)) }
         if !failures.isEmpty { throw ExitCode.failure }
@@ -128,8 +135,7 @@ struct MetricsCommand: ParsableCommand {
 
     /// One line per case and label, then each label's mean and, with several labels, the
     /// foreground mean (the mean of the labels' means).
-    static func table(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames()) -> String {
-        let metrics = MetricsReport.jsonColumns
+    static func table(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames(), metrics: [String] = MetricsReport.jsonColumns) -> String {
         let columns = metrics.map { n in CaseMetricsRow.columns.first { $0.name == n }! }
         let cell = MetricsReport.consoleNumber
         var lines = [(["case", "label", "name"] + metrics).joined(separator: "\t")]

@@ -15,7 +15,9 @@ struct ObjectivesBench: ParsableCommand {
         The paper reports +2.7 % epoch time for SCNP; the goal here is ≤ 2 % of a step. 'rrw' \
         computes its maps from the labels every step (augmented data); 'rrw-cached' reuses them \
         per case (unaugmented data). The tubular-data comparison needs the demo data and the \
-        trainer and is not part of this command.
+        trainer and is not part of this command. --bab adds the BaBLoss row: BaB(S, L) forward + \
+        backward on 2×8×s³ + 2×6×s³ against the official PyTorch function (benchmarks/bab_reference.py, \
+        run by --python) on the same tensors, interleaved; --losses '' runs that row alone.
         """)
 
     @Option(help: "Timed steps per objective (after the warm-up).") var steps = 5
@@ -25,6 +27,11 @@ struct ObjectivesBench: ParsableCommand {
     @Option(help: "Intra-op threads (default: libtorch's choice).") var threads: Int?
     @Option(help: "Comma-separated objectives; the first is the baseline. 'rrw-cached' is rrw with a map cache.")
     var losses = "cedice,scnp+cedice,tmcedice,scnp,rrw,rrw-cached"
+    @Flag(help: "Add the BaBLoss row (vs the official PyTorch function).") var bab = false
+    @Option(help: "BaBLoss row: volume side.") var babSize = 128
+    @Option(help: "BaBLoss row: timed rounds (after one warm-up round).") var babRounds = 5
+    @Option(help: "BaBLoss row: Python with torch, numpy and scipy (default .venv-bench/bin/python, else python3).")
+    var python: String?
     @Flag(help: "Print JSON.") var json = false
 
     struct Arm {
@@ -39,6 +46,14 @@ struct ObjectivesBench: ParsableCommand {
         if let threads { try Torch.setThreads(threads) }
         guard steps >= 1, warmup >= 0, batch >= 1, size >= 16, size % 4 == 0 else {
             throw ValidationError("need steps ≥ 1, warmup ≥ 0, batch ≥ 1 and a size ≥ 16 divisible by 4")
+        }
+        guard !bab || (babSize >= 8 && babSize % 4 == 0 && babRounds >= 1) else {
+            throw ValidationError("--bab-size must be ≥ 8 and divisible by 4, --bab-rounds ≥ 1")
+        }
+        var babRow: [String: Any]?
+        if bab {
+            babRow = try BaBBench(size: babSize, rounds: babRounds, warmup: 1, python: python).run()
+            if losses.trimmingCharacters(in: .whitespaces).isEmpty { return printBaB(babRow!) }
         }
         var arms: [Arm] = try losses.split(separator: ",").map { raw in
             let label = raw.trimmingCharacters(in: .whitespaces)
@@ -92,7 +107,8 @@ struct ObjectivesBench: ParsableCommand {
         }
         if json {
             let o: [String: Any] = ["threads": Torch.threads, "batch": batch, "size": size, "steps": steps,
-                                    "model": "TinyUNet(base 16, 3 levels)", "baseline": arms[0].label, "rows": rows]
+                                    "model": "TinyUNet(base 16, 3 levels)", "baseline": arms[0].label, "rows": rows,
+                                    "bab": babRow.map { $0 as Any } ?? NSNull()]
             let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -104,6 +120,23 @@ struct ObjectivesBench: ParsableCommand {
                          (r["objective"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0),
                          r["step_ms"] as! Double, r["step_overhead_pct"] as! Double, r["loss_ms"] as! Double))
         }
+        if let babRow { printBaB(babRow) }
+    }
+
+    func printBaB(_ r: [String: Any]) {
+        if json {
+            if let data = try? JSONSerialization.data(withJSONObject: ["bab": r], options: [.sortedKeys, .prettyPrinted]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+            return
+        }
+        let ci = r["ratio_ci95"] as? [Double] ?? [.nan, .nan]
+        print(String(format: "BaBLoss fwd+bwd %@ + %@, %d threads: contour %.0f ms, official PyTorch %.0f ms, ratio %.3f (95%% CI %.3f–%.3f, %d rounds); losses %.6f vs %.6f%@",
+                     (r["shape_segmentation"] as? [Int] ?? []).map(String.init).joined(separator: "×"),
+                     (r["shape_heatmaps"] as? [Int] ?? []).map(String.init).joined(separator: "×"), Torch.threads,
+                     r["contour_ms"] as? Double ?? .nan, r["official_ms"] as? Double ?? .nan, r["ratio"] as? Double ?? .nan,
+                     ci[0], ci[1], r["rounds"] as? Int ?? 0, r["loss_contour"] as? Double ?? .nan, r["loss_official"] as? Double ?? .nan,
+                     (r["agree"] as? Bool ?? false) ? "" : " — DIFFER"))
     }
 
     /// Images with a few discs and bars (labels 0/1) plus noise: structured labels so that the

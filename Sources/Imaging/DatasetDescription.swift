@@ -8,8 +8,10 @@ import FoundationEssentials
 ///   "numTraining": 40, "file_ending": ".nii.gz",
 ///   "landmarks": ["apex", "hilum"],
 ///   "tasks": {"case_007": {"labels": [1], "landmarks": []},
-///             "case_012": {"labels": [], "landmarks": ["apex"]}} }
+///             "case_012": {"labels": [], "landmarks": ["apex"]}},
+///   "relations": {"apex": [1], "hilum": [1, 2]} }
 /// ```
+/// `relations` (BaBLoss) names, per landmark, the foreground labels whose boundary it lies on.
 /// `tasks` lists, for the cases it names, which foreground labels are annotated and which
 /// landmarks exist; cases it does not name have every label and landmark. Keys nnU-Net uses
 /// but Contour does not need (name, description, licence, …) are accepted and ignored.
@@ -21,15 +23,18 @@ public struct DatasetDescription: Sendable, Equatable {
     public var fileEnding: String
     public var landmarkNames: [String]
     public var tasks: [String: TaskAvailability]
+    /// Landmark name → the foreground labels it lies on the boundary of (BaBLoss's relation table).
+    public var landmarkRelations: [String: [Int]]
 
     public init(channelNames: [String], labels: [String: Int], numTraining: Int, fileEnding: String,
-                landmarkNames: [String] = [], tasks: [String: TaskAvailability] = [:]) {
+                landmarkNames: [String] = [], tasks: [String: TaskAvailability] = [:], landmarkRelations: [String: [Int]] = [:]) {
         self.channelNames = channelNames
         self.labels = labels
         self.numTraining = numTraining
         self.fileEnding = fileEnding
         self.landmarkNames = landmarkNames
         self.tasks = tasks
+        self.landmarkRelations = landmarkRelations
     }
 
     /// Foreground label values, ascending.
@@ -49,6 +54,7 @@ public struct DatasetDescription: Sendable, Equatable {
         var file_ending: String
         var landmarks: [String]?
         var tasks: [String: RawTask]?
+        var relations: [String: [Int]]?
     }
 
     struct RawTask: Codable {
@@ -107,8 +113,19 @@ public struct DatasetDescription: Sendable, Equatable {
             }
             tasks[id] = TaskAvailability(labels: l, landmarks: m)
         }
+        let relations = raw.relations ?? [:]
+        for name in relations.keys.sorted() {
+            guard landmarkNames.contains(name) else {
+                throw ImagingError("\(path): relations names landmark \"\(name)\", which is not in landmarks"
+                                   + (landmarkNames.isEmpty ? " (the dataset declares none)" : " [\(landmarkNames.joined(separator: ", "))]"))
+            }
+            if let bad = relations[name]!.first(where: { !foreground.contains($0) }) {
+                throw ImagingError("\(path): relations[\"\(name)\"] lists class \(bad), which is not a foreground label in labels "
+                                   + "(\(foreground.sorted().map(String.init).joined(separator: ", ")))")
+            }
+        }
         return DatasetDescription(channelNames: channels, labels: labels, numTraining: raw.numTraining,
-                                  fileEnding: raw.file_ending, landmarkNames: landmarkNames, tasks: tasks)
+                                  fileEnding: raw.file_ending, landmarkNames: landmarkNames, tasks: tasks, landmarkRelations: relations)
     }
 
     /// Checks keys and types in the user's terms ("labels: expected an object {name: value},
@@ -195,34 +212,40 @@ public struct DatasetDescription: Sendable, Equatable {
             }
             tasks = out
         }
+        var relations: [String: [Int]]?
+        if let value = json["relations"] {
+            guard let members = value.members else {
+                throw fail(value, "relations: expected an object {landmark: [labels]} such as {\"apex\": [1, 2]}, found \(value.found)")
+            }
+            var out: [String: [Int]] = [:]
+            for (name, classes) in members {
+                if let one = classes.int {
+                    out[name] = [one]
+                } else if let list = classes.elements, let ints = Optional(list.compactMap(\.int)), ints.count == list.count {
+                    out[name] = ints
+                } else {
+                    throw fail(classes, "relations[\"\(name)\"]: expected a list of label values [1, 2], found \(classes.found)")
+                }
+            }
+            relations = out
+        }
         return Raw(channel_names: channelNames, labels: labels, numTraining: numTraining, file_ending: fileEnding,
-                   landmarks: landmarks, tasks: tasks)
+                   landmarks: landmarks, tasks: tasks, relations: relations)
     }
 
-    /// `relations` (landmark → classes, BaBLoss's table) is written as dataset.json's
-    /// `"relations"` when not empty.
+    /// `relations` (landmark → classes, BaBLoss's table; default: `landmarkRelations`) is written
+    /// as dataset.json's `"relations"` when not empty.
     public func write(path: String, relations: [String: [Int]] = [:]) throws {
+        let table = relations.isEmpty ? landmarkRelations : relations
         let raw = Raw(
             channel_names: Dictionary(uniqueKeysWithValues: channelNames.enumerated().map { (String($0.offset), $0.element) }),
             labels: labels.mapValues { .single($0) }, numTraining: numTraining, file_ending: fileEnding,
             landmarks: landmarkNames.isEmpty ? nil : landmarkNames,
-            tasks: tasks.isEmpty ? nil : tasks.mapValues { RawTask(labels: $0.labels.sorted(), landmarks: $0.landmarks.sorted()) })
+            tasks: tasks.isEmpty ? nil : tasks.mapValues { RawTask(labels: $0.labels.sorted(), landmarks: $0.landmarks.sorted()) },
+            relations: table.isEmpty ? nil : table)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try FileSystem.writeAtomically(Array(try encoder.encode(WithRelations(raw: raw, relations: relations))), to: path)
-    }
-
-    /// The raw keys plus an optional `"relations"` object in one JSON object.
-    struct WithRelations: Encodable {
-        var raw: Raw
-        var relations: [String: [Int]]
-        enum Key: String, CodingKey { case relations }
-        func encode(to encoder: Encoder) throws {
-            try raw.encode(to: encoder)
-            guard !relations.isEmpty else { return }
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encode(relations, forKey: .relations)
-        }
+        try FileSystem.writeAtomically(Array(try encoder.encode(raw)), to: path)
     }
 }
 

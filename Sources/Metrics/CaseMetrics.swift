@@ -14,6 +14,9 @@ public struct CaseMetricsOptions: Sendable {
     public var gudhiCompatibleBetti = false
     /// Betti errors and clDice (skeletons); off to save time on large 3D volumes.
     public var topology = true
+    /// ConDSeg's conventions (`SmoothedOverlap`): Dice, IoU, precision, recall, accuracy and F2
+    /// with 1e-15 smoothing instead of NaN for empty masks.
+    public var condsegConventions = false
 
     public init() {}
 }
@@ -38,6 +41,10 @@ public struct CaseMetricsRow: Sendable, Equatable {
     public var hd = Double.nan
     public var hd95 = Double.nan
     public var assd = Double.nan
+    /// Fraction of voxels where prediction and truth agree.
+    public var accuracy = Double.nan
+    /// F_β with β = 2 (recall weighted higher).
+    public var f2 = Double.nan
 
     public init(caseName: String, label: Int) {
         self.caseName = caseName
@@ -50,6 +57,7 @@ public struct CaseMetricsRow: Sendable, Equatable {
         ("specificity", \.specificity), ("volume_difference", \.relativeVolumeDifference),
         ("bfscore", \.bfscore), ("betti0_error", \.betti0Error), ("betti1_error", \.betti1Error),
         ("betti2_error", \.betti2Error), ("cldice", \.cldice), ("hd", \.hd), ("hd95", \.hd95), ("assd", \.assd),
+        ("accuracy", \.accuracy), ("f2", \.f2),
     ]
 }
 
@@ -85,6 +93,12 @@ public enum CaseMetrics {
         row.precision = counts.precision
         row.recall = counts.recall
         row.specificity = counts.specificity
+        row.accuracy = counts.accuracy
+        row.f2 = counts.fScore(beta: 2)
+        if options.condsegConventions {
+            let s = SmoothedOverlap(counts)
+            (row.dice, row.iou, row.precision, row.recall, row.accuracy, row.f2) = (s.f1, s.jaccard, s.precision, s.recall, s.accuracy, s.f2)
+        }
         row.relativeVolumeDifference = counts.relativeVolumeDifference
         row.bfscore = try BoundaryFScore(prediction: prediction, truth: truth, tolerance: options.boundaryTolerance,
                                          spacing: spacing).f1

@@ -33,6 +33,8 @@ public enum MetricCatalog {
         MetricInfo(name: "hd", direction: .lowerIsBetter, summary: "Hausdorff distance between the surfaces, physical units"),
         MetricInfo(name: "hd95", direction: .lowerIsBetter, summary: "95th-percentile Hausdorff distance, physical units"),
         MetricInfo(name: "assd", direction: .lowerIsBetter, summary: "average symmetric surface distance, physical units"),
+        MetricInfo(name: "accuracy", direction: .higherIsBetter, summary: "fraction of voxels where prediction and truth agree, (TP+TN)/N"),
+        MetricInfo(name: "f2", direction: .higherIsBetter, summary: "F2 score 5·TP/(5·TP+4·FN+FP): recall weighted above precision"),
     ]
 
     /// The names, in report order.

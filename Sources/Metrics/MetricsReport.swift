@@ -3,13 +3,15 @@ public enum MetricsReport {
     /// The columns of `--json`, in order (the fixed schema).
     public static let jsonColumns = ["dice", "iou", "precision", "recall", "bfscore", "betti0_error", "betti1_error",
                                      "cldice", "hd", "hd95", "assd"]
+    /// The columns ConDSeg reports, added to `jsonColumns` under its conventions.
+    public static let condsegColumns = ["accuracy", "f2"]
 
     /// `{"cases":[{"case":…,"label":…,"label_name":…,"dice":…,…}],"summary":{"dice":{"mean":…,"std":…,"n":…},…},
     /// "labels":[{"name":…,"value":…,"metrics":{"dice":{"mean":…,"std":…,"n":…},…}},…],"foreground mean":{"dice":…,…}}`
     /// with `null` for NaN and `"inf"` for +inf. `summary` pools every row (cases × labels);
     /// `labels` summarises each label and `foreground mean` is the mean of the labels' means.
-    public static func json(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames()) -> String {
-        let columns = jsonColumns.map { name in CaseMetricsRow.columns.first { $0.name == name }! }
+    public static func json(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames(), columns wanted: [String] = jsonColumns) -> String {
+        let columns = wanted.map { name in CaseMetricsRow.columns.first { $0.name == name }! }
         func summaryObject(_ s: Summary) -> String {
             "{\"mean\":\(jsonNumber(s.mean)),\"std\":\(jsonNumber(s.std)),\"n\":\(s.n)}"
         }
@@ -74,6 +76,7 @@ public enum MetricsReport {
         case "hd": return "HD"
         case "hd95": return "HD95"
         case "assd": return "ASSD"
+        case "f2": return "F2"
         default: return metric
         }
     }

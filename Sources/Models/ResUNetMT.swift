@@ -43,8 +43,8 @@ public final class ResUNetMT: Module, SegmentationModel {
 
     /// `blocks` BasicBlocks, the first strided by 2 with a 1×1 conv + norm shortcut.
     static func residualLayer(_ dims: Int, _ cin: Int, _ cout: Int, blocks: Int, norm: NormKind) throws -> Sequential {
-        var layers: [any UnaryLayer] = [try BasicBlock(dims, cin, cout, stride: 2, norm: norm)]
-        for _ in 1..<blocks { layers.append(try BasicBlock(dims, cout, cout, stride: 1, norm: norm)) }
+        var layers: [any UnaryLayer] = [try ResidualBlock(dims, cin, cout, stride: 2, norm: norm)]
+        for _ in 1..<blocks { layers.append(try ResidualBlock(dims, cout, cout, stride: 1, norm: norm)) }
         return Sequential(layers)
     }
 
@@ -81,8 +81,8 @@ final class DoubleConv: Module, UnaryLayer {
     func callAsFunction(_ x: Tensor) throws -> Tensor { try conv(x) }
 }
 
-/// ResNet's BasicBlock: conv3–norm–ReLU–conv3–norm (bias-free convs) plus the shortcut, then ReLU.
-final class BasicBlock: Module, UnaryLayer {
+/// ResNet's BasicBlock in 2D or 3D with any norm (torchvision's keys): conv3–norm–ReLU–conv3–norm plus the shortcut, then ReLU.
+final class ResidualBlock: Module, UnaryLayer {
     let conv1: any UnaryLayer, bn1: any UnaryLayer, conv2: any UnaryLayer, bn2: any UnaryLayer
     let downsample: Sequential?
 

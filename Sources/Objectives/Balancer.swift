@@ -7,7 +7,8 @@ import Torch
 /// all trainable parameters into one vector (zero where an objective does not reach a
 /// parameter), objective 0 being the primary — and returns the update direction written to
 /// `.grad` before the optimiser steps. `sum` (linear scalarisation) needs no per-objective
-/// gradients: the step sums the weighted losses and runs one backward.
+/// gradients: the step sums the weighted losses and runs one backward (`dwa` scales them first
+/// by `lossWeights`).
 public protocol Balancer: AnyObject {
     var name: String { get }
     var needsGradients: Bool { get }
@@ -23,6 +24,11 @@ public protocol Balancer: AnyObject {
     func load(state: [String: ConfigValue]) throws
     /// The weights of the last `combine` (for logs), when the method has any.
     var lastWeights: [Double]? { get }
+    /// For a balancer without per-objective gradients: factors for the losses of this step
+    /// (one per objective, applied on top of the configured weights), or nil for none.
+    func lossWeights(_ losses: [Double]) throws -> [Double]?
+    /// Told when a stage epoch (1-based) starts, for balancers that work per epoch (dwa).
+    func epochWillStart(_ epoch: Int) throws
 }
 
 extension Balancer {
@@ -30,6 +36,8 @@ extension Balancer {
     public func load(state: [String: ConfigValue]) throws {}
     public var lastWeights: [Double]? { nil }
     public func reusedCoefficients(objectives: Int) -> [Double]? { nil }
+    public func lossWeights(_ losses: [Double]) throws -> [Double]? { nil }
+    public func epochWillStart(_ epoch: Int) throws {}
 }
 
 /// Linear scalarisation d = Σ_k w_k·g_k (the objectives' configured weights): one backward.

@@ -25,6 +25,8 @@ public enum BalancerRegistry {
             let b = try NashMTL(options: o); try o.finish(); return b },
         Entry(name: "mgda", summary: "MGDA min-norm point by Frank–Wolfe (MGDA-UB solver); maxIterations (250), tolerance (1e-6), every (1)") { o in
             let b = try MGDA(options: o); try o.finish(); return b },
+        Entry(name: "dwa", summary: "Dynamic Weight Average (BaBLoss's dyn): λ = softmax(L/L_prev-epoch-last / T), 1 in epoch 1; temperature (2)") { o in
+            let b = try DWA(options: o); try o.finish(); return b },
     ], kind: "balancer") { $0.name }
 
     public static var entries: [Entry] { store.entries }

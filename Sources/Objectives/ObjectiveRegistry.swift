@@ -6,7 +6,7 @@ import Torch
 ///
 /// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
 /// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), `hadwiger-area`,
-/// `hadwiger-perimeter`, `hadwiger-euler`, and any
+/// `hadwiger-perimeter`, `hadwiger-euler`, `heatmap-mse`, `dicebce`, `condseg`, `condseg-cr`, `bab`, and any
 /// name a depending package adds with `register`. Unknown names and unknown or invalid options
 /// are errors that name them. Group names (`hadwiger`, see `ObjectiveGroup`) stand for several
 /// objectives: `expand` lists them; `make` refuses them.
@@ -48,8 +48,16 @@ public enum ObjectiveRegistry {
             try HadwigerLoss(.perimeter, options: $0) },
         Entry(name: "hadwiger-euler", summary: "HadBalance local Euler-characteristic prior (soft bit-quads, 4-connectivity); deltas, eps (1e-6)") {
             try HadwigerLoss(.euler, options: $0) },
+        Entry(name: "dicebce", summary: "ConDSeg's DiceBCE on a one-channel head (batch Dice, smooth 1); parity (double sigmoid), doubleSigmoid, inputs") {
+            try DiceBCELoss(options: $0) },
+        Entry(name: "condseg", summary: "ConDSeg stage 2: DiceBCE(M) + β·DiceBCE(fg, bg) + L_compl; parity, doubleSigmoid, batchArea, betaGradient, softmaxOfProbabilities") {
+            try ConDSegLoss(options: $0) },
+        Entry(name: "condseg-cr", summary: "ConDSeg stage 1 (step: consistency): DiceBCE(M) + DiceBCE(M′) + binarised BCE consistency; parity, doubleSigmoid") {
+            try ConDSegCRLoss(options: $0) },
         Entry(name: "heatmap-mse", summary: "MSE between a heatmap head and Gaussian landmark heatmaps, over annotated landmarks; head (heatmaps)") {
             try HeatmapMSE(options: $0) },
+        Entry(name: "bab", summary: "BaBLoss: BaB(Ŝ, H) + BaB(onehot(y), L̂); form (official|cosine), maxDistance (10), relations, heatmapScale (255)") {
+            try BaBLoss(options: $0) },
     ]
 
     static let store = RegistryStore(builtIns, kind: "objective", reserved: ",+") { $0.name }

@@ -25,6 +25,8 @@ public struct Targets {
     /// (B, K) bool: whether sample b carries landmark k.
     public var landmarkMask: Tensor?
     public var landmarkNames: [String]
+    /// Landmark name → related segmentation classes (dataset.json `relations`, for BaBLoss).
+    public var landmarkRelations: [String: [Int]] = [:]
     /// (B, K, spatial…) float32 Gaussian heatmaps, zero for landmarks a sample lacks.
     public var heatmaps: Tensor?
     public var caseIDs: [String]?

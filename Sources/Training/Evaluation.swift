@@ -12,14 +12,18 @@ public struct EvaluationPolicy: Sendable, Equatable {
     /// BFScore tolerance in physical units; nil is 0.75 % of the image diagonal.
     public var boundaryTolerance: Double?
 
+    /// ConDSeg's per-image conventions (1e-15 smoothing; `SmoothedOverlap`).
+    public var condsegConventions: Bool
     /// SDR radii (mm) for landmark scores.
     public var sdrRadii: [Double]
     /// How predicted heatmaps become landmark coordinates.
     public var landmarks: LandmarkExtraction
 
     public init(topology: Bool = true, mirror: Bool = false, boundaryTolerance: Double? = nil,
-                sdrRadii: [Double] = LandmarkErrors.defaultRadii, landmarks: LandmarkExtraction = LandmarkExtraction()) {
+                sdrRadii: [Double] = LandmarkErrors.defaultRadii, landmarks: LandmarkExtraction = LandmarkExtraction(),
+                condsegConventions: Bool = false) {
         self.topology = topology
+        self.condsegConventions = condsegConventions
         self.mirror = mirror
         self.boundaryTolerance = boundaryTolerance
         self.sdrRadii = sdrRadii
@@ -46,6 +50,7 @@ public struct EvaluationPolicy: Sendable, Equatable {
         options.spacing = spacing
         options.topology = topology
         options.boundaryTolerance = boundaryTolerance
+        options.condsegConventions = condsegConventions
         return options
     }
 }
@@ -191,9 +196,11 @@ public enum Evaluation {
 
     /// `metrics.csv` (one row per case and label, with the label's name) and `summary.json`
     /// (per-label summaries and the foreground mean) in `folder`.
-    public static func write(_ rows: [CaseMetricsRow], to folder: String, names: LabelNames = LabelNames()) throws {
+    /// `columns` are summary.json's (the fixed schema by default).
+    public static func write(_ rows: [CaseMetricsRow], to folder: String, names: LabelNames = LabelNames(),
+                             columns: [String] = MetricsReport.jsonColumns) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try AtomicFile.write(Array(MetricsReport.csv(rows, names: names).utf8), to: "\(folder)/metrics.csv")
-        try AtomicFile.write(Array(MetricsReport.json(rows, names: names).utf8), to: "\(folder)/summary.json")
+        try AtomicFile.write(Array(MetricsReport.json(rows, names: names, columns: columns).utf8), to: "\(folder)/summary.json")
     }
 }

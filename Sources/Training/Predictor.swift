@@ -103,7 +103,9 @@ public struct Predictor {
             return try Tensor.cat([try h.require(head, by: "prediction"), try h.require(extra, by: "prediction")], dim: 1)
         }
         let c = extra == nil ? stacked.shape[1] : stacked.shape[1] - heatmapHead!.channels
-        let logits = extra == nil ? stacked : try stacked.narrow(dim: 1, start: 0, length: c)
+        var logits = extra == nil ? stacked : try stacked.narrow(dim: 1, start: 0, length: c)
+        // A one-channel (sigmoid) head is the two-class logits [0, z]: softmax [1 − σ(z), σ(z)], label 1 where σ(z) > 0.5.
+        if logits.shape[1] == 1 { logits = try Tensor.cat([try Tensor.zeros(like: logits), logits], dim: 1) }
         let labels = try logits.argmax(dim: 1).to(.cpu, dtype: .uint8).grid(UInt8.self, spacing: spacing)
         return Prediction(probabilities: try logits.softmax(dim: 1), labels: labels,
                           heatmaps: extra == nil ? nil : try stacked.narrow(dim: 1, start: c, length: stacked.shape[1] - c))

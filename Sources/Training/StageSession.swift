@@ -124,6 +124,7 @@ final class StageSession {
             context = StepContext(model: model, objective: objective, balancer: balancer, device: experiment.device,
                                   parameters: trainable.map(\.tensor), autocast: mode == "bf16" || (mode == "auto" && experiment.device != .cpu),
                                   foregroundClasses: Set(description.foregroundLabels), heatmap: heatmap, cache: mapCache)
+            context.landmarkRelations = description.landmarkRelations
         } catch let e as TrainingError where !stageLabel.isEmpty {
             throw TrainingError(stageLabel + e.description)
         }

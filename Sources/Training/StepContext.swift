@@ -22,6 +22,8 @@ public final class StepContext {
     let foregroundClasses: Set<Int>
     let heatmap: HeatmapSettings?
     let cache: RegionMapCache?
+    /// dataset.json `relations` (landmark name → classes), handed to objectives through `Targets`.
+    var landmarkRelations: [String: [Int]] = [:]
 
     public init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
                 autocast: Bool = false, foregroundClasses: Set<Int>, heatmap: HeatmapSettings? = nil, cache: RegionMapCache? = nil) {
@@ -53,6 +55,7 @@ public final class StepContext {
         if !batch.landmarkNames.isEmpty {
             let k = batch.landmarkNames.count, rank = batch.spatialShape.count
             t.landmarkNames = batch.landmarkNames
+            t.landmarkRelations = landmarkRelations
             t.landmarks = try Tensor(batch.landmarkCoordinates.map { Float($0) }, shape: [batch.batchSize, k, rank]).to(device)
             t.landmarkMask = try Tensor(batch.landmarkMask.map { UInt8($0 ? 1 : 0) }, shape: [batch.batchSize, k]).to(device, dtype: .bool)
             if let heatmap {
@@ -87,8 +90,10 @@ public final class StepContext {
         let total = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }
         guard values.allSatisfy(\.isFinite) else { return StepOutcome(losses: values, total: total, applied: false) }
         if !balancer.needsGradients {
-            try backward(losses, coefficients: weights)
-            return StepOutcome(losses: values, total: total, applied: true)
+            // dwa scales the losses from their values alone; sum leaves them as configured.
+            let factors = try balancer.lossWeights(values)
+            try backward(losses, coefficients: factors.map { f in zip(weights, f).map { $0 * $1 } } ?? weights)
+            return StepOutcome(losses: values, total: total, applied: true, weights: factors)
         }
         // A step between decisions of `every: n`: the update is Σ cₖ·∇(wₖLₖ), one backward.
         if let c = balancer.reusedCoefficients(objectives: losses.count) {

@@ -178,6 +178,7 @@ public final class Trainer {
                 let config = s.config
                 model.train()
                 try s.step.epochWillStart(e + 1, context: ctx)
+                try s.balancer.epochWillStart(e + 1)
                 let started = Date()
                 let label = sessions.count > 1 ? "\(s.name) epoch \(e + 1)/\(s.epochs)" : "epoch \(epoch)/\(totalEpochs)"
                 let progress = Progress(total: config.run.iterationsPerEpoch, label: label, quiet: quiet)

@@ -58,6 +58,8 @@ public enum TrainingStepRegistry {
             try o.finish(); return DefaultStep() },
         Entry(name: "paired", summary: "HPL batches (BaBLoss): h landmark cases then h segmentation cases in one forward; "
               + "landmarkRepeats (1), segmentationRepeats (1), landmarkSamples (batchSize/2)") { o in try PairedStep(options: o) },
+        Entry(name: "consistency", summary: "ConDSeg CR: forwards of the batch and its strong augmentation (heads strong.<name>); parity, brightness, hue, sigma, …") {
+            try ConsistencyStep(options: $0) },
     ], kind: "training step") { $0.name }
 
     public static var entries: [Entry] { store.entries }

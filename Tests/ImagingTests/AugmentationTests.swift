@@ -172,11 +172,36 @@ final class AugmentationTests: XCTestCase {
     func testPresetNamesParseAndUnknownListsValidNames() throws {
         XCTAssertEqual(try AugmentationPreset(name: "nnunet-default"), .nnunetDefault)
         XCTAssertEqual(try AugmentationPreset(name: "condseg-strong"), .condsegStrong)
+        XCTAssertEqual(try AugmentationPreset(name: "condseg-stage1"), .condsegStage1)
+        XCTAssertEqual(try AugmentationPreset(name: "condseg"), .condseg)
         XCTAssertEqual(try AugmentationPreset(name: "none"), AugmentationPreset.none)
         XCTAssertThrowsError(try AugmentationPreset(name: "heavy")) { e in
             let text = "\(e)"
             XCTAssertTrue(text.contains("heavy") && text.contains("nnunet-default") && text.contains("condseg-strong") && text.contains("none"), text)
         }
+    }
+
+    func testCoarseDropoutBlanksBoxesOfTheImageOnly() throws {
+        // One 4×4 hole in a 10×10 image of ones: 16 zeros in a square, in every channel; labels untouched.
+        let labels = Grid<UInt8>(shape: [10, 10], repeating: 1)
+        var s = Sample(id: "d", image: [Grid(shape: [10, 10], repeating: 1), Grid(shape: [10, 10], repeating: 2)], labels: labels)
+        var rng = SeededGenerator(seed: 4)
+        IntensityTransform.coarseDropout(probability: 1, holes: 1, size: 4, fill: 0).apply(to: &s, using: &rng)
+        for c in 0..<2 {
+            let zeros = (0..<100).filter { s.image[c].storage[$0] == 0 }
+            XCTAssertEqual(zeros.count, 16)
+            let ys = zeros.map { $0 / 10 }, xs = zeros.map { $0 % 10 }
+            XCTAssertEqual(ys.max()! - ys.min()!, 3)
+            XCTAssertEqual(xs.max()! - xs.min()!, 3)
+        }
+        XCTAssertEqual(s.labels, labels)
+        // Holes larger than the image cover it; ten 32² holes leave a 256² image mostly intact.
+        IntensityTransform.coarseDropout(probability: 1, holes: 1, size: 32, fill: 0).apply(to: &s, using: &rng)
+        XCTAssertEqual(s.image[0].storage, Array(repeating: 0, count: 100))
+        var big = Sample(id: "b", image: [Grid(shape: [256, 256], repeating: 1)])
+        IntensityTransform.coarseDropout(probability: 1, holes: 10, size: 32, fill: 0).apply(to: &big, using: &rng)
+        let blank = big.image[0].storage.filter { $0 == 0 }.count
+        XCTAssertTrue((1024...10240).contains(blank), "\(blank)")
     }
 
     func testForegroundOversamplingRate() throws {

@@ -213,6 +213,24 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try DatasetDescription.read(path: path).labels, ["background": 0, "a": 1])
     }
 
+    func testRelationsAreReadAndChecked() throws {
+        let path = "\(root!)/dataset.json"
+        let base = "\"channel_names\": {\"0\": \"MR\"}, \"labels\": {\"background\": 0, \"brain\": 1, \"cerebellum\": 5}, "
+            + "\"numTraining\": 1, \"file_ending\": \".png\", \"landmarks\": [\"nasion\", \"vertex\"]"
+        try "{\(base), \"relations\": {\"nasion\": [1, 5], \"vertex\": 5}}".write(toFile: path, atomically: true, encoding: .utf8)
+        let d = try DatasetDescription.read(path: path)
+        XCTAssertEqual(d.landmarkRelations, ["nasion": [1, 5], "vertex": [5]])
+        // Written back and read again unchanged.
+        try d.write(path: path)
+        XCTAssertEqual(try DatasetDescription.read(path: path).landmarkRelations, d.landmarkRelations)
+        let unknown = readError("{\(base), \"relations\": {\"inion\": [1]}}")
+        XCTAssertEqual(unknown, "\(path): relations names landmark \"inion\", which is not in landmarks [nasion, vertex]")
+        let badClass = readError("{\(base), \"relations\": {\"nasion\": [1, 4]}}")
+        XCTAssertEqual(badClass, "\(path): relations[\"nasion\"] lists class 4, which is not a foreground label in labels (1, 5)")
+        let type = readError("{\(base), \"relations\": {\"nasion\": \"brain\"}}")
+        XCTAssertTrue(type.contains("relations[\"nasion\"]: expected a list of label values [1, 2], found"), type)
+    }
+
     func testSplitsAndLandmarkErrorsNameTheKey() throws {
         try "[{\"train\": [\"a\"], \"val\": [\"b\"]},\n {\"train\": [\"b\"]}]".write(toFile: "\(root!)/splits.json", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Splits.read(path: "\(root!)/splits.json")) {

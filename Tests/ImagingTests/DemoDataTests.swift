@@ -39,7 +39,8 @@ final class DemoDataTests: XCTestCase {
             XCTAssertEqual(dataset.test.map(\.id), ["test_000"])
             for c in dataset.training {
                 let image = try Dataset.loadImage(c)
-                XCTAssertEqual(image.shape, kind == .organLandmarks3d ? [64, 64, 64] : kind.isVolumetric ? [48, 48, 48] : [128, 128], kind.rawValue)
+                XCTAssertEqual(image.shape, kind == .organLandmarks3d ? [64, 64, 64] : kind.isVolumetric ? [48, 48, 48]
+                               : kind == .polyps ? [256, 256] : [128, 128], kind.rawValue)
                 let values = image.channels[0].storage
                 XCTAssertGreaterThan(Set(values).count, 20, "\(kind.rawValue): images are textured")
                 if let labels = try Dataset.loadLabels(c) {
@@ -51,6 +52,27 @@ final class DemoDataTests: XCTestCase {
                 }
             }
         }
+    }
+
+    func testPolypsAreLowContrastColourScenesWithSeveralTargets() throws {
+        try DemoData.write(kind: .polyps, to: dir, trainCount: 8, testCount: 0, seed: 4)
+        let dataset = try Dataset.open(dir)
+        XCTAssertEqual(dataset.description.channelNames, ["R", "G", "B"])
+        var several = 0
+        for c in dataset.training {
+            let image = try Dataset.loadImage(c), labels = try XCTUnwrap(try Dataset.loadLabels(c))
+            XCTAssertEqual(image.channels.count, 3)
+            func mean(_ ch: Int, _ inside: Bool) -> Double {
+                let v = zip(image.channels[ch].storage, labels.storage).filter { ($0.1 != 0) == inside }.map { Double($0.0) }
+                return v.reduce(0, +) / Double(Swift.max(v.count, 1))
+            }
+            // Pinkish mucosa: red dominates; the polyp's mean colour differs by little.
+            XCTAssertGreaterThan(mean(0, false), mean(1, false) + 30, c.id)
+            XCTAssertLessThan(Swift.abs(mean(0, true) - mean(0, false)) / mean(0, false), 0.4, "\(c.id): low contrast")
+            let components = try ConnectedComponents.label(labels.map { $0 != 0 }, connectivity: .eight).count
+            if components > 1 { several += 1 }
+        }
+        XCTAssertGreaterThan(several, 0, "some scenes have co-occurring polyps")
     }
 
     func testOrganLandmarksArePartialAndOnTheBoundary() throws {

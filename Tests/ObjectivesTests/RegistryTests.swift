@@ -34,12 +34,17 @@ final class RegistryTests: XCTestCase {
             let logits = try Tensor.randn(shape, dtype: .float64, generator: g)
             let target = try LossTarget(labels: Tensor.randint(0, shape[1], [shape[0], 1] + shape.dropFirst(2), generator: g))
             // topoloss is 2D only (its 3D error is tested in TopoLossTests).
-            // Objectives on label maps only (heatmap objectives are tested in AnnotatedTargetsTests).
-            let onLabels = ObjectiveRegistry.names.filter { (try? ObjectiveRegistry.make($0))?.needs.contains(.labels) ?? true }
-            for name in onLabels.filter({ shape.count == 4 || $0 != "topoloss" }) + ["scnp+cldice", "scnp+rrw", "scnp+skelrecall"] {
+            // Objectives on label maps only (heatmap objectives: AnnotatedTargetsTests, BaBLossTests).
+            let onLabels = ObjectiveRegistry.names.filter { (try? ObjectiveRegistry.make($0)).map { $0.needs == [.labels] } ?? true }
+            // ConDSeg's objectives are binary (dicebce) or read several heads / both forwards (ConDSegLossTests).
+            let binaryOrPaired: Set<String> = ["dicebce", "condseg", "condseg-cr"]
+            for name in onLabels.filter({ (shape.count == 4 || $0 != "topoloss") && !binaryOrPaired.contains($0) })
+                + ["scnp+cldice", "scnp+rrw", "scnp+skelrecall"] {
                 let v = try lossValue(name, "{}", logits, target)
                 XCTAssertTrue(v.isFinite, "\(name) \(shape): \(v)")
             }
+            let binary = try LossTarget(labels: Tensor.randint(0, 2, [shape[0], 1] + shape.dropFirst(2), generator: g))
+            XCTAssertTrue(try lossValue("dicebce", "{}", logits.narrow(dim: 1, start: 0, length: 1), binary).isFinite, "dicebce \(shape)")
         }
     }
 

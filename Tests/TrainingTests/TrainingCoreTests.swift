@@ -144,7 +144,7 @@ final class TrainingCoreTests: XCTestCase {
         expect("objectives: [{name: dice, head: heatmaps}]", mentions: ["'heatmaps'", "unet2d", "segmentation"])
         expect("balancer: pcgrad", mentions: ["pcgrad", "one"])
         expect("balancer: nash", mentions: ["nash", "pcgrad"])
-        expect("step: consistency", mentions: ["consistency", "default"])
+        expect("step: nonexistent", mentions: ["nonexistent", "default", "consistency"])
         expect("init: {from: nowhere}", mentions: ["nowhere"])
         expect("stages: [{name: a, init: {from: b}}, {name: b}]", mentions: ["'b'", "later stage"])
         expect("objectives: [cedice, heatmap-mse]", mentions: ["heatmap-mse", "'heatmaps'"])

@@ -10,10 +10,18 @@
 ///   contrast, saturation 0.3, hue 0.1, random order), random grayscale (p 0.5) and Gaussian
 ///   blur (σ 0.1–3) — plus mirroring. Corrected defaults: drawn per sample, isotropic blur
 ///   (the official code draws once per batch and blurs vertically only). Expects images in [0, 1].
+/// - `condseg-stage1`: ConDSeg's stage-1 geometric augmentation (train_stage1.py) — rotation
+///   ±90° (p 0.5), horizontal and vertical flips (p 0.5 each), CoarseDropout (p 0.3, 10 holes
+///   of 32², image only, filled with 0). The strong augmentation of its CR step is the
+///   `consistency` training step's, not a preset.
+/// - `condseg`: the stage-2 version (train.py) — rotation ±35° (p 0.3), flips p 0.3, the same
+///   CoarseDropout. albumentations rotates with a reflect-101 border; here the border reads 0.
 /// - `none`: crop/pad only.
 public enum AugmentationPreset: String, Sendable, CaseIterable {
     case nnunetDefault = "nnunet-default"
     case condsegStrong = "condseg-strong"
+    case condsegStage1 = "condseg-stage1"
+    case condseg
     case none
 
     public static var names: [String] { allCases.map(\.rawValue) }
@@ -45,6 +53,12 @@ public enum AugmentationPreset: String, Sendable, CaseIterable {
                     .gamma(probability: 0.1, range: 0.7...1.5, invert: true, retainStats: true),
                     .gamma(probability: 0.3, range: 0.7...1.5, invert: false, retainStats: true),
                 ])
+        case .condsegStage1, .condseg:
+            let stage1 = self == .condsegStage1
+            return Augmentation(
+                spatial: SpatialTransform(mirrorProbability: stage1 ? 0.5 : 0.3, rotationProbability: stage1 ? 0.5 : 0.3,
+                                          rotationDegrees: stage1 ? -90...90 : -35...35, interpolation: .linear),
+                intensity: [.coarseDropout(probability: 0.3, holes: 10, size: 32, fill: 0)])
         case .condsegStrong:
             return Augmentation(
                 spatial: SpatialTransform(mirrorProbability: 0.5),

@@ -21,6 +21,10 @@ public enum IntensityTransform: Sendable, Equatable {
     case gamma(probability: Double, range: ClosedRange<Double>, invert: Bool, retainStats: Bool)
     /// Nearest-neighbour downsampling by a zoom from `zoom`, then linear upsampling back.
     case lowResolution(probability: Double, zoom: ClosedRange<Double>, perChannelProbability: Double)
+    /// albumentations' CoarseDropout with its minimum sizes unset: `holes` boxes of `size` voxels
+    /// per side (clipped to the image) at uniform positions, set to `fill` in every channel;
+    /// labels untouched.
+    case coarseDropout(probability: Double, holes: Int, size: Int, fill: Float)
 
     public func apply(to sample: inout Sample, using rng: inout SeededGenerator) {
         let fire = Double.random(in: 0..<1, using: &rng) < probability
@@ -88,13 +92,35 @@ public enum IntensityTransform: Sendable, Equatable {
                 let z = Double.random(in: zoom, using: &rng)
                 sample.image[c] = Self.simulateLowResolution(sample.image[c], zoom: z)
             }
+        case .coarseDropout(_, let holes, let size, let fill):
+            let shape = sample.shape
+            let extent = shape.map { Swift.min(size, $0) }
+            for _ in 0..<holes {
+                let origin = zip(shape, extent).map { Int.random(in: 0...($0 - $1), using: &rng) }
+                for c in sample.image.indices { Self.fillBox(&sample.image[c], origin: origin, extent: extent, value: fill) }
+            }
+        }
+    }
+
+    /// Sets the box [origin, origin + extent) of a 2D or 3D grid to `value`.
+    static func fillBox(_ g: inout Grid<Float>, origin: [Int], extent: [Int], value: Float) {
+        let shape = g.shape, rank = g.rank
+        let (o, e) = rank == 2 ? ([0] + origin, [1] + extent) : (origin, extent)
+        let (h, w) = (shape[rank - 2], shape[rank - 1])
+        g.storage.withUnsafeMutableBufferPointer { p in
+            for z in o[0]..<(o[0] + e[0]) {
+                for y in o[1]..<(o[1] + e[1]) {
+                    let row = (z * h + y) * w
+                    for x in o[2]..<(o[2] + e[2]) { p[row + x] = value }
+                }
+            }
         }
     }
 
     public var probability: Double {
         switch self {
         case .gaussianNoise(let p, _), .gaussianBlur(let p, _, _), .brightness(let p, _), .contrast(let p, _, _),
-             .gamma(let p, _, _, _), .lowResolution(let p, _, _): return p
+             .gamma(let p, _, _, _), .lowResolution(let p, _, _), .coarseDropout(let p, _, _, _): return p
         }
     }
 

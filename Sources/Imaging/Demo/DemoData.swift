@@ -18,6 +18,9 @@ public enum DemoKind: String, Sendable, CaseIterable {
     /// BaBLoss's HPL pair in 3D (64³): landmark-only and segmentation-only training cases of one
     /// anatomy (organ + core, 8 boundary landmarks), with a relations table in dataset.json.
     case organLandmarks3d = "organ-landmarks-3d"
+    /// Endoscopy-like 256² RGB scenes with low-contrast, blurred-edge polyps (ConDSeg); three
+    /// channel files R, G, B.
+    case polyps
     /// One binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied size (HadBalance).
     case shapes
     /// `shapes` in 3D (48³ NIfTI): ellipsoids, star-convex blobs, C-shaped bent tubes and open shells.
@@ -44,11 +47,13 @@ struct DemoCase {
     var image: Grid<Float>
     var labels: Grid<UInt8>
     var landmarks: [String: [Double]] = [:]
+    /// Channels after the first (`_0001`, `_0002`, …), for colour kinds.
+    var moreChannels: [Grid<Float>] = []
 }
 
 /// Writes procedural datasets in the nnU-Net v2 layout (`dataset.json`, `imagesTr/`,
 /// `labelsTr/`, `imagesTs/`, plus Contour's `landmarksTr/` and per-case `tasks`), sized for a
-/// CPU: 128² 8-bit gray PNGs in 2D, 48³ int16 NIfTI volumes in 3D. Test cases also get
+/// CPU: 128² 8-bit gray PNGs in 2D (256² R, G, B channel files for `polyps`), 48³ int16 NIfTI volumes in 3D. Test cases also get
 /// `labelsTs/` (and `landmarksTs/`) for evaluation. Everything is a function of the seed.
 ///
 /// Images are rendered from the label map with a random per-case contrast, smooth background
@@ -81,14 +86,16 @@ public enum DemoData {
                 let fg = Set(DemoData.labels(of: kind).values.filter { $0 != 0 })
                 tasks[id] = TaskAvailability(labels: part == 2 ? [] : fg, landmarks: part == 1 ? [] : Set(names))
             }
-            try writeImage(c.image, path: "\(output)/\(images)/\(id)_0000\(ending)", volumetric: kind.isVolumetric)
+            for (k, channel) in ([c.image] + c.moreChannels).enumerated() {
+                try writeImage(channel, path: "\(output)/\(images)/\(id)_000\(k)\(ending)", volumetric: kind.isVolumetric)
+            }
             if part != 2 { try ImageFile.writeLabels(c.labels, path: "\(output)/\(labels)/\(id)\(ending)") }
             if kind.hasLandmarks && part != 1 {
                 try Landmarks(points: c.landmarks).write(path: "\(output)/\(marks)/\(id).json")
             }
         }
         let description = DatasetDescription(
-            channelNames: [kind.isVolumetric ? "MR" : "gray"], labels: labels(of: kind), numTraining: trainCount,
+            channelNames: kind == .polyps ? ["R", "G", "B"] : [kind.isVolumetric ? "MR" : "gray"], labels: labels(of: kind), numTraining: trainCount,
             fileEnding: ending, landmarkNames: names, tasks: tasks)
         try description.write(path: "\(output)/dataset.json", relations: kind == .organLandmarks3d ? DemoOrgan3D.relations : [:])
         return description
@@ -101,6 +108,7 @@ public enum DemoData {
         case .cells: return ["background": 0, "cell": 1]
         case .organLandmarks: return ["background": 0, "organ": 1]
         case .organLandmarks3d: return ["background": 0, "organ": 1, "core": 2]
+        case .polyps: return ["background": 0, "polyp": 1]
         case .shapes, .shapes3d: return ["background": 0, "target": 1]
         }
     }
@@ -120,6 +128,7 @@ public enum DemoData {
         case .cells: return DemoBlobs.makeCells(size: 128, using: &rng)
         case .organLandmarks: return DemoOrgan.make(size: 128, using: &rng)
         case .organLandmarks3d: return DemoOrgan3D.make(using: &rng)
+        case .polyps: return DemoPolyps.make(size: 256, using: &rng)
         case .shapes: return DemoShapes.make(size: 128, rank: 2, using: &rng).0
         case .shapes3d: return DemoShapes.make(size: 48, rank: 3, using: &rng).0
         }

@@ -1,0 +1,91 @@
+import NeuralNet
+import Torch
+
+/// ConDSeg's stage-2 loss (METHODS §4.7) on four one-channel heads — the mask M
+/// (`segmentation`) and the decoupled `foreground`, `background` and `uncertainty` maps:
+///
+///     L = DiceBCE(M, y) + β_fg·DiceBCE(M_fg, y) + β_bg·DiceBCE(M_bg, 1 − y) + L_compl
+///     β_k = 1 / (tanh(area_k) + ε),  L_compl = mean over voxels of Σ_{pairs} P_i·P_j
+///     with (P_fg, P_bg, P_uc) a softmax over the three maps.
+///
+/// Heads carry logits (p = σ(z)). Defaults are as published (`parity: true`); each quirk of
+/// §4.9 can be switched on its own, and `parity: false` gives every corrected form:
+/// - `doubleSigmoid`: DiceBCE applies σ to probabilities (corrected: to the logits once);
+/// - `batchArea`: area_k = Σ over the whole batch / voxels per image, so β depends on the
+///   batch size (corrected: the mean over the batch, Σ / (B·voxels));
+/// - `betaGradient`: gradients flow through β (corrected: β is a constant of the step);
+/// - `softmaxOfProbabilities`: the softmax of L_compl is over σ outputs, which keeps each P in
+///   [0.155, 0.576] (corrected: over the logits).
+/// The background target is 1 − y of the augmented labels (the official code may pass an
+/// unaugmented background; Contour has no parity for that).
+public struct ConDSegLoss: Objective {
+    public let name: String
+    public let mask: String, foreground: String, background: String, uncertainty: String
+    public let doubleSigmoid: Bool
+    public let batchArea: Bool
+    public let betaGradient: Bool
+    public let softmaxOfProbabilities: Bool
+    public let epsilon: Double
+    public let probabilityInputs: Bool
+
+    public init(options o: ObjectiveOptions) throws {
+        name = o.objective
+        mask = try o.string("head", default: Heads.segmentation)
+        foreground = try o.string("foregroundHead", default: "foreground")
+        background = try o.string("backgroundHead", default: "background")
+        uncertainty = try o.string("uncertaintyHead", default: "uncertainty")
+        let parity = try o.bool("parity", default: true)
+        doubleSigmoid = try o.optionalBool("doubleSigmoid") ?? parity
+        batchArea = try o.optionalBool("batchArea") ?? parity
+        betaGradient = try o.optionalBool("betaGradient") ?? parity
+        softmaxOfProbabilities = try o.optionalBool("softmaxOfProbabilities") ?? parity
+        epsilon = try o.double("epsilon", default: 1e-15, requirement: "a number > 0", valid: { $0 > 0 })
+        probabilityInputs = try o.string("inputs", default: "logits", allowed: ["logits", "probabilities"]) == "probabilities"
+    }
+
+    public var heads: [String] { [mask, foreground, background, uncertainty] }
+
+    public func callAsFunction(logits: Tensor, target: LossTarget) throws -> Tensor {
+        throw ObjectiveError("'\(name)' reads four heads (\(heads.joined(separator: ", "))); it has no single-head form (use it in training)")
+    }
+
+    public func loss(heads h: Heads, targets: Targets) throws -> Tensor {
+        let user = "objective '\(name)'"
+        let raw = try heads.map { try binaryHead(h, $0, user: user) }
+        guard raw.allSatisfy({ $0.shape == raw[0].shape }) else {
+            throw ObjectiveError("\(user): heads \(heads) must have one shape, got \(raw.map(\.shape))")
+        }
+        guard let t = try BinaryTargets(targets, like: raw[0], user: user) else { return try raw[0].sum() * 0 }
+        let z = try raw.map { try t.select($0) }
+        return try value(z, y: t.mask)
+    }
+
+    /// The loss of the heads' values (M, M_fg, M_bg, M_uc), each (B, 1, spatial…), against y.
+    public func value(_ z: [Tensor], y: Tensor) throws -> Tensor {
+        let p = try z.map { probabilityInputs ? $0 : try $0.sigmoid() }
+        let voxels = Double(y.shape.dropFirst(2).reduce(1, *)), b = Double(y.shape[0])
+        func beta(_ q: Tensor) throws -> Tensor {
+            let area = try q.sum() / (batchArea ? voxels : voxels * b)
+            let w = 1 / (try area.tanh() + epsilon)
+            return betaGradient ? w : try w.detached()
+        }
+        let ybg = 1 - y
+        var total = try DiceBCELoss.value(p[0], y, doubleSigmoid: doubleSigmoid)
+        total = try total.adding(try beta(p[1]) * DiceBCELoss.value(p[1], y, doubleSigmoid: doubleSigmoid))
+        total = try total.adding(try beta(p[2]) * DiceBCELoss.value(p[2], ybg, doubleSigmoid: doubleSigmoid))
+        return try total.adding(try Self.complementarity(softmaxOfProbabilities ? Array(p[1...]) : try logitsOf(z, p)))
+    }
+
+    /// The logits of the three decoupled maps (for the corrected softmax).
+    func logitsOf(_ z: [Tensor], _ p: [Tensor]) throws -> [Tensor] {
+        guard probabilityInputs else { return Array(z[1...]) }
+        return try p[1...].map { try $0.log().subtracting(try (1 - $0).log()) }
+    }
+
+    /// Mean over voxels of P_fg·P_bg + P_fg·P_uc + P_bg·P_uc, P a softmax over the three maps.
+    static func complementarity(_ maps: [Tensor]) throws -> Tensor {
+        let s = try Tensor.stack(maps, dim: 1).softmax(dim: 1)
+        let f = try s.select(dim: 1, index: 0), g = try s.select(dim: 1, index: 1), u = try s.select(dim: 1, index: 2)
+        return try (f * g + f * u + g * u).mean()
+    }
+}
