@@ -15,14 +15,16 @@ struct DataDemoCommand: ParsableCommand {
         (BaBLoss's HPL pair: 64³ volumes of an organ with a core, 8 boundary landmarks; even training cases \
         carry only landmarks, odd ones only labels; dataset.json has the landmark→class "relations"), polyps \
         (endoscopy-like scenes with low-contrast, blurred-edge polyps for ConDSeg: 256² R, G, B channel PNGs \
-        _0000.._0002). Other 2D kinds are 128² 8-bit gray PNGs. Test cases go to imagesTs/ (their references to \
+        _0000.._0002), shapes (one binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied \
+        size; HadBalance's shape priors; 60 + 20 cases by default), shapes3d (the same in 48³: ellipsoids, lobed \
+        blobs, C-shaped bent tubes, open shells). Other 2D kinds are 128² 8-bit gray PNGs. Test cases go to imagesTs/ (their references to \
         labelsTs/, landmarksTs/).
         """)
 
     @Option(help: "Folder to write the dataset into (created if missing; must be empty unless --overwrite).") var output: String
     @Option(help: "One of: \(DemoKind.names.joined(separator: ", ")).") var kind = "tubular"
-    @Option(help: "Training cases (imagesTr).") var count = 40
-    @Option(help: "Test cases (imagesTs).") var testCount = 10
+    @Option(help: "Training cases (imagesTr; default 40, shapes/shapes3d 60).") var count: Int?
+    @Option(help: "Test cases (imagesTs; default 10, shapes/shapes3d 20).") var testCount: Int?
     @Option(help: "Random seed; the same seed writes the same files.") var seed: UInt64 = 0
     @Flag(help: "Write into a non-empty folder: its dataset.json and images/labels/landmarks folders are replaced, other files are kept.")
     var overwrite = false
@@ -31,13 +33,14 @@ struct DataDemoCommand: ParsableCommand {
     static let datasetEntries = ["dataset.json", "imagesTr", "labelsTr", "imagesTs", "labelsTs", "landmarksTr", "landmarksTs"]
 
     func validate() throws {
-        guard count >= 1 else { throw ValidationError("--count must be ≥ 1, got \(count)") }
-        guard testCount >= 0 else { throw ValidationError("--test-count must be ≥ 0, got \(testCount)") }
+        if let count, count < 1 { throw ValidationError("--count must be ≥ 1, got \(count)") }
+        if let testCount, testCount < 0 { throw ValidationError("--test-count must be ≥ 0, got \(testCount)") }
         do { _ = try DemoKind(name: kind) } catch { throw ValidationError("--kind: \(error)") }
     }
 
     func run() throws {
         let k = try DemoKind(name: kind)
+        let count = count ?? k.defaultCounts.train, testCount = testCount ?? k.defaultCounts.test
         try prepareOutput()
         let description = try DemoData.write(kind: k, to: output, trainCount: count, testCount: testCount, seed: seed)
         let labels = description.labels.sorted { $0.value < $1.value }.map { "\($0.value)=\($0.key)" }.joined(separator: ", ")

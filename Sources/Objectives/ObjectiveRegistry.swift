@@ -8,7 +8,8 @@ import Torch
 /// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), `hadwiger-area`,
 /// `hadwiger-perimeter`, `hadwiger-euler`, `heatmap-mse`, `dicebce`, `condseg`, `condseg-cr`, `bab`, and any
 /// name a depending package adds with `register`. Unknown names and unknown or invalid options
-/// are errors that name them.
+/// are errors that name them. Group names (`hadwiger`, see `ObjectiveGroup`) stand for several
+/// objectives: `expand` lists them; `make` refuses them.
 public enum ObjectiveRegistry {
     public struct Entry: Sendable {
         public let name: String
@@ -72,12 +73,29 @@ public enum ObjectiveRegistry {
     /// objective whose `name` is `options.objective`. A name that exists is an error unless `replace` is true.
     public static func register(name: String, summary: String, replace: Bool = false,
                                 make: @escaping @Sendable (ObjectiveOptions) throws -> any Objective) throws {
+        guard group(named: name) == nil else { throw ObjectiveError("'\(name)' is an objective group's name") }
         if let problem = store.add(Entry(name: name, summary: summary, make: make), replace: replace) {
             throw ObjectiveError(problem)
         }
     }
 
     public static let scnpPrefix = "scnp+"
+
+    /// Names that stand for several objectives.
+    public static let groups: [ObjectiveGroup] = [.hadwiger]
+
+    public static func group(named name: String) -> ObjectiveGroup? { groups.first { $0.name == name } }
+
+    /// The objectives `name` stands for: a group's members (its options read and checked here;
+    /// `path` names them in messages, e.g. `objectives[0].options`), or `name` itself with `options`.
+    public static func expand(_ name: String, options: [String: OptionValue] = [:],
+                              path: String? = nil) throws -> [ObjectiveGroup.Member] {
+        guard let g = group(named: name) else { return [ObjectiveGroup.Member(name: name, options: options)] }
+        let o = Options(options, for: name, path: path)
+        let members = try g.expand(o)
+        try o.finish()
+        return members
+    }
 
     /// Builds `name` with `options`; every option must be known to the objective.
     public static func make(_ name: String, options: ObjectiveOptions) throws -> any Objective {
@@ -106,8 +124,13 @@ public enum ObjectiveRegistry {
     }
 
     private static func lookup(_ name: String, asked: String) throws -> Entry {
+        if let g = group(named: name) {
+            throw ObjectiveError("'\(asked)' stands for several objectives (\(g.summary)); list it under 'objectives:' "
+                                 + "in a configuration, where it expands to them, or evaluate it with 'contour loss \(g.name)'")
+        }
         guard let e = store.entry(named: name) else {
-            throw ObjectiveError("unknown loss '\(asked)'; known: \(names.joined(separator: ", ")), and scnp+<any of them>")
+            throw ObjectiveError("unknown loss '\(asked)'; known: \(names.joined(separator: ", ")), and scnp+<any of them>; "
+                                 + "groups: \(groups.map(\.name).joined(separator: ", "))")
         }
         return e
     }

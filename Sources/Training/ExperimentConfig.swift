@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Metrics
 import NeuralNet
+import Objectives
 import Yams
 
 /// Everything that defines a training run. Read from one YAML or JSON file; every field can
@@ -328,7 +329,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             try m.finish()
         }
         if top.has("objectives") {
-            objectives = try Self.objectives(top.values["objectives"]!)
+            objectives = try Self.expanded(Self.objectives(top.values["objectives"]!))
         }
         if let o = try section("optimizer") {
             optimizer.name = try o.string("name", default: optimizer.name, allowed: OptimizerRegistry.names)
@@ -544,6 +545,16 @@ public struct ExperimentConfig: Sendable, Equatable {
             let options = try mapping(r, "options", in: at)?.values ?? [:]
             try r.finish()
             return Objective(name: name, weight: weight, options: options, head: head)
+        }
+    }
+
+    /// Group names (`hadwiger`) replaced by the objectives they stand for, each with the entry's
+    /// weight and head, so everything downstream (balancers, logs, the saved config) sees plain objectives.
+    static func expanded(_ list: [Objective]) throws -> [Objective] {
+        try list.enumerated().flatMap { i, o in
+            try ObjectiveRegistry.expand(o.name, options: o.options, path: "objectives[\(i)].options").map {
+                Objective(name: $0.name, weight: o.weight, options: $0.options, head: o.head)
+            }
         }
     }
 

@@ -223,4 +223,26 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(message { try ExperimentConfig.fromOverrides(["data.dataset=d", "data.batchSize=0"]) },
                        "--set data.batchSize=0: data.batchSize must be ≥ 1, got 0")
     }
+
+    /// `hadwiger` stands for the primary loss and the priors: expanded when the configuration is
+    /// read (weight and head copied to each), addressable by `--set` before expansion, and saved expanded.
+    func testHadwigerGroupExpandsInConfigurations() throws {
+        let file = """
+        data: {dataset: d}
+        objectives: [{name: hadwiger, weight: 2, options: {primary: ce, deltas: [8], priors: [euler, area]}}]
+        balancer: caob
+        """
+        let c = try ExperimentConfig.load(yaml: file, name: "run.yaml")
+        XCTAssertEqual(c.objectives.map(\.name), ["ce", "hadwiger-euler", "hadwiger-area"])
+        XCTAssertEqual(c.objectives.map(\.weight), [2, 2, 2])
+        XCTAssertEqual(c.objectives[1].options, ["deltas": .array([.number(8)]), "eps": .number(1e-6)])
+        let ablation = try ExperimentConfig.load(yaml: file, name: "run.yaml", overrides: ["objectives[0].options.priors=[perimeter]"])
+        XCTAssertEqual(ablation.objectives.map(\.name), ["ce", "hadwiger-perimeter"])
+        let short = try ExperimentConfig.load(yaml: "data: {dataset: d}\nobjectives: hadwiger", name: "run.yaml")
+        XCTAssertEqual(short.objectives.map(\.name), ["cedice", "hadwiger-area", "hadwiger-perimeter", "hadwiger-euler"])
+        // The saved form lists the four objectives and reads back the same.
+        XCTAssertEqual(try ExperimentConfig.load(yaml: short.yaml(), name: "saved.yaml").objectives, short.objectives)
+        let bad = message { try ExperimentConfig.load(yaml: "data: {dataset: d}\nobjectives: [{name: hadwiger, options: {prior: area}}]", name: "run.yaml") }
+        XCTAssertTrue(bad.hasPrefix("run.yaml:") && bad.contains("unknown key 'prior' in objectives[0].options"), bad)
+    }
 }

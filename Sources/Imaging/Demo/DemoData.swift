@@ -21,6 +21,10 @@ public enum DemoKind: String, Sendable, CaseIterable {
     /// Endoscopy-like 256² RGB scenes with low-contrast, blurred-edge polyps (ConDSeg); three
     /// channel files R, G, B.
     case polyps
+    /// One binary label: ellipses, star-convex blobs, C-shapes and thin rims of varied size (HadBalance).
+    case shapes
+    /// `shapes` in 3D (48³ NIfTI): ellipsoids, star-convex blobs, C-shaped bent tubes and open shells.
+    case shapes3d
 
     public static var names: [String] { allCases.map(\.rawValue) }
 
@@ -31,8 +35,11 @@ public enum DemoKind: String, Sendable, CaseIterable {
         self = kind
     }
 
-    public var isVolumetric: Bool { self == .tubular3d || self == .organLandmarks3d }
+    public var isVolumetric: Bool { self == .tubular3d || self == .organLandmarks3d || self == .shapes3d }
     public var hasLandmarks: Bool { self == .organLandmarks || self == .organLandmarks3d }
+
+    /// `contour data demo`'s default training and test counts.
+    public var defaultCounts: (train: Int, test: Int) { self == .shapes || self == .shapes3d ? (60, 20) : (40, 10) }
 }
 
 /// One generated case before it is written.
@@ -102,6 +109,7 @@ public enum DemoData {
         case .organLandmarks: return ["background": 0, "organ": 1]
         case .organLandmarks3d: return ["background": 0, "organ": 1, "core": 2]
         case .polyps: return ["background": 0, "polyp": 1]
+        case .shapes, .shapes3d: return ["background": 0, "target": 1]
         }
     }
 
@@ -121,6 +129,8 @@ public enum DemoData {
         case .organLandmarks: return DemoOrgan.make(size: 128, using: &rng)
         case .organLandmarks3d: return DemoOrgan3D.make(using: &rng)
         case .polyps: return DemoPolyps.make(size: 256, using: &rng)
+        case .shapes: return DemoShapes.make(size: 128, rank: 2, using: &rng).0
+        case .shapes3d: return DemoShapes.make(size: 48, rank: 3, using: &rng).0
         }
     }
 
