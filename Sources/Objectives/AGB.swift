@@ -12,7 +12,8 @@ public final class AGB: Balancer {
     public let anchorPrimary: Bool
     public let anchorValue: Double
     public let useUnitGram: Bool
-    public private(set) var lastWeights: [Double]?
+    /// The weights of the decision in force (the last solve; kept across reuse steps and resume).
+    public var lastWeights: [Double]? { schedule.stored?.weights }
     var schedule: RecomputeSchedule
     public var every: Int { schedule.every }
 
@@ -51,21 +52,15 @@ public final class AGB: Balancer {
 
     /// With `useUnitGram`, the reused coefficients are αₖ/‖gₖ‖ with the norms of the deciding step.
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (decision, direction) = try schedule.update(gradients) {
+        try schedule.update(gradients) {
             let (alpha, norms) = try weights(gradients)
             let c = useUnitGram ? zip(alpha, norms).map { $1 > 0 ? $0 / $1 : 0 } : alpha
             return (.init(coefficients: c, weights: alpha),
                     try GradientGram.combine(gradients, weights: alpha, norms: useUnitGram ? norms : nil))
-        }
-        lastWeights = decision.weights
-        return direction
+        }.direction
     }
 
-    public func reusedCoefficients(objectives: Int) -> [Double]? {
-        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
-        lastWeights = d.weights
-        return d.coefficients
-    }
+    public func reusedCoefficients(objectives: Int) -> [Double]? { schedule.takeIfReusing(count: objectives)?.coefficients }
 
     public func state() -> [String: ConfigValue] { schedule.state }
     public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }

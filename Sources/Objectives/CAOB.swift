@@ -8,8 +8,9 @@ import Torch
 public final class CAOB: ProjectingBalancer {
     public let pgp: PGP
     public let agb: AGB
-    public private(set) var lastProjected: [Int] = []
-    public private(set) var lastWeights: [Double]?
+    public var lastProjected: [Int] { schedule.stored?.projected ?? [] }
+    /// The weights of the decision in force (the last solve; kept across reuse steps and resume).
+    public var lastWeights: [Double]? { schedule.stored?.weights }
     var schedule: RecomputeSchedule
     public var every: Int { schedule.every }
 
@@ -29,25 +30,17 @@ public final class CAOB: ProjectingBalancer {
     /// d = Σₖ αₖ·g̃ₖ with g̃₀ = g₀, g̃ₖ = gₖ − pₖ·g₀: linear in the original gradients with
     /// coefficients (α₀ − Σₖ αₖpₖ, α₁, …) — what `every: n` reuses (αₖ/‖g̃ₖ‖ with `useUnitGram`).
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (decision, direction) = try schedule.update(gradients) {
+        try schedule.update(gradients) {
             let (purified, projected, p) = try pgp.purifyWithCoefficients(gradients)
             let (alpha, norms) = try agb.weights(purified)
             var c = agb.useUnitGram ? zip(alpha, norms).map { $1 > 0 ? $0 / $1 : 0 } : alpha
             c[0] -= (1..<c.count).reduce(0) { $0 + c[$1] * p[$1] }
             return (.init(coefficients: c, weights: alpha, projected: projected),
                     try GradientGram.combine(purified, weights: alpha, norms: agb.useUnitGram ? norms : nil))
-        }
-        lastWeights = decision.weights
-        lastProjected = decision.projected
-        return direction
+        }.direction
     }
 
-    public func reusedCoefficients(objectives: Int) -> [Double]? {
-        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
-        lastWeights = d.weights
-        lastProjected = d.projected
-        return d.coefficients
-    }
+    public func reusedCoefficients(objectives: Int) -> [Double]? { schedule.takeIfReusing(count: objectives)?.coefficients }
 
     public func state() -> [String: ConfigValue] { schedule.state }
     public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }

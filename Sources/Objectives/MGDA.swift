@@ -7,7 +7,8 @@ import Torch
 public final class MGDA: Balancer {
     public let maxIterations: Int
     public let tolerance: Double
-    public private(set) var lastWeights: [Double]?
+    /// The weights of the decision in force (the last solve; kept across reuse steps and resume).
+    public var lastWeights: [Double]? { schedule.stored?.weights }
     var schedule: RecomputeSchedule
     public var every: Int { schedule.every }
 
@@ -65,19 +66,13 @@ public final class MGDA: Balancer {
     }
 
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (decision, direction) = try schedule.update(gradients) {
+        try schedule.update(gradients) {
             let alpha = weights(gram: try GradientGram(gradients, ridge: 0, owner: name).gram)
             return (.init(coefficients: alpha, weights: alpha), try GradientGram.combine(gradients, weights: alpha))
-        }
-        lastWeights = decision.weights
-        return direction
+        }.direction
     }
 
-    public func reusedCoefficients(objectives: Int) -> [Double]? {
-        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
-        lastWeights = d.weights
-        return d.coefficients
-    }
+    public func reusedCoefficients(objectives: Int) -> [Double]? { schedule.takeIfReusing(count: objectives)?.coefficients }
 
     public func state() -> [String: ConfigValue] { schedule.state }
     public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }

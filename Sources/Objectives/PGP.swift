@@ -9,8 +9,9 @@ import Torch
 /// `every` (1) decides the projections every n-th step and reuses the update's coefficients between.
 public final class PGP: ProjectingBalancer {
     public let slack: Double
-    public private(set) var lastProjected: [Int] = []
-    public private(set) var lastWeights: [Double]?
+    public var lastProjected: [Int] { schedule.stored?.projected ?? [] }
+    /// The weights of the decision in force (the last solve; kept across reuse steps and resume).
+    public var lastWeights: [Double]? { schedule.stored?.weights }
     var schedule: RecomputeSchedule
     public var every: Int { schedule.every }
 
@@ -57,24 +58,16 @@ public final class PGP: ProjectingBalancer {
 
     /// d = Σₖ g̃ₖ = (1 − Σₖ cₖ)·g₀ + Σ_{k≥1} gₖ: the reused coefficients of `every: n`.
     public func combine(_ gradients: [Tensor], losses: [Double]) throws -> Tensor {
-        let (decision, direction) = try schedule.update(gradients) {
+        try schedule.update(gradients) {
             let (purified, projected, c) = try purifyWithCoefficients(gradients)
             let ones = [Double](repeating: 1, count: gradients.count)
             var linear = ones
             linear[0] = 1 - c.reduce(0, +)
             return (.init(coefficients: linear, weights: ones, projected: projected), try GradientGram.combine(purified, weights: ones))
-        }
-        lastWeights = decision.weights
-        lastProjected = decision.projected
-        return direction
+        }.direction
     }
 
-    public func reusedCoefficients(objectives: Int) -> [Double]? {
-        guard let d = schedule.takeIfReusing(count: objectives) else { return nil }
-        lastWeights = d.weights
-        lastProjected = d.projected
-        return d.coefficients
-    }
+    public func reusedCoefficients(objectives: Int) -> [Double]? { schedule.takeIfReusing(count: objectives)?.coefficients }
 
     public func state() -> [String: ConfigValue] { schedule.state }
     public func load(state: [String: ConfigValue]) throws { try schedule.load(state, owner: name) }

@@ -40,7 +40,7 @@ struct RecomputeSchedule {
 
     /// This step's update: from the stored decision when the step reuses it, else `decide`'s
     /// (decision and direction), which is stored for the steps after.
-    mutating func update(_ gradients: [Tensor], decide: () throws -> (Decision, Tensor)) throws -> (Decision, Tensor) {
+    mutating func update(_ gradients: [Tensor], decide: () throws -> (Decision, Tensor)) throws -> (decision: Decision, direction: Tensor) {
         if let d = reusable(count: gradients.count) { return (d, try GradientGram.combine(gradients, weights: d.coefficients)) }
         let (d, direction) = try decide()
         stored = d
