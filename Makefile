@@ -39,6 +39,7 @@ fixtures: tensorboard-fixture
 	$(BENCH_PY) scripts/fixtures/make_pth_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_condseg_loss_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_bab_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_pseudolabel_fixtures.py
 	python3 scripts/fixtures/make_hadwiger_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_hadwiger_torch_fixtures.py
 

@@ -24,6 +24,10 @@ public struct Batch: Sendable {
     public var landmarkCoordinates: [Double]
     /// [B, K]: whether sample b has landmark k inside its patch.
     public var landmarkMask: [Bool]
+    /// [B, spatial…] pseudo labels when any sample has them (zeros for one that has none).
+    public var pseudoLabels: [UInt8]?
+    /// Per sample: the classes its pseudo-label file holds (empty: no pseudo labels).
+    public var pseudoClasses: [Set<Int>]
 
     public var batchSize: Int { imageShape[0] }
     public var channelCount: Int { imageShape[1] }
@@ -71,6 +75,17 @@ public struct Batch: Sendable {
             labels = nil
         }
         hasLabels = samples.map { $0.labels != nil }
+        pseudoClasses = samples.map { $0.pseudoLabels == nil ? [] : $0.pseudoClasses }
+        if samples.contains(where: { $0.pseudoLabels != nil }) {
+            var pseudo = [UInt8](repeating: 0, count: samples.count * voxels)
+            for (b, s) in samples.enumerated() {
+                guard let grid = s.pseudoLabels else { continue }
+                pseudo.replaceSubrange((b * voxels)..<((b + 1) * voxels), with: grid.storage)
+            }
+            pseudoLabels = pseudo
+        } else {
+            pseudoLabels = nil
+        }
         tasks = samples.map(\.tasks)
         landmarks = samples.map { $0.landmarks ?? [:] }
         self.landmarkNames = landmarkNames

@@ -8,6 +8,8 @@ public struct DatasetCase: Sendable, Equatable {
     public var labelPath: String?
     public var landmarkPath: String?
     public var tasks: TaskAvailability
+    /// `pseudoLabelsTr/CASE<ending>` when that file exists (weak labels for the `sam` objective).
+    public var pseudoLabelPath: String? = nil
 }
 
 /// A dataset in the nnU-Net v2 layout: `dataset.json`, `imagesTr/`, `labelsTr/`, optional
@@ -17,6 +19,9 @@ public struct Dataset: Sendable {
     public var description: DatasetDescription
     public var training: [DatasetCase]
     public var test: [DatasetCase]
+
+    /// Where `contour pseudo-label` output is picked up from (one label file per case, optional).
+    public static let pseudoLabelFolder = "pseudoLabelsTr"
 
     public static func open(_ root: String) throws -> Dataset {
         guard FileSystem.isDirectory(root) else { throw ImagingError("\(root): no such dataset folder") }
@@ -49,11 +54,13 @@ public struct Dataset: Sendable {
             let tasks = description.availability(of: id)
             let label = "\(root)/labelsTr/\(id)\(ending)"
             let landmarks = "\(root)/landmarksTr/\(id).json"
+            let pseudo = "\(root)/\(pseudoLabelFolder)/\(id)\(ending)"
             return DatasetCase(
                 id: id, imagePaths: images,
                 labelPath: labelled && (tasks.hasSegmentation || FileSystem.exists(label)) ? label : nil,
                 landmarkPath: labelled && (tasks.hasLandmarks || FileSystem.exists(landmarks)) ? landmarks : nil,
-                tasks: labelled ? tasks : TaskAvailability(labels: [], landmarks: []))
+                tasks: labelled ? tasks : TaskAvailability(labels: [], landmarks: []),
+                pseudoLabelPath: labelled && FileSystem.exists(pseudo) ? pseudo : nil)
         }
     }
 

@@ -6,7 +6,7 @@ import Torch
 ///
 /// Names: `ce`, `dice`, `cedice`, `focal`, `tversky`, `tmcedice`, `scnp`, `scnp+<name>` (any
 /// other name), `rrw`, `regionwise`, `boundary`, `cldice`, `skelrecall`, `topoloss` (2D), `hadwiger-area`,
-/// `hadwiger-perimeter`, `hadwiger-euler`, `heatmap-mse`, `dicebce`, `condseg`, `condseg-cr`, `bab`, and any
+/// `hadwiger-perimeter`, `hadwiger-euler`, `heatmap-mse`, `dicebce`, `condseg`, `condseg-cr`, `bab`, `sam`, and any
 /// name a depending package adds with `register`. Unknown names and unknown or invalid options
 /// are errors that name them. Group names (`hadwiger`, see `ObjectiveGroup`) stand for several
 /// objectives: `expand` lists them; `make` refuses them.
@@ -58,6 +58,8 @@ public enum ObjectiveRegistry {
             try HeatmapMSE(options: $0) },
         Entry(name: "bab", summary: "BaBLoss: BaB(Ŝ, H) + BaB(onehot(y), L̂); form (official|cosine), maxDistance (10), relations, heatmapScale (255)") {
             try BaBLoss(options: $0) },
+        Entry(name: "sam", summary: "BaBLoss's L_sam: BCE(σ(Ŝ[b, k]), 1[pseudo = k]) per class of each sample's pseudoLabelsTr/ file; head") {
+            try PseudoLabelBCE(options: $0) },
     ]
 
     static let store = RegistryStore(builtIns, kind: "objective", reserved: ",+") { $0.name }

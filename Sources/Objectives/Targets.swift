@@ -4,7 +4,7 @@ import Torch
 /// What a target field an objective needs is called, so a configuration that asks for one the
 /// dataset lacks fails before training starts.
 public enum TargetField: String, Sendable, Hashable, CaseIterable {
-    case labels, landmarks, heatmaps
+    case labels, landmarks, heatmaps, pseudoLabels
 }
 
 /// Everything one batch can be scored against, and per sample what is actually annotated.
@@ -29,6 +29,10 @@ public struct Targets {
     public var landmarkRelations: [String: [Int]] = [:]
     /// (B, K, spatial…) float32 Gaussian heatmaps, zero for landmarks a sample lacks.
     public var heatmaps: Tensor?
+    /// Weak labels (B, 1, spatial…) int64 from `pseudoLabelsTr/` (zeros where a sample has none).
+    public var pseudoLabels: Tensor?
+    /// Per sample, the classes its pseudo-label file holds (empty: no pseudo labels).
+    public var pseudoClasses: [Set<Int>] = []
     public var caseIDs: [String]?
     public var spacing: [Double]?
     public var cache: RegionMapCache?
@@ -63,9 +67,10 @@ public struct Targets {
     public var fullyLabelled: Bool { annotatedLabels.allSatisfy { $0 == foregroundClasses } }
 
     /// The fields present, for checking a configuration against the data.
-    public static func fields(hasLabels: Bool, hasLandmarks: Bool) -> Set<TargetField> {
+    public static func fields(hasLabels: Bool, hasLandmarks: Bool, hasPseudoLabels: Bool = false) -> Set<TargetField> {
         var f: Set<TargetField> = []
         if hasLabels { f.insert(.labels) }
+        if hasPseudoLabels { f.insert(.pseudoLabels) }
         if hasLandmarks { f.formUnion([.landmarks, .heatmaps]) }
         return f
     }

@@ -42,7 +42,8 @@ final class StageSession {
             let heads = Set(model.headSpecs.map(\.name))
             let description = experiment.dataset.description
             let available = Targets.fields(hasLabels: experiment.trainCases.contains { $0.labelPath != nil },
-                                           hasLandmarks: !description.landmarkNames.isEmpty)
+                                           hasLandmarks: !description.landmarkNames.isEmpty,
+                                           hasPseudoLabels: experiment.trainCases.contains { $0.pseudoLabelPath != nil })
             for (term, spec) in zip(objective.terms, config.objectives) {
                 if let missing = term.objective.heads.first(where: { !heads.contains($0) }) {
                     throw TrainingError("objective '\(spec.name)' reads head '\(missing)', which model '\(config.model.name)' does not produce "
@@ -50,6 +51,7 @@ final class StageSession {
                 }
                 if let missing = term.objective.needs.subtracting(available).sorted(by: { $0.rawValue < $1.rawValue }).first {
                     let why = missing == .labels ? "no training case has a label map (labelsTr/)"
+                        : missing == .pseudoLabels ? "no training case has pseudo labels (\(Dataset.pseudoLabelFolder)/CASE\(description.fileEnding), written by `contour pseudo-label`)"
                         : "the dataset declares no landmarks (dataset.json \"landmarks\" and landmarksTr/)"
                     throw TrainingError("objective '\(spec.name)' needs \(missing.rawValue), but \(why)")
                 }

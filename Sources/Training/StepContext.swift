@@ -52,6 +52,10 @@ public final class StepContext {
         let annotated = zip(batch.hasLabels, batch.tasks).map { has, task in has ? task.labels.intersection(foregroundClasses) : [] }
         var t = Targets(labels: labels, annotatedLabels: annotated, foregroundClasses: foregroundClasses, caseIDs: batch.ids,
                         cache: cache, trainingProgress: progress)
+        if let values = batch.pseudoLabels {
+            t.pseudoLabels = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
+            t.pseudoClasses = batch.pseudoClasses
+        }
         if !batch.landmarkNames.isEmpty {
             let k = batch.landmarkNames.count, rank = batch.spatialShape.count
             t.landmarkNames = batch.landmarkNames

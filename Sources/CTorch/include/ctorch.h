@@ -238,6 +238,17 @@ ct_status ct_autocast_enter(ct_device_type dev_type, ct_scalar_type dtype, int *
                             ct_scalar_type *previous_dtype) CT_NOEXCEPT;
 ct_status ct_autocast_exit(ct_device_type dev_type, int previous_enabled, ct_scalar_type previous_dtype) CT_NOEXCEPT;
 
+// ---- TorchScript ---------------------------------------------------------------------------
+typedef struct ct_module_s *ct_module;
+/// torch::jit::load onto a device (eval mode); free with ct_jit_free.
+ct_status ct_jit_load(const char *path, int dev_type, int dev_index, ct_module *out) CT_NOEXCEPT;
+void ct_jit_free(ct_module m) CT_NOEXCEPT;
+/// The number of arguments `forward` takes besides self; -1 on error.
+int ct_jit_forward_arguments(ct_module m) CT_NOEXCEPT;
+/// forward(inputs…) under no-grad; a NULL input is passed as None. The result must be a tensor,
+/// or a tuple/list whose first element is one (that element is returned).
+ct_status ct_jit_forward(ct_module m, const ct_tensor *inputs, int n, ct_tensor *out) CT_NOEXCEPT;
+
 // ---- benchmarking ---------------------------------------------------------------------------
 /// Times `n` adds of 1-element tensors inside C++ (libtorch's own dispatch cost).
 ct_status ct_bench_add_loop(int64_t n, double *seconds) CT_NOEXCEPT;

@@ -70,6 +70,7 @@ public struct CropPad: Sendable, Equatable {
         var out = sample
         out.image = sample.image.map { cropGrid($0, origin: origin, size: size, fill: 0) }
         out.labels = sample.labels.map { cropGrid($0, origin: origin, size: size, fill: 0) }
+        out.pseudoLabels = sample.pseudoLabels.map { cropGrid($0, origin: origin, size: size, fill: 0) }
         out.landmarks = sample.landmarks?.mapValues { p in zip(p, origin).map { $0 - Double($1) } }
         return out
     }

@@ -10,6 +10,11 @@ public struct Sample: Sendable {
     /// Landmark name → numpy-order voxel coordinates ([y, x] or [z, y, x]).
     public var landmarks: [String: [Double]]?
     public var tasks: TaskAvailability
+    /// Weak labels (`pseudoLabelsTr/CASE<ending>`, from `contour pseudo-label`), transformed with
+    /// the labels; values are class ids, 0 elsewhere. Only the `sam` objective reads them.
+    public var pseudoLabels: Grid<UInt8>?
+    /// The classes the whole pseudo-label file holds (a crop may lose some; they still count as targets).
+    public var pseudoClasses: Set<Int> = []
 
     public init(id: String, image: [Grid<Float>], labels: Grid<UInt8>? = nil, landmarks: [String: [Double]]? = nil,
                 tasks: TaskAvailability? = nil) {
@@ -34,7 +39,16 @@ public struct Sample: Sendable {
             throw ImagingError("\(c.labelPath ?? c.id): label shape \(labels.shape) differs from the image's \(volume.shape)")
         }
         let landmarks = try Dataset.loadLandmarks(c, rank: volume.shape.count, header: volume.header)
-        return Sample(id: c.id, image: volume.channels, labels: labels, landmarks: landmarks?.points, tasks: c.tasks)
+        var s = Sample(id: c.id, image: volume.channels, labels: labels, landmarks: landmarks?.points, tasks: c.tasks)
+        if let path = c.pseudoLabelPath {
+            let pseudo = try ImageFile.readLabels(path).labels
+            guard pseudo.shape == volume.shape else {
+                throw ImagingError("\(path): pseudo-label shape \(pseudo.shape) differs from the image's \(volume.shape)")
+            }
+            s.pseudoLabels = pseudo
+            s.pseudoClasses = Set(pseudo.storage.lazy.filter { $0 != 0 }.map(Int.init))
+        }
+        return s
     }
 
     /// Throws unless every channel and the label map share one shape.
@@ -45,6 +59,9 @@ public struct Sample: Sendable {
         }
         if let labels, labels.shape != first.shape {
             throw ImagingError("case \(id): label shape \(labels.shape) differs from the image's \(first.shape)")
+        }
+        if let pseudoLabels, pseudoLabels.shape != first.shape {
+            throw ImagingError("case \(id): pseudo-label shape \(pseudoLabels.shape) differs from the image's \(first.shape)")
         }
     }
 }

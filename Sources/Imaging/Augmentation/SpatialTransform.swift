@@ -130,6 +130,7 @@ public struct SpatialTransform: Sendable {
         var out = sample
         out.image = sample.image.map { permuteGrid($0, permutation: permutation, flipped: flipped) }
         out.labels = sample.labels.map { permuteGrid($0, permutation: permutation, flipped: flipped) }
+        out.pseudoLabels = sample.pseudoLabels.map { permuteGrid($0, permutation: permutation, flipped: flipped) }
         let shape = sample.shape
         out.landmarks = sample.landmarks?.mapValues { p in
             (0..<p.count).map { d in
@@ -257,6 +258,9 @@ public struct SpatialTransform: Sendable {
         }
         if let labels = sample.labels {
             out.labels = try Grid(shape: outputShape, spacing: labels.spacing, storage: Interpolator.nearest(labels, at: coords, count: n))
+        }
+        if let pseudo = sample.pseudoLabels {
+            out.pseudoLabels = try Grid(shape: outputShape, spacing: pseudo.spacing, storage: Interpolator.nearest(pseudo, at: coords, count: n))
         }
         if let points = sample.landmarks {
             let inv = try inverse(m)
