@@ -113,6 +113,23 @@ public enum DataCheck {
             }
         }
 
+        // Pseudo labels (pseudoLabelsTr/): same geometry, values declared.
+        if let path = c.pseudoLabelPath {
+            do {
+                let (pseudo, header) = try ImageFile.readLabels(path)
+                if let r = reference {
+                    if pseudo.shape != r.shape { problem(path, "pseudo-label shape \(pseudo.shape) differs from image shape \(r.shape)") }
+                    else if !close(header.spacing, r.spacing) { problem(path, "pseudo-label spacing \(header.spacing) differs from image spacing \(r.spacing)") }
+                }
+                var present = Set<Int>()
+                for v in pseudo.storage { present.insert(Int(v)) }
+                let undeclared = present.subtracting(allowed).sorted()
+                if !undeclared.isEmpty { problem(path, "pseudo-label values \(undeclared) are not in dataset.json labels \(allowed.sorted())") }
+            } catch {
+                problems.append(DataProblem(file: path, error: error, prefix: "unreadable: "))
+            }
+        }
+
         // Landmarks: present when declared, known names, inside the image.
         if let path = c.landmarkPath {
             if !FileSystem.exists(path) {
@@ -183,7 +200,8 @@ public enum DataCheck {
                                         message: "\(otherLabels.count) file(s) do not end in file_ending \"\(ending)\" and are ignored: \(shortList(otherLabels))"))
         }
         let ids = Set(dataset.training.map(\.id))
-        for (folder, suffix, what) in [("labelsTr", ending, "label"), ("landmarksTr", ".json", "landmark file")] {
+        for (folder, suffix, what) in [("labelsTr", ending, "label"), ("landmarksTr", ".json", "landmark file"),
+                                       (Dataset.pseudoLabelFolder, ending, "pseudo-label file")] {
             for name in list(folder) where name.hasSuffix(suffix) {
                 let id = String(name.dropLast(suffix.count))
                 if !ids.contains(id) {

@@ -31,20 +31,29 @@ final class PseudoLabelDataTests: XCTestCase {
         let first = data.training[0]
         let image = try Dataset.loadImage(first)
         var pseudo = Grid<UInt8>(shape: image.shape, repeating: 0)
-        pseudo[3, 4] = 2
+        pseudo[3, 4] = 1
         try ImageFile.writeLabels(pseudo, path: "\(root)/pseudoLabelsTr/\(first.id).png")
         data = try Dataset.open(root)
         XCTAssertEqual(data.training[0].pseudoLabelPath, "\(root)/pseudoLabelsTr/\(first.id).png")
         XCTAssertNil(data.training[1].pseudoLabelPath)
         let samples = try data.training.prefix(2).map { try Sample.load($0) }
-        XCTAssertEqual(samples[0].pseudoClasses, [2])
+        XCTAssertEqual(samples[0].pseudoClasses, [1])
         XCTAssertEqual(samples[0].pseudoLabels, pseudo)
         let batch = try Batch(samples: Array(samples), epoch: 0, index: 0, landmarkNames: [])
-        XCTAssertEqual(batch.pseudoClasses, [[2], []])
+        XCTAssertEqual(batch.pseudoClasses, [[1], []])
         let voxels = image.shape.reduce(1, *)
         XCTAssertEqual(batch.pseudoLabels?.count, 2 * voxels)
-        XCTAssertEqual(batch.pseudoLabels?[3 * image.shape[1] + 4], 2)
+        XCTAssertEqual(batch.pseudoLabels?[3 * image.shape[1] + 4], 1)
         XCTAssertEqual(batch.pseudoLabels?[voxels...].allSatisfy { $0 == 0 }, true)
+
+        XCTAssertTrue(DataCheck.run(root).isClean, "\(DataCheck.run(root).problems)")
+        var bad = pseudo
+        bad[0, 0] = 77
+        try ImageFile.writeLabels(bad, path: "\(root)/pseudoLabelsTr/\(first.id).png")
+        try ImageFile.writeLabels(pseudo, path: "\(root)/pseudoLabelsTr/nobody.png")
+        let problems = DataCheck.run(root).problems.map { "\($0)" }
+        XCTAssertTrue(problems.contains { $0.contains("pseudo-label values [77]") }, "\(problems)")
+        XCTAssertTrue(problems.contains { $0.contains("nobody.png") && $0.contains("without an image") }, "\(problems)")
 
         // A pseudo-label file of another shape names itself.
         try ImageFile.writeLabels(Grid<UInt8>(shape: [4, 4], repeating: 0), path: "\(root)/pseudoLabelsTr/\(first.id).png")
