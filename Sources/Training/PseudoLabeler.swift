@@ -103,7 +103,7 @@ public struct PseudoLabeler {
             masks.append((k, mask, count))
         }
         var labels = Grid<UInt8>(shape: shape, spacing: image.channels[0].spacing, repeating: 0)
-        // Largest first, so a smaller (nested) structure overwrites it.
+        // Largest first, so a smaller (nested) structure overwrites it; on equal sizes the higher class id wins.
         for m in masks.sorted(by: { ($0.count, $1.k) > ($1.count, $0.k) }) {
             let value = UInt8(m.k)
             for i in 0..<labels.count where m.mask.storage[i] { labels.storage[i] = value }

@@ -118,6 +118,38 @@ final class PseudoLabelCommandTests: XCTestCase {
         XCTAssertEqual(try read("\(out)/c0.nii.gz").storage, alongX.storage)
     }
 
+    /// A 2D PNG dataset: the hull of a rectangle's corners, and one segmenter call on the image.
+    func testTwoDimensionalImagesGivePNGLabelMaps() throws {
+        let root = "\(dir!)/data2d"
+        for sub in ["imagesTr", "landmarksTr"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true)
+        }
+        try """
+        {"channel_names": {"0": "gray"}, "labels": {"background": 0, "organ": 1, "core": 2}, "numTraining": 1,
+         "file_ending": ".png", "landmarks": ["a", "b", "c", "d"], "relations": {"a": [1, 2], "b": [1, 2], "c": [1], "d": [1]}}
+        """.write(toFile: "\(root)/dataset.json", atomically: true, encoding: .utf8)
+        try PNGFile.write(Grid<UInt16>(shape: [12, 14], repeating: 3), path: "\(root)/imagesTr/c0_0000.png", sixteenBit: false)
+        // (x, y): a rectangle x 2…9, y 1…6; classes 1 (all four) and 2 (a and b only: a segment, skipped by the hull).
+        try #"{"points": {"a": [2, 1], "b": [9, 6], "c": [9, 1], "d": [2, 6]}}"#
+            .write(toFile: "\(root)/landmarksTr/c0.json", atomically: true, encoding: .utf8)
+        let out = "\(dir!)/pseudo2d"
+        try contour(["pseudo-label", "--dataset", root, "--output", out])
+        var box = Grid<UInt8>(shape: [12, 14], repeating: 0)
+        for y in 1...6 { for x in 2...9 { box[y, x] = 1 } }
+        XCTAssertEqual(try ImageFile.readLabels("\(out)/c0.png").labels.storage, box.storage)
+
+        // The disk segmenter: radius 3 around the prompts' mean; class 2 (a, b: mean (5.5, 3.5)) is
+        // the smaller structure and is written over class 1 (all four: the same mean).
+        try contour(["pseudo-label", "--dataset", root, "--output", out, "--segmenter", segmenter("disk"), "--overwrite"])
+        var disk = Grid<UInt8>(shape: [12, 14], repeating: 0)
+        for y in 0..<12 {
+            for x in 0..<14 where ((Double(x) - 5.5) * (Double(x) - 5.5) + (Double(y) - 3.5) * (Double(y) - 3.5)).squareRoot() < 3 {
+                disk[y, x] = 2
+            }
+        }
+        XCTAssertEqual(try ImageFile.readLabels("\(out)/c0.png").labels.storage, disk.storage)
+    }
+
     func testWrongOutputShapeNamesCaseAndExpectedShape() throws {
         let data = try makeDataset(landmarks: ["a": [5, 6, 2]], relations: "{\"a\": [1]}")
         XCTAssertThrowsError(try contour(["pseudo-label", "--dataset", data, "--output", "\(dir!)/pseudo",
