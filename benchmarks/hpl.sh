@@ -29,8 +29,9 @@ for seed in $SEEDS; do
       bab)           extra=(--set "objectives=[heatmap-mse, ce, bab]") ;;
       bab-cosine)    extra=(--set "objectives=[heatmap-mse, ce, {name: bab, options: {form: cosine}}]") ;;
       bab-pseudo)
-        [ -d "$OUT/pseudo" ] || $C pseudo-label --dataset "$DATA" --output "$OUT/pseudo"
-        extra=(--set "objectives=[heatmap-mse, ce, bab, sam]" --set "data.pseudoLabels=$OUT/pseudo") ;;
+        # Only `sam` reads DATA/pseudoLabelsTr, so the other arms are unaffected by it.
+        [ -d "$DATA/pseudoLabelsTr" ] || $C pseudo-label --dataset "$DATA" --output "$DATA/pseudoLabelsTr"
+        extra=(--set "objectives=[heatmap-mse, ce, bab, sam]") ;;
       *) echo "unknown arm $arm" >&2; exit 2 ;;
     esac
     start=$(date +%s.%N)
