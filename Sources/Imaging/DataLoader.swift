@@ -25,6 +25,8 @@ public struct DataLoaderConfiguration: Sendable {
     /// Batches made of groups in fixed numbers (HPL: landmark samples, then segmentation samples);
     /// nil: plain shuffled batches of every sample.
     public var composition: BatchComposition?
+    /// Also collate each sample's label map before geometric augmentation (`Batch.unaugmentedLabels`).
+    public var keepUnaugmentedLabels = false
 
     public init(batchSize: Int, patchSize: [Int]? = nil, foregroundProbability: Double = 0.33,
                 augmentation: Augmentation = .none, normalization: Normalization = .none, shuffle: Bool = true,
@@ -154,6 +156,7 @@ public final class DataLoader: Sendable {
         configuration.normalization.apply(to: &s)
         var rng = generator(epoch: epoch, index: index)
         let crop = configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
+        if configuration.keepUnaugmentedLabels { s.unaugmentedLabels = s.labels }
         return try configuration.augmentation.apply(s, crop: crop, using: &rng)
     }
 
