@@ -7,6 +7,7 @@
 // SwiftPM's debug builds define DEBUG, a name in Gloo's LogLevel enum.
 #pragma push_macro("DEBUG")
 #undef DEBUG
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #pragma pop_macro("DEBUG")
@@ -20,9 +21,10 @@
 using namespace std::chrono_literals;
 
 struct ct_process_group_s {
-  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::Backend> backend;
   std::string master;
+  bool hosts_store = true;
   int rank = 0;
   int world = 1;
   std::chrono::milliseconds timeout{0};
@@ -79,6 +81,7 @@ std::string stopped_ranks(ct_process_group_s *pg) {
     return (dead.find(',') == std::string::npos ? "rank " : "ranks ") + dead + " stopped (no heartbeat for " +
            std::to_string(kBeat.count() * 8 / 1000.0).substr(0, 3) + " s)";
   } catch (...) {
+    if (!pg->hosts_store) return "the rendezvous store at " + pg->master + " (torchrun's agent) no longer answers";
     return pg->rank == 0 ? "" : "rank 0 stopped (its rendezvous store at " + pg->master + " no longer answers)";
   }
 }
@@ -118,7 +121,7 @@ void run(ct_process_group_s &pg, const char *what, const std::function<c10::intr
 extern "C" {
 
 ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
-                       ct_process_group *out) noexcept {
+                       int host_store, const char *prefix, ct_process_group *out) noexcept {
   CT_GUARD(
       if (!out) throw std::invalid_argument("output pointer is NULL");
       if (!master_addr || !*master_addr) throw std::invalid_argument("master address is empty");
@@ -133,14 +136,16 @@ ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int w
       pg->world = world_size;
       pg->timeout = std::chrono::milliseconds(timeout_ms);
       pg->master = std::string(master_addr) + ":" + std::to_string(master_port);
+      if (!prefix) throw std::invalid_argument("store prefix is NULL");
+      pg->hosts_store = host_store != 0;
       c10d::TCPStoreOptions o;
       o.port = static_cast<uint16_t>(master_port);
-      o.isServer = rank == 0;
+      o.isServer = rank == 0 && pg->hosts_store;
       o.numWorkers = world_size;
       o.waitWorkers = true;
       o.timeout = pg->timeout;
       try {
-        pg->store = c10::make_intrusive<c10d::TCPStore>(master_addr, o);
+        pg->store = c10::make_intrusive<c10d::PrefixStore>(prefix, c10::make_intrusive<c10d::TCPStore>(master_addr, o));
       } catch (const c10::Error &e) {
         std::string m = e.what_without_backtrace();
         if (rank == 0 && m.find("EADDRINUSE") != std::string::npos)

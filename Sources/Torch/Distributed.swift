@@ -25,11 +25,14 @@ public final class Distributed: @unchecked Sendable {
     private let raw: OpaquePointer
 
     /// Joins the group (blocking until all `worldSize` ranks arrived, at most `timeout` seconds).
-    public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, timeout: Double = 300) throws {
+    /// Rank 0 hosts the rendezvous store unless `hostsStore` is false (torchrun's agent hosts it);
+    /// the group's keys live under `prefix` there.
+    public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, timeout: Double = 300,
+                hostsStore: Bool = true, prefix: String = "contour/") throws {
         guard timeout > 0, timeout.isFinite else { throw TorchError("distributed timeout must be a positive number of seconds, got \(timeout)") }
         var out: OpaquePointer?
         try check(ct_dist_init(masterAddress, Int32(clamping: masterPort), Int32(clamping: rank), Int32(clamping: worldSize),
-                               Int64(timeout * 1000), &out))
+                               Int64(timeout * 1000), hostsStore ? 1 : 0, prefix, &out))
         guard let out else { throw TorchError("ct_dist_init returned no process group") }
         raw = out
         self.rank = rank
@@ -40,7 +43,8 @@ public final class Distributed: @unchecked Sendable {
     /// Joins the group an environment describes (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE).
     public convenience init(_ environment: DistributedEnvironment, timeout: Double = 300) throws {
         try self.init(masterAddress: environment.masterAddress, masterPort: environment.masterPort, rank: environment.rank,
-                      worldSize: environment.worldSize, timeout: timeout)
+                      worldSize: environment.worldSize, timeout: timeout, hostsStore: !environment.agentStore,
+                      prefix: "contour/\(environment.restart)/")
     }
 
     deinit { ct_dist_free(raw) }

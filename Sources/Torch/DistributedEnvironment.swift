@@ -15,6 +15,10 @@ public struct DistributedEnvironment: Sendable, Equatable {
     public var worldSize: Int
     public var localRank: Int
     public var localWorldSize: Int
+    /// torchrun's agent hosts the rendezvous store (TORCHELASTIC_USE_AGENT_STORE=True): rank 0 joins it as a client.
+    public var agentStore = false
+    /// torchrun's restart count (TORCHELASTIC_RESTART_COUNT): a restarted job's keys stay apart.
+    public var restart = 0
 
     public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, localRank: Int? = nil, localWorldSize: Int? = nil) {
         self.masterAddress = masterAddress
@@ -66,8 +70,11 @@ public struct DistributedEnvironment: Sendable, Equatable {
         guard localRank < localWorld else {
             throw TorchError("LOCAL_RANK=\(localRank) is not below LOCAL_WORLD_SIZE=\(localWorld)")
         }
-        return DistributedEnvironment(masterAddress: address, masterPort: port, rank: rank, worldSize: world,
-                                      localRank: localRank, localWorldSize: localWorld)
+        var e = DistributedEnvironment(masterAddress: address, masterPort: port, rank: rank, worldSize: world,
+                                       localRank: localRank, localWorldSize: localWorld)
+        e.agentStore = environment["TORCHELASTIC_USE_AGENT_STORE"]?.lowercased() == "true"
+        e.restart = environment["TORCHELASTIC_RESTART_COUNT"].flatMap { Int($0) } ?? 0
+        return e
     }
 
     /// A TCP port free on this machine now (the kernel's pick), for a one-machine job's rendezvous.

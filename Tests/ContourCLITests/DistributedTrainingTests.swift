@@ -96,6 +96,34 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(log.split(separator: "\n").count, 1)
     }
 
+    /// torchrun (agent-hosted store, its own variables) starting the workers: the same weights as
+    /// one process with the global batch. Skipped without torchrun ($TORCHRUN, the bench venv, PATH).
+    func testTorchrunLaunchEqualsOneProcess() throws {
+        guard let torchrun = Self.torchrun() else { throw XCTSkip("torchrun not found (set TORCHRUN or run make bench-venv)") }
+        let one = try run(["train", "--config", try config(batch: 4, output: "one")])
+        XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: torchrun)
+        p.arguments = ["--nproc-per-node", "2", "--no-python", try binary().path, "train", "--config", try config(batch: 2, output: "torchrun")]
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        let a = try weights("one"), b = try weights("torchrun")
+        var worst = 0.0
+        for (k, x) in a { for (u, v) in zip(x, b[k]!) { worst = Swift.max(worst, Double(Swift.abs(u - v))) } }
+        XCTAssertLessThan(worst, 1e-5, "largest weight difference")
+    }
+
+    static func torchrun() -> String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        var candidates = [ProcessInfo.processInfo.environment["TORCHRUN"], "\(root)/.venv-bench/bin/torchrun"].compactMap { $0 }
+        candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/torchrun" }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     func testKilledWorkerStopsTheJobNamingIt() throws {
         let result = try run(["train", "--config", try config(batch: 2, epochs: 200, iterations: 2, output: "killed"), "--nproc-per-node", "2",
                               "--dist-timeout", "20"]) { launcher, stdout in

@@ -242,11 +242,12 @@ ct_status ct_autocast_exit(ct_device_type dev_type, int previous_enabled, ct_sca
 /// A joined process group: a TCPStore rendezvous (hosted by rank 0) and a Gloo backend.
 typedef struct ct_process_group_s *ct_process_group;
 typedef enum { CT_COLLECTIVE_SUM = 0, CT_COLLECTIVE_AVG = 1, CT_COLLECTIVE_MIN = 2, CT_COLLECTIVE_MAX = 3 } ct_collective_op;
-/// Joins `world_size` processes at master_addr:master_port (rank 0 listens there); waits at most
-/// `timeout_ms` for the others, and every later collective waits at most that long too. A port in
-/// use, an unreachable master or a timeout is an error naming them.
+/// Joins `world_size` processes at master_addr:master_port (rank 0 listens there when `host_store`;
+/// 0: a store another process hosts, like torchrun's agent); waits at most `timeout_ms` for the
+/// others, and every later collective waits at most that long too. Keys live under `prefix`.
+/// A port in use, an unreachable master or a timeout is an error naming them.
 ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
-                       ct_process_group *out) CT_NOEXCEPT;
+                       int host_store, const char *prefix, ct_process_group *out) CT_NOEXCEPT;
 void ct_dist_free(ct_process_group pg) CT_NOEXCEPT;
 /// -1 on error.
 int ct_dist_rank(ct_process_group pg) CT_NOEXCEPT;
