@@ -96,6 +96,27 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(log.split(separator: "\n").count, 1)
     }
 
+    /// A 2-worker run stopped after epoch 1 and resumed with 2 workers ends with the weights of an
+    /// uninterrupted 2-worker run; resumed with 1 process it trains on from the same checkpoint.
+    func testResumeWithTheSameAndAnotherWorldSize() throws {
+        func train(_ args: [String]) throws {
+            let r = try run(["train"] + args)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        }
+        try train(["--config", try config(batch: 2, epochs: 2, iterations: 3, output: "whole"), "--nproc-per-node", "2"])
+        try train(["--config", try config(batch: 2, epochs: 1, iterations: 3, output: "parts"), "--nproc-per-node", "2"])
+        try FileManager.default.copyItem(atPath: "\(dir!)/parts", toPath: "\(dir!)/single")
+        try train(["--resume", "\(dir!)/parts", "--set", "run.epochs=2", "--nproc-per-node", "2"])
+        let a = try weights("whole"), b = try weights("parts")
+        var worst = 0.0
+        for (k, x) in a { for (u, v) in zip(x, b[k]!) { worst = Swift.max(worst, Double(Swift.abs(u - v))) } }
+        XCTAssertLessThan(worst, 1e-6, "largest weight difference")
+        try train(["--resume", "\(dir!)/single", "--set", "run.epochs=2"])
+        let log = try String(contentsOfFile: "\(dir!)/single/log.jsonl", encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 2)
+        XCTAssertNotEqual(try weights("single"), try weights("parts"))
+    }
+
     /// torchrun (agent-hosted store, its own variables) starting the workers: the same weights as
     /// one process with the global batch. Skipped without torchrun ($TORCHRUN, the bench venv, PATH).
     func testTorchrunLaunchEqualsOneProcess() throws {
