@@ -104,21 +104,24 @@ public final class Distributed: @unchecked Sendable {
     }
 
     /// Replaces every gradient of `parameters` by its average over the ranks, reduced in flat
-    /// buckets of about `bucketBytes` (a parameter without a gradient counts as zeros).
+    /// buckets of about `bucketBytes` of one dtype each (a parameter without a gradient counts as
+    /// zeros). Every rank passes the same parameters in the same order.
     public func averageGradients(_ parameters: [Tensor], bucketBytes: Int = 25 << 20) throws {
         var start = 0
         while start < parameters.count {
+            let dtype = parameters[start].dtype
+            let width = dtype.byteCount
             var end = start, bytes = 0
-            while end < parameters.count, end == start || bytes + parameters[end].count * 4 <= bucketBytes {
-                bytes += parameters[end].count * 4
+            while end < parameters.count, parameters[end].dtype == dtype, end == start || bytes + parameters[end].count * width <= bucketBytes {
+                bytes += parameters[end].count * width
                 end += 1
             }
             let members = Array(parameters[start..<end])
-            let flat = try Tensor.cat(try members.map { p in try (p.grad ?? Tensor.zeros(like: p)).to(.float32).reshape([-1]) })
+            let flat = try Tensor.cat(try members.map { p in try (p.grad ?? Tensor.zeros(like: p)).reshape([-1]) })
             let mean = try allReduce(flat, .average)
             var offset = 0
             for p in members {
-                try p.setGrad(try mean.narrow(dim: 0, start: offset, length: p.count).reshape(p.shape).to(p.dtype))
+                try p.setGrad(try mean.narrow(dim: 0, start: offset, length: p.count).reshape(p.shape))
                 offset += p.count
             }
             start = end

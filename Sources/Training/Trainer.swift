@@ -257,6 +257,8 @@ public final class Trainer {
                 }
                 let isLast = e + 1 == s.epochs
                 if (e + 1) % config.run.validationInterval == 0 || isLast, !s.experiment.valCases.isEmpty {
+                    // Running statistics (batch norm) moved with each rank's own batches: all validate rank 0's, as DDP's broadcast_buffers.
+                    try distributed?.broadcast(inPlace: model.namedBuffers().map(\.tensor), from: 0)
                     let (means, rows) = try validate()
                     record.validation = means
                     lastValidation = means
