@@ -15,7 +15,8 @@ struct PredictCommand: ParsableCommand {
         files are single-channel cases. Outputs are CASE.ext in the input's format (NIfTI keeps the source header, \
         so predictions overlay the image); --probabilities also writes CASE.npy with the softmax (C, spatial…). \
         A model with a heatmap head (unet2d-mt, resunet3d-mt, …) also writes each case's landmarks as \
-        OUTPUT/landmarksTs/CASE.json in the dataset landmark format (voxel space, x/y/z order).
+        OUTPUT/landmarksTs/CASE.json in the dataset landmark format (x/y/z order; voxel space, or millimetres \
+        through the image's affine with --landmark-space world).
         """)
 
     @Option(help: "Checkpoint folder, or a run folder (uses its best checkpoint).") var checkpoint: String
@@ -25,9 +26,14 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Also write softmax probabilities as .npy.") var probabilities = false
     @Option(help: "Landmark extraction from heatmaps: argmax, softargmax or quadratic (default: the checkpoint's evaluation.landmarks.extraction).")
     var landmarkExtraction: String?
+    @Option(help: "Coordinates of the written landmarks: voxel, or world (mm through the image's affine / spacing).")
+    var landmarkSpace = "voxel"
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
 
     func run() throws {
+        guard ["voxel", "world"].contains(landmarkSpace) else {
+            throw CommandLineError("--landmark-space: expected voxel or world, got '\(landmarkSpace)'")
+        }
         let cases = try Self.groupCases(in: input)
         guard !cases.isEmpty else { throw CommandLineError("--input \(input): no images (expected \(Self.imageKinds) files)") }
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
@@ -56,7 +62,7 @@ struct PredictCommand: ParsableCommand {
                 if let heatmaps = p.heatmaps, heatmaps.shape[1] == landmarkNames.count {
                     let points = try policy.landmarks.points(heatmaps)
                     try Landmarks(points: Dictionary(uniqueKeysWithValues: zip(landmarkNames, points)))
-                        .write(path: "\(output)/landmarksTs/\(id).json")
+                        .write(path: "\(output)/landmarksTs/\(id).json", world: landmarkSpace == "world" ? header : nil)
                 }
             } catch {
                 failures += 1

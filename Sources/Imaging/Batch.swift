@@ -13,6 +13,8 @@ public struct Batch: Sendable {
     public var images: [Float]
     /// [B, spatial…] when any sample has a label map.
     public var labels: [UInt8]?
+    /// [B, spatial…] label maps before geometric augmentation, when the loader keeps them.
+    public var unaugmentedLabels: [UInt8]?
     /// Per sample: whether it has a label map (the zeros in `labels` of one that has none mean nothing).
     public var hasLabels: [Bool]
     public var tasks: [TaskAvailability]
@@ -69,6 +71,17 @@ public struct Batch: Sendable {
             self.labels = labels
         } else {
             labels = nil
+        }
+        if samples.contains(where: { $0.unaugmentedLabels != nil }) {
+            var labels = [UInt8](repeating: 0, count: samples.count * voxels)
+            for (b, s) in samples.enumerated() {
+                guard let g = s.unaugmentedLabels else { continue }
+                guard g.shape == spatial else {
+                    throw ImagingError("case \(s.id): unaugmented label map \(g.shape) does not match the image \(spatial)")
+                }
+                labels.replaceSubrange(b * voxels..<(b + 1) * voxels, with: g.storage)
+            }
+            unaugmentedLabels = labels
         }
         hasLabels = samples.map { $0.labels != nil }
         tasks = samples.map(\.tasks)

@@ -28,6 +28,8 @@ public struct DataLoaderConfiguration: Sendable {
     /// Data-parallel training: this process (`index`) reads batches index, index + count, … of
     /// every epoch's batch sequence; nil reads them all.
     public var shard: DataShard?
+    /// Also collate each sample's label map before geometric augmentation (`Batch.unaugmentedLabels`).
+    public var keepUnaugmentedLabels = false
 
     public init(batchSize: Int, patchSize: [Int]? = nil, foregroundProbability: Double = 0.33,
                 augmentation: Augmentation = .none, normalization: Normalization = .none, shuffle: Bool = true,
@@ -212,6 +214,7 @@ public final class DataLoader: Sendable {
         configuration.normalization.apply(to: &s)
         var rng = generator(epoch: epoch, index: index)
         let crop = configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
+        if configuration.keepUnaugmentedLabels { s.unaugmentedLabels = s.labels }
         return try configuration.augmentation.apply(s, crop: crop, using: &rng)
     }
 

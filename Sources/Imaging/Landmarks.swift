@@ -58,12 +58,24 @@ public struct Landmarks: Sendable, Equatable {
         return Landmarks(points: out)
     }
 
-    /// Writes voxel-space landmarks in the file format above (atomically).
-    public func write(path: String) throws {
-        let file = FileFormat(space: "voxel", points: points.mapValues { Array($0.reversed()) })
+    /// Writes the landmarks in the file format above (atomically): voxel coordinates, or with
+    /// `world: header` millimetres through the image's affine (its spacing where it has none) —
+    /// what `read` turns back into the same voxels.
+    public func write(path: String, world header: ImageHeader? = nil) throws {
+        var xyz = points.mapValues { Array($0.reversed()) }
+        if let header { xyz = xyz.mapValues { Self.voxelToWorld($0, header: header) } }
+        let file = FileFormat(space: header == nil ? "voxel" : "world", points: xyz)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try FileSystem.writeAtomically(Array(try encoder.encode(file)), to: path)
+    }
+
+    /// The affine applied to (x, y, z) voxel coordinates (or a scaling by spacing when there is none).
+    static func voxelToWorld(_ v: [Double], header: ImageHeader) -> [Double] {
+        guard let a = header.affine, v.count == 3 else {
+            return zip(v, header.spacing.reversed()).map { $0 * $1 }
+        }
+        return (0..<3).map { r in a[r][0] * v[0] + a[r][1] * v[1] + a[r][2] * v[2] + a[r][3] }
     }
 
     /// Inverts the affine (or scales by spacing when there is none).

@@ -27,6 +27,11 @@ struct BinaryTargets {
         mask = try l.gt(0).to(head.dtype)
     }
 
+    /// The binary mask of another label tensor laid out like the targets' labels (same rows kept).
+    func mask(of labels: Tensor, like head: Tensor) throws -> Tensor {
+        try select(try labels.to(head.device)).gt(0).to(head.dtype)
+    }
+
     /// The annotated rows of a head.
     func select(_ t: Tensor) throws -> Tensor { try rows.map { try t.indexSelect(dim: 0, index: $0) } ?? t }
 }

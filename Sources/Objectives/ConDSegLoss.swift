@@ -16,8 +16,10 @@ import Torch
 /// - `betaGradient`: gradients flow through β (corrected: β is a constant of the step);
 /// - `softmaxOfProbabilities`: the softmax of L_compl is over σ outputs, which keeps each P in
 ///   [0.155, 0.576] (corrected: over the logits).
-/// The background target is 1 − y of the augmented labels (the official code may pass an
-/// unaugmented background; Contour has no parity for that).
+/// - `unaugmentedBackground`: the background target is 1 − y of the labels before geometric
+///   augmentation (the official code passes it to albumentations as an undeclared key, which
+///   is passed through untransformed); corrected: 1 − y of the augmented labels. Where the
+///   targets carry no unaugmented labels (no augmentation, `contour loss`) both are the same.
 public struct ConDSegLoss: Objective {
     public let name: String
     public let mask: String, foreground: String, background: String, uncertainty: String
@@ -25,6 +27,7 @@ public struct ConDSegLoss: Objective {
     public let batchArea: Bool
     public let betaGradient: Bool
     public let softmaxOfProbabilities: Bool
+    public let unaugmentedBackground: Bool
     public let epsilon: Double
     public let probabilityInputs: Bool
 
@@ -39,11 +42,13 @@ public struct ConDSegLoss: Objective {
         batchArea = try o.optionalBool("batchArea") ?? parity
         betaGradient = try o.optionalBool("betaGradient") ?? parity
         softmaxOfProbabilities = try o.optionalBool("softmaxOfProbabilities") ?? parity
+        unaugmentedBackground = try o.optionalBool("unaugmentedBackground") ?? parity
         epsilon = try o.double("epsilon", default: 1e-15, requirement: "a number > 0", valid: { $0 > 0 })
         probabilityInputs = try o.string("inputs", default: "logits", allowed: ["logits", "probabilities"]) == "probabilities"
     }
 
     public var heads: [String] { [mask, foreground, background, uncertainty] }
+    public var needs: Set<TargetField> { unaugmentedBackground ? [.labels, .unaugmentedLabels] : [.labels] }
 
     public func callAsFunction(logits: Tensor, target: LossTarget) throws -> Tensor {
         throw ObjectiveError("'\(name)' reads four heads (\(heads.joined(separator: ", "))); it has no single-head form (use it in training)")
@@ -57,11 +62,19 @@ public struct ConDSegLoss: Objective {
         }
         guard let t = try BinaryTargets(targets, like: raw[0], user: user) else { return try raw[0].sum() * 0 }
         let z = try raw.map { try t.select($0) }
-        return try value(z, y: t.mask)
+        var yBackground: Tensor?
+        if unaugmentedBackground, let u = targets.unaugmentedLabels {
+            guard u.shape == targets.labels?.shape else {
+                throw ObjectiveError("\(user): unaugmented labels \(u.shape) do not match the labels \(targets.labels?.shape ?? [])")
+            }
+            yBackground = try t.mask(of: u, like: raw[0])
+        }
+        return try value(z, y: t.mask, backgroundOf: yBackground)
     }
 
-    /// The loss of the heads' values (M, M_fg, M_bg, M_uc), each (B, 1, spatial…), against y.
-    public func value(_ z: [Tensor], y: Tensor) throws -> Tensor {
+    /// The loss of the heads' values (M, M_fg, M_bg, M_uc), each (B, 1, spatial…), against y;
+    /// the background head's target is 1 − `backgroundOf` (default y).
+    public func value(_ z: [Tensor], y: Tensor, backgroundOf yb: Tensor? = nil) throws -> Tensor {
         let p = try z.map { probabilityInputs ? $0 : try $0.sigmoid() }
         let voxels = Double(y.shape.dropFirst(2).reduce(1, *)), b = Double(y.shape[0])
         func beta(_ q: Tensor) throws -> Tensor {
@@ -69,7 +82,7 @@ public struct ConDSegLoss: Objective {
             let w = 1 / (try area.tanh() + epsilon)
             return betaGradient ? w : try w.detached()
         }
-        let ybg = 1 - y
+        let ybg = 1 - (yb ?? y)
         var total = try DiceBCELoss.value(p[0], y, doubleSigmoid: doubleSigmoid)
         total = try total.adding(try beta(p[1]) * DiceBCELoss.value(p[1], y, doubleSigmoid: doubleSigmoid))
         total = try total.adding(try beta(p[2]) * DiceBCELoss.value(p[2], ybg, doubleSigmoid: doubleSigmoid))

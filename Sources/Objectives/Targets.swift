@@ -5,6 +5,8 @@ import Torch
 /// dataset lacks fails before training starts.
 public enum TargetField: String, Sendable, Hashable, CaseIterable {
     case labels, landmarks, heatmaps
+    /// The label maps before geometric augmentation (ConDSeg's published background target).
+    case unaugmentedLabels
 }
 
 /// Everything one batch can be scored against, and per sample what is actually annotated.
@@ -16,6 +18,8 @@ public enum TargetField: String, Sendable, Hashable, CaseIterable {
 public struct Targets {
     /// Class indices (B, 1, spatial…), int64.
     public var labels: Tensor?
+    /// `labels` before geometric augmentation (cropped alike), when an objective needs them.
+    public var unaugmentedLabels: Tensor?
     /// Per sample, the annotated foreground classes (empty: the sample has no label map).
     public var annotatedLabels: [Set<Int>]
     /// Every foreground class of the dataset (the segmentation head has `classes` channels).
@@ -65,7 +69,7 @@ public struct Targets {
     /// The fields present, for checking a configuration against the data.
     public static func fields(hasLabels: Bool, hasLandmarks: Bool) -> Set<TargetField> {
         var f: Set<TargetField> = []
-        if hasLabels { f.insert(.labels) }
+        if hasLabels { f.formUnion([.labels, .unaugmentedLabels]) }
         if hasLandmarks { f.formUnion([.landmarks, .heatmaps]) }
         return f
     }

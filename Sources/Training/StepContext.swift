@@ -47,13 +47,17 @@ public final class StepContext {
 
     /// The batch's targets with what each sample annotates; heatmaps when an objective needs them.
     public func targets(_ batch: Batch) throws -> Targets {
-        var labels: Tensor?
+        var labels: Tensor?, unaugmented: Tensor?
         if let values = batch.labels {
             labels = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
+        }
+        if let values = batch.unaugmentedLabels, objective.needs.contains(.unaugmentedLabels) {
+            unaugmented = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
         }
         let annotated = zip(batch.hasLabels, batch.tasks).map { has, task in has ? task.labels.intersection(foregroundClasses) : [] }
         var t = Targets(labels: labels, annotatedLabels: annotated, foregroundClasses: foregroundClasses, caseIDs: batch.ids,
                         cache: cache, trainingProgress: progress)
+        t.unaugmentedLabels = unaugmented
         if !batch.landmarkNames.isEmpty {
             let k = batch.landmarkNames.count, rank = batch.spatialShape.count
             t.landmarkNames = batch.landmarkNames

@@ -49,5 +49,17 @@ final class LandmarkCommandTests: XCTestCase {
         XCTAssertEqual(marks.names, ["bottom", "left", "right", "top"])
         XCTAssertTrue(marks.points.values.allSatisfy { p in zip(p, image.shape).allSatisfy { $0 >= 0 && $0 <= Double($1 - 1) } })
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(predicted)/test_000.png"))
+        // World space: the same points, read back through the image header.
+        try await contour(["predict", "--checkpoint", "\(dir!)/run", "--input", "\(data)/imagesTs", "--output", "\(dir!)/world",
+                           "--landmark-space", "world"])
+        let world = try Landmarks.read(path: "\(dir!)/world/landmarksTs/test_000.json", rank: 2, header: image.header)
+        for name in marks.names {
+            for (a, b) in zip(world.points[name]!, marks.points[name]!) { XCTAssertEqual(a, b, accuracy: 1e-9, name) }
+        }
+        do {
+            try await contour(["predict", "--checkpoint", "\(dir!)/run", "--input", "\(data)/imagesTs", "--output", "\(dir!)/x",
+                               "--landmark-space", "mm"])
+            XCTFail("--landmark-space mm accepted")
+        } catch { XCTAssertTrue("\(error)".contains("--landmark-space"), "\(error)") }
     }
 }

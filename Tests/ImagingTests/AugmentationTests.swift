@@ -221,6 +221,29 @@ final class AugmentationTests: XCTestCase {
         XCTAssertEqual(try rate(1), 1)
     }
 
+    /// A kept unaugmented label map is cropped with the sample but never rotated or flipped.
+    func testUnaugmentedLabelsAreCroppedNotTransformed() throws {
+        var s = markerSample(shape: [12, 12], landmarks: [:])
+        s.unaugmentedLabels = s.labels
+        let t = SpatialTransform(mirrorAxes: [0, 1], mirrorProbability: 1, rotationProbability: 1, rotationDegrees: 30...30)
+        var rng = SeededGenerator(seed: 3)
+        let crop = CropPad(patchSize: [8, 8], foregroundProbability: 0)
+        let out = try t.apply(s, crop: crop, using: &rng)
+        var again = SeededGenerator(seed: 3)
+        let origin = try crop.origin(for: s, using: &again)
+        let expected = CropPad.cropGrid(s.labels!, origin: origin, size: [8, 8], fill: 0)
+        XCTAssertEqual(out.unaugmentedLabels?.storage, expected.storage)
+        XCTAssertNotEqual(out.labels?.storage, expected.storage, "the labels themselves were transformed")
+        // Whole images, no crop: the original map, unchanged.
+        let whole = try t.apply(s, crop: nil, using: &rng)
+        XCTAssertEqual(whole.unaugmentedLabels?.storage, s.labels!.storage)
+        // Collated in the batch, absent when not kept.
+        XCTAssertEqual(try Batch(samples: [out, out], epoch: 0, index: 0, landmarkNames: []).unaugmentedLabels, expected.storage + expected.storage)
+        var plain = s
+        plain.unaugmentedLabels = nil
+        XCTAssertNil(try Batch(samples: [try t.apply(plain, crop: crop, using: &rng)], epoch: 0, index: 0, landmarkNames: []).unaugmentedLabels)
+    }
+
     func testCropPadIsExactAndPadsWithZero() throws {
         let s = markerSample(shape: [10, 10], landmarks: ["a": [4, 6]])
         let c = try CropPad.crop(s, origin: [-3, 2], size: [16, 5])

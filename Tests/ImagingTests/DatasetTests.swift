@@ -147,6 +147,19 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(p[0], 3, accuracy: 1e-12)   // z
         XCTAssertEqual(p[1], 3, accuracy: 1e-12)   // y
         XCTAssertEqual(p[2], 4, accuracy: 1e-12)   // x
+        // Written in world space: the affine applied to (x, y, z), and read back to the same voxels.
+        try Landmarks(points: ["p": [3, 3, 4], "q": [0.5, 7, 1.25]]).write(path: "\(root!)/out.json", world: header)
+        let text = try String(contentsOfFile: "\(root!)/out.json", encoding: .utf8)
+        XCTAssertTrue(text.contains("\"world\""), text)
+        let file = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        XCTAssertEqual((file["points"] as! [String: [Double]])["p"], [11, 21.5, 36])
+        XCTAssertEqual(try Landmarks.read(path: "\(root!)/out.json", rank: 3, header: header).points["q"]!, [0.5, 7, 1.25])
+        // 2D images have no affine: millimetres are voxels × spacing.
+        let flat = ImageHeader(spacing: [0.5, 0.25])
+        try Landmarks(points: ["p": [4, 8]]).write(path: "\(root!)/out2.json", world: flat)
+        let file2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(root!)/out2.json"))) as! [String: Any]
+        XCTAssertEqual((file2["points"] as! [String: [Double]])["p"], [2, 2])
+        XCTAssertEqual(try Landmarks.read(path: "\(root!)/out2.json", rank: 2, header: flat).points["p"]!, [4, 8])
         try "{\"points\": {\"p\": [1, 2]}}".write(toFile: "\(root!)/bad.json", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Landmarks.read(path: "\(root!)/bad.json", rank: 3)) { XCTAssertTrue("\($0)".contains("needs 3")) }
     }

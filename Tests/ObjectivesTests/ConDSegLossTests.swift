@@ -1,6 +1,7 @@
 import XCTest
 import NeuralNet
 import Torch
+import Foundation
 @testable import Objectives
 
 /// ConDSeg's DiceBCE, stage-2 and CR losses against scripts/fixtures/make_condseg_loss_fixtures.py
@@ -73,6 +74,33 @@ final class ConDSegLossTests: XCTestCase {
         t.annotatedLabels[1] = []
         let first = try o.value(try z.map { try $0.narrow(dim: 0, start: 0, length: 1) }, y: try fx("y").narrow(dim: 0, start: 0, length: 1))
         assertClose(try o.loss(heads: heads, targets: t).item(), try first.item(), tol: 1e-12, "only the labelled sample")
+    }
+
+    /// Published: the background head is scored against 1 − (labels before augmentation);
+    /// corrected (`unaugmentedBackground: false` or `parity: false`): against 1 − y.
+    func testBackgroundTargetUnaugmentedUnderParity() throws {
+        let z = try ["z0", "z1", "z2", "z3"].map { try fx($0) }
+        let y = try fx("y")
+        let u = try y.flip([3])  // a flipped map stands in for the pre-augmentation one
+        var heads = Heads()
+        for (name, t) in zip(["segmentation", "foreground", "background", "uncertainty"], z) { heads.set(name, t) }
+        var t = try targets()
+        t.unaugmentedLabels = try u.to(.int64)
+        let published = try ObjectiveRegistry.make("condseg", options: [:])
+        XCTAssertTrue(published.needs.contains(.unaugmentedLabels))
+        let withU = try published.loss(heads: heads, targets: t).item(), withoutU = try published.loss(heads: heads, targets: try targets()).item()
+        // Only the β_bg·DiceBCE(M_bg, ·) term changes.
+        let p2 = try z[2].sigmoid()
+        let beta = 1 / (tanh(try p2.sum().item() / Double(y.shape.dropFirst(2).reduce(1, *))) + 1e-15)
+        let expected = beta * (try DiceBCELoss.value(p2, 1 - u, doubleSigmoid: true).item() - DiceBCELoss.value(p2, 1 - y, doubleSigmoid: true).item())
+        assertClose(withU - withoutU, expected, tol: 1e-9, "background term against the unaugmented map")
+        XCTAssertGreaterThan(Swift.abs(expected), 1e-4)
+        for options: [String: OptionValue] in [["unaugmentedBackground": .bool(false)], ["parity": .bool(false)]] {
+            let corrected = try ObjectiveRegistry.make("condseg", options: options)
+            XCTAssertFalse(corrected.needs.contains(.unaugmentedLabels))
+            assertClose(try corrected.loss(heads: heads, targets: t).item(), try corrected.loss(heads: heads, targets: try targets()).item(),
+                        tol: 0, "corrected form ignores the unaugmented map")
+        }
     }
 
     func testClearErrors() throws {

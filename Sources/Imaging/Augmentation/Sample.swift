@@ -7,6 +7,9 @@ public struct Sample: Sendable {
     /// One grid per channel, all of one shape.
     public var image: [Grid<Float>]
     public var labels: Grid<UInt8>?
+    /// The label map cropped like `labels` but not rotated, scaled, deformed or flipped — kept
+    /// only when a loader is asked to (ConDSeg's published background target, METHODS §4.9).
+    public var unaugmentedLabels: Grid<UInt8>?
     /// Landmark name → numpy-order voxel coordinates ([y, x] or [z, y, x]).
     public var landmarks: [String: [Double]]?
     public var tasks: TaskAvailability

@@ -100,6 +100,10 @@ public struct SpatialTransform: Sendable {
             let (a, b) = eligible[plane % eligible.count]
             out = Self.rotate90(out, k: k, axes: (a, b))
         }
+        // Cropped like the labels, otherwise untouched.
+        out.unaugmentedLabels = sample.unaugmentedLabels.map {
+            $0.shape == outShape && origin.allSatisfy { $0 == 0 } ? $0 : CropPad.cropGrid($0, origin: origin, size: outShape, fill: 0)
+        }
         return out
     }
 
