@@ -56,7 +56,9 @@ let package = Package(
         // Floor 1
         .target(
             name: "CTorch",
-            cxxSettings: [.unsafeFlags(torchCxxFlags)],
+            exclude: ["vendor"],
+            // vendor/gloo: the Gloo headers c10d's ProcessGroupGloo.hpp includes (the wheel omits them).
+            cxxSettings: [.headerSearchPath("vendor/gloo"), .unsafeFlags(torchCxxFlags)],
             linkerSettings: [.unsafeFlags(torchLinkFlags), .linkedLibrary("dl")]
         ),
         .target(name: "Geometry"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Torch
 import Training
 
 /// `contour train`: a run from a configuration file and/or flags, or `--resume RUN`.
@@ -17,6 +18,11 @@ struct TrainCommand: ParsableCommand {
         --overwrite to move the old run to DIR.replaced-DATE (never deleted). --resume DIR continues in DIR \
         (a copied run folder resumes in the copy); with a larger run.epochs a finished run trains on, and a \
         warning says how the learning-rate schedule continues.
+
+        Distributed (data-parallel) training: --nproc-per-node N starts N workers on this machine; a worker \
+        started by torchrun, SLURM or by hand joins the job the variables MASTER_ADDR, MASTER_PORT, RANK, \
+        WORLD_SIZE (and LOCAL_RANK, LOCAL_WORLD_SIZE) describe. Each worker reads data.batchSize samples per \
+        step, so a step's global batch is data.batchSize × the number of workers; rank 0 writes the run folder.
         """)
 
     @Option(help: "Configuration file (YAML or JSON).") var config: String?
@@ -39,6 +45,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Load --pretrained into the submodule with this key prefix, e.g. encoder. (model.pretrained.prefix).") var pretrainedPrefix: String?
     @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
+    @Option(help: "Start this many data-parallel workers on this machine (Gloo), like torchrun --nproc-per-node.") var nprocPerNode: Int?
+    @Option(help: "Distributed: seconds a worker waits for the others to join and for each collective before failing.")
+    var distTimeout: Double = 300
 
     func overrides() -> [String] {
         var o = set
@@ -61,6 +70,10 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let n = nprocPerNode {
+            try WorkerLauncher(count: n, arguments: WorkerLauncher.workerArguments(Array(CommandLine.arguments.dropFirst()))).run()
+            return
+        }
         let experiment: ExperimentConfig
         if let resume {
             if overwrite { throw ValidationError("--resume \(resume) continues that run, --overwrite starts a new one: give one of them") }
@@ -72,8 +85,11 @@ struct TrainCommand: ParsableCommand {
         } else {
             experiment = try ExperimentConfig.fromOverrides(overrides())
         }
-        let trainer = try Trainer(config: experiment, quiet: quiet)
+        // A worker of a distributed job joins it (the error names a missing or inconsistent variable).
+        let group = try DistributedEnvironment.read(ProcessInfo.processInfo.environment).map { try Distributed($0, timeout: distTimeout) }
+        let trainer = try Trainer(config: experiment, quiet: quiet, distributed: group)
         let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
+        guard trainer.isMain else { return }
         let v = summary.validation
         let landmarks = v["mre"].map { String(format: ", landmark MRE %.2f mm", $0) } ?? ""
         print(String(format: "done: %@ — validation Dice %.4f, HD95 %.2f, β0 error %.2f%@ (best %@ at epoch %@); report: %@/report.html",

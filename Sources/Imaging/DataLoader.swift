@@ -25,13 +25,16 @@ public struct DataLoaderConfiguration: Sendable {
     /// Batches made of groups in fixed numbers (HPL: landmark samples, then segmentation samples);
     /// nil: plain shuffled batches of every sample.
     public var composition: BatchComposition?
+    /// Data-parallel training: this process (`index`) reads batches index, index + count, … of
+    /// every epoch's batch sequence; nil reads them all.
+    public var shard: DataShard?
     /// Also collate each sample's label map before geometric augmentation (`Batch.unaugmentedLabels`).
     public var keepUnaugmentedLabels = false
 
     public init(batchSize: Int, patchSize: [Int]? = nil, foregroundProbability: Double = 0.33,
                 augmentation: Augmentation = .none, normalization: Normalization = .none, shuffle: Bool = true,
                 dropLast: Bool = false, workers: Int = 2, prefetchBatches: Int = 4, seed: UInt64 = 0,
-                landmarkNames: [String] = [], composition: BatchComposition? = nil) {
+                landmarkNames: [String] = [], composition: BatchComposition? = nil, shard: DataShard? = nil) {
         self.batchSize = batchSize
         self.patchSize = patchSize
         self.foregroundProbability = foregroundProbability
@@ -44,6 +47,21 @@ public struct DataLoaderConfiguration: Sendable {
         self.seed = seed
         self.landmarkNames = landmarkNames
         self.composition = composition
+        self.shard = shard
+    }
+}
+
+/// One process's share of each epoch in data-parallel training: of the epoch's batches (the
+/// batches one process would read, in order) it takes every `count`-th from `index`, so the
+/// processes' step-k batches together are the single-process batch sequence's global batch k
+/// (per-process batch × count samples). The last round wraps to the epoch's first batches when
+/// the batches do not divide evenly, so every process takes the same number of steps.
+public struct DataShard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
     }
 }
 
@@ -82,6 +100,9 @@ public final class DataLoader: Sendable {
                 throw ImagingError("batch group '\(g.name)' names a sample outside 0..<\(count)")
             }
         }
+        if let sh = configuration.shard, !(sh.count >= 1 && (0..<sh.count).contains(sh.index)) {
+            throw ImagingError("data shard \(sh.index) of \(sh.count) is not one of 0…\(sh.count - 1)")
+        }
         self.count = count
         self.configuration = configuration
         self.load = load
@@ -102,15 +123,52 @@ public final class DataLoader: Sendable {
     }
 
     public var batchesPerEpoch: Int {
+        let all = unshardedBatches
+        guard let sh = configuration.shard else { return all }
+        return (all + sh.count - 1) / sh.count
+    }
+
+    /// The epoch's batches before sharding.
+    var unshardedBatches: Int {
         if let c = configuration.composition { return c.batchesPerEpoch }
         return configuration.dropLast ? count / configuration.batchSize : (count + configuration.batchSize - 1) / configuration.batchSize
     }
 
-    /// Draws per epoch: every sample once, or a composition's batches × batch size.
-    public var epochLength: Int { configuration.composition.map { $0.batchesPerEpoch * $0.batchSize } ?? count }
+    /// Draws per epoch before sharding: every sample once, or a composition's batches × batch size.
+    var unshardedLength: Int { configuration.composition.map { $0.batchesPerEpoch * $0.batchSize } ?? count }
 
-    /// Sample indices of `epoch` in batch order (with a composition, repeats as `index + r·count`).
+    /// Draws per epoch of this process: with a shard, its batches' draws.
+    public var epochLength: Int {
+        guard let sh = configuration.shard else { return unshardedLength }
+        let all = unshardedBatches, per = batchesPerEpoch, b = configuration.batchSize
+        // Every batch is full but the unsharded last one, which this shard may read (at most once).
+        let last = all - 1, shortBy = b - unshardedRange(last).count
+        func reads(_ v: Int) -> Bool { v >= sh.index && (v - sh.index) % sh.count == 0 && (v - sh.index) / sh.count < per }
+        // v < per·count < all + count: one wrap at most, unless a single round covers more than all batches.
+        let readsLast = per == 1 ? sh.index % all == last : reads(last) || reads(last + all)
+        return per * b - (shortBy > 0 && readsLast ? shortBy : 0)
+    }
+
+    /// The unsharded batch indices a shard reads, in order.
+    func shardBatches(_ sh: DataShard) -> [Int] {
+        let all = unshardedBatches
+        return (0..<batchesPerEpoch).map { b in (b * sh.count + sh.index) % Swift.max(all, 1) }
+    }
+
+    func unshardedRange(_ b: Int) -> Range<Int> {
+        let lo = b * configuration.batchSize
+        return lo..<Swift.min(unshardedLength, lo + configuration.batchSize)
+    }
+
+    /// Sample indices of `epoch` in batch order (with a composition, repeats as `index + r·count`);
+    /// with a shard, the draws of this process's batches.
     public func order(epoch: Int) -> [Int] {
+        let all = unshardedOrder(epoch: epoch)
+        guard let sh = configuration.shard else { return all }
+        return shardBatches(sh).flatMap { all[unshardedRange($0)] }
+    }
+
+    func unshardedOrder(epoch: Int) -> [Int] {
         if let c = configuration.composition {
             let seed = configuration.seed
             return c.order(count: count, generator: configuration.shuffle ? { g in

@@ -29,7 +29,7 @@ final class StageSession {
     /// Unique names of the objectives, for logs.
     let termNames: [String]
 
-    init(name: String, index: Int, config: ExperimentConfig) throws {
+    init(name: String, index: Int, config: ExperimentConfig, distributed: Distributed? = nil) throws {
         self.name = name
         self.index = index
         self.config = config
@@ -115,7 +115,8 @@ final class StageSession {
                 foregroundProbability: config.data.foregroundOversampling,
                 augmentation: preset.augmentation(rank: experiment.patchSize.count), normalization: experiment.normalization,
                 shuffle: true, dropLast: false, workers: Swift.max(config.data.workers, 1), prefetchBatches: 4, seed: config.run.seed,
-                landmarkNames: description.landmarkNames, composition: try step.composition(cases: cases, batchSize: config.data.batchSize))
+                landmarkNames: description.landmarkNames, composition: try step.composition(cases: cases, batchSize: config.data.batchSize),
+                shard: distributed.flatMap { $0.worldSize > 1 ? DataShard(index: $0.rank, count: $0.worldSize) : nil })
             loaderConfig.keepUnaugmentedLabels = objective.needs.contains(.unaugmentedLabels)
             loader = try DataLoader(count: cases.count, configuration: loaderConfig) { i in try cache.sample(cases[i]) }
             // Valid only when a case's labels reach the loss unchanged: no augmentation, and patches that are the whole image.
@@ -128,6 +129,7 @@ final class StageSession {
                                   parameters: trainable.map(\.tensor), autocast: mode == "bf16" || (mode == "auto" && experiment.device != .cpu),
                                   foregroundClasses: Set(description.foregroundLabels), heatmap: heatmap, cache: mapCache)
             context.landmarkRelations = description.landmarkRelations
+            context.distributed = distributed
         } catch let e as TrainingError where !stageLabel.isEmpty {
             throw TrainingError(stageLabel + e.description)
         }

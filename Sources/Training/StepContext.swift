@@ -24,6 +24,8 @@ public final class StepContext {
     let cache: RegionMapCache?
     /// dataset.json `relations` (landmark name → classes), handed to objectives through `Targets`.
     var landmarkRelations: [String: [Int]] = [:]
+    /// Data-parallel training: the group whose ranks average their updates (`synchronize`).
+    public internal(set) var distributed: Distributed?
 
     public init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
                 autocast: Bool = false, foregroundClasses: Set<Int>, heatmap: HeatmapSettings? = nil, cache: RegionMapCache? = nil) {
@@ -128,6 +130,23 @@ public final class StepContext {
 }
 
 extension StepContext {
+    /// Data-parallel training, after a step wrote its update (whatever the step, objectives or
+    /// balancer): the ranks agree that the step applies — every rank wrote a finite update, else
+    /// all skip it — and replace `.grad` by its average over the ranks, in flat buckets, so that
+    /// clipping and the optimiser see the same update everywhere. The outcome's losses become the
+    /// means over the ranks. One process: the outcome unchanged.
+    public func synchronize(_ outcome: StepOutcome) throws -> StepOutcome {
+        guard let d = distributed, d.worldSize > 1 else { return outcome }
+        let n = Double(d.worldSize)
+        let sums = try d.allReduce([outcome.applied ? 1 : 0, outcome.total] + outcome.losses, .sum)
+        var o = outcome
+        o.applied = sums[0] == n
+        o.total = sums[1] / n
+        o.losses = sums.dropFirst(2).map { $0 / n }
+        if o.applied { try d.averageGradients(parameters) }
+        return o
+    }
+
     /// One backward of Σ cₖ·Lₖ (terms with a zero coefficient or no graph left out).
     func backward(_ losses: [Tensor], coefficients: [Double]) throws {
         var sum: Tensor?

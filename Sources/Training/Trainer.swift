@@ -41,15 +41,22 @@ public final class Trainer {
     var lastLandmarkScores: LandmarkReport.Scores?
     /// Told of every step, epoch and the end of the run (TensorBoard when `run.tensorboard`).
     public var observers: [any TrainingObserver] = []
+    /// Data-parallel training: the process group this trainer is one rank of (nil: one process).
+    public let distributed: Distributed?
+    /// Whether this process writes the run folder (checkpoints, log, report): rank 0, or the only process.
+    public var isMain: Bool { (distributed?.rank ?? 0) == 0 }
 
     /// The current stage's experiment (data, model, split).
     public var experiment: Experiment { sessions[current].experiment }
     var objective: CompositeObjective { sessions[current].objective }
 
-    public init(config: ExperimentConfig, quiet: Bool = false) throws {
+    /// With `distributed`, every rank builds the same trainer; each reads its shard of the batches
+    /// (`DataShard`), gradients are averaged over the ranks, and only rank 0 writes the run folder.
+    public init(config: ExperimentConfig, quiet: Bool = false, distributed: Distributed? = nil) throws {
         self.config = config
         runFolder = config.run.output
-        self.quiet = quiet
+        self.distributed = distributed
+        self.quiet = quiet || (distributed?.rank ?? 0) != 0
         let stages = try config.stageConfigs()
         // Every stage is built (and so checked against its model and the data) before any training.
         var built: [StageSession] = []
@@ -70,13 +77,13 @@ public final class Trainer {
                     }
                 }
             }
-            built.append(try StageSession(name: stage.name, index: i, config: stage.config))
+            built.append(try StageSession(name: stage.name, index: i, config: stage.config, distributed: distributed))
         }
         sessions = built
         try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
         store = try CheckpointStore(folder: "\(runFolder)/checkpoints")
         log = RunLog(path: "\(runFolder)/log.jsonl")
-        if config.run.tensorboard { observers.append(TensorBoardWriter(folder: "\(runFolder)/tensorboard")) }
+        if config.run.tensorboard && isMain { observers.append(TensorBoardWriter(folder: "\(runFolder)/tensorboard")) }
     }
 
     /// A run folder's saved configuration (for `--resume`): it continues in `run` itself, on the
@@ -111,7 +118,7 @@ public final class Trainer {
             iteration = state.iteration
             skipped = state.skippedSteps
             if let v = state.bestValue, let e = state.bestEpoch { best = (v, e) }
-            try log.truncate(toEpochs: state.epoch)
+            if isMain { try log.truncate(toEpochs: state.epoch) }
             let saved = try? ExperimentConfig(tree: state.config, name: "\(dir)/state.json", requireDataset: false)
             // A stage that ended by reaching its epochs continues when run.epochs grew; an early-stopped one stays done.
             let extended = state.stageFinished == true && stageEpoch == saved?.run.epochs && s.epochs > stageEpoch
@@ -123,8 +130,8 @@ public final class Trainer {
                 if let saved { scheduleChangeWarning(saved: saved, session: s, iteration: iteration) }
             }
             say("resuming \(runFolder) after epoch \(state.epoch)" + (sessions.count > 1 ? " (stage \(s.name))" : ""))
-            try keepSplit(resuming: true)
-        } else {
+            if isMain { try keepSplit(resuming: true) }
+        } else if isMain {
             if RunFolder.holdsRun(runFolder) {
                 guard overwrite else { throw RunFolder.refusal(runFolder) }
                 let aside = try RunFolder.moveAside(runFolder)
@@ -137,7 +144,7 @@ public final class Trainer {
             try AtomicFile.write(Array(try RunFolder.savedConfigText(saved).utf8), to: "\(runFolder)/config.yaml")
             try keepSplit(resuming: false)
         }
-        dataWarnings()
+        if isMain { dataWarnings() }
         if stageIndex >= sessions.count {
             // Nothing to do: keep the report and checkpoints as they are.
             say("all \(totalEpochs) epochs already done")
@@ -171,6 +178,8 @@ public final class Trainer {
                     try initialize(s, from: spec)
                 }
             }
+            // Every rank starts the stage from rank 0's weights and buffers.
+            try distributed?.broadcast(inPlace: model.stateDict().map(\.tensor), from: 0)
             var stopped = false
             for e in stageEpoch..<s.epochs {
                 let epoch = epochsBefore + e + 1
@@ -210,7 +219,7 @@ public final class Trainer {
                         if streak >= config.run.maxNonFinite { throw TrainingError(message(streak)) }
                     }
                     try s.optimizer.zeroGrad()
-                    let outcome = try s.step.step(batch, context: ctx)
+                    let outcome = try ctx.synchronize(try s.step.step(batch, context: ctx))
                     guard outcome.applied else {
                         try skip { "the loss was non-finite for \($0) steps in a row (epoch \(epoch), iteration \(step + 1)); "
                             + "lower optimizer.learningRate or check the data (contour data check)" }
@@ -248,6 +257,8 @@ public final class Trainer {
                 }
                 let isLast = e + 1 == s.epochs
                 if (e + 1) % config.run.validationInterval == 0 || isLast, !s.experiment.valCases.isEmpty {
+                    // Running statistics (batch norm) moved with each rank's own batches: all validate rank 0's, as DDP's broadcast_buffers.
+                    try distributed?.broadcast(inPlace: model.namedBuffers().map(\.tensor), from: 0)
                     let (means, rows) = try validate()
                     record.validation = means
                     lastValidation = means
@@ -256,9 +267,9 @@ public final class Trainer {
                     if value.isNaN { say("epoch \(epoch): validation \(config.run.bestMetric) is NaN (undefined on every case); not considered for best") }
                     if try MetricCatalog.becomesBest(value, over: best, metric: config.run.bestMetric) {
                         best = (value, epoch)
-                        try store.save("best", model: model, optimizer: s.optimizer,
+                        if isMain { try store.save("best", model: model, optimizer: s.optimizer,
                                        state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: false),
-                                       rng: try Torch.defaultGeneratorState())
+                                       rng: try Torch.defaultGeneratorState()) }
                     }
                     if s.plateau != nil {
                         let metric = config.optimizer.plateau.metric ?? config.run.bestMetric
@@ -272,14 +283,20 @@ public final class Trainer {
                         say("epoch \(epoch): early stopping — \(s.stopping!.metric) has not improved for \(s.stopping!.patience) validations")
                     }
                 }
+                // All ranks validate the same weights alike; still, they stop together or not at all.
+                if let d = distributed, d.worldSize > 1 { stopped = try d.allReduce([stopped ? 1 : 0], .max)[0] > 0 }
                 try s.step.epochDidEnd(e + 1, validation: record.validation, context: ctx)
                 record.seconds = Date().timeIntervalSince(started)
                 let finished = isLast || stopped
-                try store.save("latest", model: model, optimizer: s.optimizer,
-                               state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: finished),
-                               rng: try Torch.defaultGeneratorState())
-                if finished && sessions.count > 1 { try store.alias("stage-\(s.name)", to: "latest") }
-                try log.append(record)
+                if isMain {
+                    try store.save("latest", model: model, optimizer: s.optimizer,
+                                   state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: finished),
+                                   rng: try Torch.defaultGeneratorState())
+                    if finished && sessions.count > 1 { try store.alias("stage-\(s.name)", to: "latest") }
+                    try log.append(record)
+                }
+                // A later stage may initialise from this one's checkpoint: wait until rank 0 wrote it.
+                if finished && sessions.count > 1 { try distributed?.barrier() }
                 for o in observers { try o.epochDidEnd(step: globalStep(si), record: record) }
                 if !quiet {
                     var line = String(format: "epoch %d: loss %.4f, lr %.2e, %.1f s", epoch, record.trainLoss, lr, record.seconds)
@@ -296,7 +313,7 @@ public final class Trainer {
                                        validation: lastValidation, skippedSteps: skipped)
             }
         }
-        try writeReport(rows: lastRows)
+        if isMain { try writeReport(rows: lastRows) }
         return TrainingSummary(runFolder: runFolder, epochs: totalEpochs, bestEpoch: best?.epoch, bestValue: best?.value,
                                validation: lastValidation, skippedSteps: skipped)
     }
@@ -340,7 +357,7 @@ public final class Trainer {
     /// Writes `line` to stderr even when quiet, and keeps it in `warnings`.
     func warn(_ line: String) {
         warnings.append(line)
-        RunWarnings.emit(line)
+        if isMain { RunWarnings.emit(line) }
     }
 
     func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, best: (value: Double, epoch: Int)?, skipped: Int,

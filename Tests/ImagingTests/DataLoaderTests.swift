@@ -59,6 +59,38 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertNotEqual(first[0].images, try collect(try loader(seed: 43).batches(epoch: 0))[0].images)
     }
 
+    func loader(batch: Int, shard: DataShard?) throws -> DataLoader {
+        let data = Self.samples()
+        let config = DataLoaderConfiguration(
+            batchSize: batch, patchSize: [8, 8], augmentation: AugmentationPreset.nnunetDefault.augmentation(rank: 2),
+            normalization: .zScore, workers: 2, prefetchBatches: 2, seed: 42, landmarkNames: ["tip"], shard: shard)
+        return try DataLoader(count: data.count, configuration: config) { data[$0] }
+    }
+
+    /// Data-parallel shards: step k's batches of the shards, in rank order, are the samples (and
+    /// augmentations) of one process's batch k with the global batch size.
+    func testShardsTogetherAreTheGlobalBatches() throws {
+        for epoch in 0..<2 {
+            let global = try collect(try loader(batch: 6, shard: nil).batches(epoch: epoch))
+            let shards = try (0..<2).map { try collect(try loader(batch: 3, shard: DataShard(index: $0, count: 2)).batches(epoch: epoch)) }
+            XCTAssertEqual(global.map(\.batchSize), [6, 4])
+            XCTAssertEqual(shards.map { $0.map(\.batchSize) }, [[3, 3], [3, 1]])
+            for k in 0..<2 {
+                XCTAssertEqual(shards[0][k].ids + shards[1][k].ids, global[k].ids)
+                XCTAssertEqual(shards[0][k].images + shards[1][k].images, global[k].images)
+            }
+        }
+        // Three shards of four batches: every shard takes two steps; the last round wraps to the first batches.
+        let plain = try collect(try loader(batch: 3, shard: nil).batches(epoch: 0)).map(\.ids)
+        for (r, expected) in [[0, 3], [1, 0], [2, 1]].enumerated() {
+            let l = try loader(batch: 3, shard: DataShard(index: r, count: 3))
+            XCTAssertEqual(l.batchesPerEpoch, 2)
+            XCTAssertEqual(l.epochLength, expected.map { plain[$0].count }.reduce(0, +))
+            XCTAssertEqual(try collect(l.batches(epoch: 0)).map(\.ids), expected.map { plain[$0] })
+        }
+        XCTAssertThrowsError(try loader(batch: 3, shard: DataShard(index: 2, count: 2))) { XCTAssertTrue("\($0)".contains("shard 2 of 2")) }
+    }
+
     func testResumeStartsAtTheGivenBatch() throws {
         let l = try loader()
         let full = try collect(l.batches(epoch: 3))

@@ -249,6 +249,30 @@ int ct_jit_forward_arguments(ct_module m) CT_NOEXCEPT;
 /// or a tuple/list whose first element is one (that element is returned).
 ct_status ct_jit_forward(ct_module m, const ct_tensor *inputs, int n, ct_tensor *out) CT_NOEXCEPT;
 
+// ---- distributed (c10d) ------------------------------------------------------------------
+/// A joined process group: a TCPStore rendezvous (hosted by rank 0) and a Gloo backend.
+typedef struct ct_process_group_s *ct_process_group;
+typedef enum { CT_COLLECTIVE_SUM = 0, CT_COLLECTIVE_AVG = 1, CT_COLLECTIVE_MIN = 2, CT_COLLECTIVE_MAX = 3 } ct_collective_op;
+/// Joins `world_size` processes at master_addr:master_port (rank 0 listens there when `host_store`;
+/// 0: a store another process hosts, like torchrun's agent); waits at most `timeout_ms` for the
+/// others, and every later collective waits at most that long too. Keys live under `prefix`.
+/// A port in use, an unreachable master or a timeout is an error naming them.
+ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
+                       int host_store, const char *prefix, ct_process_group *out) CT_NOEXCEPT;
+void ct_dist_free(ct_process_group pg) CT_NOEXCEPT;
+/// -1 on error.
+int ct_dist_rank(ct_process_group pg) CT_NOEXCEPT;
+int ct_dist_world_size(ct_process_group pg) CT_NOEXCEPT;
+/// In place on a contiguous CPU tensor; AVG is the sum divided by the world size (floating only).
+/// A failed or timed-out collective is an error naming the rank that stopped, when one did.
+ct_status ct_dist_allreduce(ct_process_group pg, ct_tensor tensor, ct_collective_op op) CT_NOEXCEPT;
+ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) CT_NOEXCEPT;
+/// Every rank's `tensor` stacked along a new first dimension (world_size, …).
+ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *out) CT_NOEXCEPT;
+ct_status ct_dist_barrier(ct_process_group pg) CT_NOEXCEPT;
+/// Why the nccl backend cannot be used here.
+const char *ct_dist_nccl_status(void) CT_NOEXCEPT;
+
 // ---- benchmarking ---------------------------------------------------------------------------
 /// Times `n` adds of 1-element tensors inside C++ (libtorch's own dispatch cost).
 ct_status ct_bench_add_loop(int64_t n, double *seconds) CT_NOEXCEPT;

@@ -1,0 +1,247 @@
+// Process groups on libtorch's c10d: TCPStore rendezvous and ProcessGroupGloo (CPU tensors).
+// Collectives wait with a timeout; a failure names the rank that stopped, found from heartbeats
+// every rank keeps in the store (a dead peer only shows as a closed socket in Gloo's message).
+#define USE_C10D_GLOO 1
+#include "internal.h"
+
+// SwiftPM's debug builds define DEBUG, a name in Gloo's LogLevel enum.
+#pragma push_macro("DEBUG")
+#undef DEBUG
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#pragma pop_macro("DEBUG")
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+struct ct_process_group_s {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::Backend> backend;
+  std::string master;
+  bool hosts_store = true;
+  int rank = 0;
+  int world = 1;
+  std::chrono::milliseconds timeout{0};
+  // Heartbeat: a thread with its own store connection counts up `contour/alive/<rank>`.
+  std::thread beat;
+  std::mutex mutex;
+  std::condition_variable stop_cv;
+  bool stop = false;
+
+  ~ct_process_group_s() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    stop_cv.notify_all();
+    if (beat.joinable()) beat.join();
+  }
+};
+
+namespace {
+constexpr auto kBeat = 250ms;
+
+std::string alive_key(int rank) { return "contour/alive/" + std::to_string(rank); }
+
+void heartbeat(ct_process_group_s *pg, c10::intrusive_ptr<c10d::Store> store) {
+  std::unique_lock<std::mutex> lock(pg->mutex);
+  while (!pg->stop) {
+    lock.unlock();
+    try {
+      store->add(alive_key(pg->rank), 1);
+    } catch (...) {
+      // The store's host (rank 0) is gone; failures report that.
+    }
+    lock.lock();
+    pg->stop_cv.wait_for(lock, kBeat, [pg] { return pg->stop; });
+  }
+}
+
+/// Which ranks stopped: those whose heartbeat does not advance over a few beats. Rank 0 hosts
+/// the store, so an unreachable store means rank 0.
+std::string stopped_ranks(ct_process_group_s *pg) {
+  try {
+    auto probe = pg->store->clone();
+    probe->setTimeout(2000ms);
+    std::vector<int64_t> before(pg->world), after(pg->world);
+    for (int r = 0; r < pg->world; ++r) before[r] = probe->add(alive_key(r), 0);
+    std::this_thread::sleep_for(kBeat * 8);
+    std::string dead;
+    for (int r = 0; r < pg->world; ++r) {
+      after[r] = probe->add(alive_key(r), 0);
+      if (r != pg->rank && after[r] == before[r]) dead += (dead.empty() ? "" : ", ") + std::to_string(r);
+    }
+    if (dead.empty()) return "";
+    return (dead.find(',') == std::string::npos ? "rank " : "ranks ") + dead + " stopped (no heartbeat for " +
+           std::to_string(kBeat.count() * 8 / 1000.0).substr(0, 3) + " s)";
+  } catch (...) {
+    if (!pg->hosts_store) return "the rendezvous store at " + pg->master + " (torchrun's agent) no longer answers";
+    return pg->rank == 0 ? "" : "rank 0 stopped (its rendezvous store at " + pg->master + " no longer answers)";
+  }
+}
+
+ct_process_group_s &G(ct_process_group pg) {
+  if (!pg) throw std::invalid_argument("process group handle is NULL");
+  return *pg;
+}
+
+/// The tensor a collective works on in place: dense and contiguous, on the CPU for Gloo.
+const at::Tensor &collective_tensor(ct_tensor h, const char *what) {
+  const at::Tensor &t = ctorch::T(h);
+  if (!t.is_contiguous()) throw std::invalid_argument(std::string(what) + ": the tensor must be contiguous");
+  if (!t.device().is_cpu())
+    throw std::invalid_argument(std::string(what) + ": the gloo backend reduces CPU tensors, got one on " + t.device().str());
+  return t;
+}
+
+/// Runs a collective and waits for it; a failure or timeout names the stopped rank when one did.
+void run(ct_process_group_s &pg, const char *what, const std::function<c10::intrusive_ptr<c10d::Work>()> &start) {
+  std::string reason;
+  try {
+    auto work = start();
+    if (!work->wait(pg.timeout)) reason = "timed out after " + std::to_string(pg.timeout.count()) + " ms";
+    else return;
+  } catch (const c10::Error &e) {
+    reason = e.what_without_backtrace();
+  } catch (const std::exception &e) {
+    reason = e.what();
+  }
+  std::string who = stopped_ranks(&pg);
+  throw std::runtime_error(std::string("distributed ") + what + " on rank " + std::to_string(pg.rank) + " of " +
+                           std::to_string(pg.world) + " failed: " + (who.empty() ? "" : who + "; ") + reason);
+}
+}  // namespace
+
+extern "C" {
+
+ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
+                       int host_store, const char *prefix, ct_process_group *out) noexcept {
+  CT_GUARD(
+      if (!out) throw std::invalid_argument("output pointer is NULL");
+      if (!master_addr || !*master_addr) throw std::invalid_argument("master address is empty");
+      if (master_port < 1 || master_port > 65535)
+        throw std::invalid_argument("master port " + std::to_string(master_port) + " is not in 1…65535");
+      if (world_size < 1) throw std::invalid_argument("world size must be ≥ 1, got " + std::to_string(world_size));
+      if (rank < 0 || rank >= world_size)
+        throw std::invalid_argument("rank " + std::to_string(rank) + " is not in 0…" + std::to_string(world_size - 1));
+      if (timeout_ms < 1) throw std::invalid_argument("timeout must be ≥ 1 ms, got " + std::to_string(timeout_ms));
+      auto pg = std::make_unique<ct_process_group_s>();
+      pg->rank = rank;
+      pg->world = world_size;
+      pg->timeout = std::chrono::milliseconds(timeout_ms);
+      pg->master = std::string(master_addr) + ":" + std::to_string(master_port);
+      if (!prefix) throw std::invalid_argument("store prefix is NULL");
+      pg->hosts_store = host_store != 0;
+      c10d::TCPStoreOptions o;
+      o.port = static_cast<uint16_t>(master_port);
+      o.isServer = rank == 0 && pg->hosts_store;
+      o.numWorkers = world_size;
+      o.waitWorkers = true;
+      o.timeout = pg->timeout;
+      try {
+        pg->store = c10::make_intrusive<c10d::PrefixStore>(prefix, c10::make_intrusive<c10d::TCPStore>(master_addr, o));
+      } catch (const c10::Error &e) {
+        std::string m = e.what_without_backtrace();
+        if (rank == 0 && m.find("EADDRINUSE") != std::string::npos)
+          throw std::runtime_error("MASTER_PORT " + std::to_string(master_port) + " is already in use on " + master_addr +
+                                   " (rank 0 hosts the rendezvous there); choose a free port");
+        throw std::runtime_error("rendezvous at " + pg->master + " (rank " + std::to_string(rank) + " of " +
+                                 std::to_string(world_size) + ") failed within " + std::to_string(timeout_ms) + " ms: " + m);
+      }
+      pg->store->add(alive_key(rank), 1);
+      auto gloo_options = c10d::ProcessGroupGloo::Options::create_default(pg->timeout);
+      try {
+        pg->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(pg->store, rank, world_size, gloo_options);
+      } catch (const c10::Error &e) {
+        throw std::runtime_error("gloo process group (rank " + std::to_string(rank) + " of " + std::to_string(world_size) +
+                                 ", rendezvous " + pg->master + ") failed: " + e.what_without_backtrace());
+      }
+      pg->beat = std::thread(heartbeat, pg.get(), pg->store->clone());
+      *out = pg.release());
+}
+
+void ct_dist_free(ct_process_group pg) noexcept {
+  try {
+    delete pg;
+  } catch (...) {
+  }
+}
+
+int ct_dist_rank(ct_process_group pg) noexcept { CT_VALUE(-1, G(pg).rank) }
+int ct_dist_world_size(ct_process_group pg) noexcept { CT_VALUE(-1, G(pg).world) }
+
+ct_status ct_dist_allreduce(ct_process_group pg, ct_tensor tensor, ct_collective_op op) noexcept {
+  CT_GUARD(
+      auto &g = G(pg);
+      at::Tensor t = collective_tensor(tensor, "allreduce");
+      c10d::AllreduceOptions o;
+      switch (op) {
+        case CT_COLLECTIVE_SUM: case CT_COLLECTIVE_AVG: o.reduceOp = c10d::ReduceOp::SUM; break;
+        case CT_COLLECTIVE_MIN: o.reduceOp = c10d::ReduceOp::MIN; break;
+        case CT_COLLECTIVE_MAX: o.reduceOp = c10d::ReduceOp::MAX; break;
+        default: throw std::invalid_argument("unknown reduction code " + std::to_string(op) + " (sum 0, avg 1, min 2, max 3)");
+      }
+      if (op == CT_COLLECTIVE_AVG && !at::isFloatingType(t.scalar_type()))
+        throw std::invalid_argument(std::string("allreduce avg needs a floating tensor, got ") + c10::toString(t.scalar_type()));
+      o.timeout = g.timeout;
+      std::vector<at::Tensor> ts{t};
+      run(g, "allreduce", [&] { return g.backend->allreduce(ts, o); });
+      // Gloo has no AVG: the sum divided by the world size.
+      if (op == CT_COLLECTIVE_AVG) t.div_(g.world))
+}
+
+ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) noexcept {
+  CT_GUARD(
+      auto &g = G(pg);
+      if (root < 0 || root >= g.world)
+        throw std::invalid_argument("broadcast root " + std::to_string(root) + " is not in 0…" + std::to_string(g.world - 1));
+      at::Tensor t = collective_tensor(tensor, "broadcast");
+      c10d::BroadcastOptions o;
+      o.rootRank = root;
+      o.timeout = g.timeout;
+      std::vector<at::Tensor> ts{t};
+      run(g, "broadcast", [&] { return g.backend->broadcast(ts, o); }))
+}
+
+ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *out) noexcept {
+  CT_OUT(([&] {
+    auto &g = G(pg);
+    at::Tensor t = collective_tensor(tensor, "allgather");
+    std::vector<at::Tensor> parts;
+    for (int r = 0; r < g.world; ++r) parts.push_back(at::empty_like(t));
+    std::vector<std::vector<at::Tensor>> outputs{parts};
+    std::vector<at::Tensor> inputs{t};
+    c10d::AllgatherOptions o;
+    o.timeout = g.timeout;
+    run(g, "allgather", [&] { return g.backend->allgather(outputs, inputs, o); });
+    return at::stack(outputs[0]);
+  })())
+}
+
+ct_status ct_dist_barrier(ct_process_group pg) noexcept {
+  CT_GUARD(
+      auto &g = G(pg);
+      c10d::BarrierOptions o;
+      o.timeout = g.timeout;
+      run(g, "barrier", [&] { return g.backend->barrier(o); }))
+}
+
+const char *ct_dist_nccl_status(void) noexcept {
+  static std::string status;
+  try {
+    status = ct_cuda_init() ? "the nccl backend lives in libtorch_cuda's ProcessGroupNCCL, which this build of the shim does not link; "
+                              "use backend gloo (CUDA tensors are staged through the CPU)"
+                            : std::string("the nccl backend needs CUDA: ") + ct_cuda_status();
+    return status.c_str();
+  } catch (...) {
+    return "the nccl backend is unavailable";
+  }
+}
+
+}  // extern "C"

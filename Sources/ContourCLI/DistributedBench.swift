@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Torch
+
+/// `contour bench distributed`: data-parallel training on this machine's CPUs (Gloo).
+struct DistributedBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distributed",
+        abstract: "Data-parallel step time: 1 process × 2 threads vs 2 processes × 1 thread (Gloo), and the gradient all-reduce of a large model.",
+        discussion: """
+        Trains the demo model (unet2d, 4 stages, width 16, 128² patches) on a generated tubular \
+        dataset with the same global batch both ways: one process with --batch-size and 2 threads, \
+        and `--nproc-per-node 2` with half the batch and 1 thread each. Each is run for --steps and \
+        for --steps × 3 iterations; the difference of the two wall times is the time of the extra \
+        steps, free of start-up and validation. Scaling efficiency = samples/s of 2 processes ÷ \
+        samples/s of 1 process. Then 2 workers average the gradients of a --parameters model \
+        (layers of 500 k, 25 MB buckets) --repeats times: the all-reduce time one step would add.
+        """)
+
+    @Option(help: "Steps of the short run (the long run has 3×).") var steps = 10
+    @Option(help: "Global batch size (each of 2 processes reads half).") var batchSize = 4
+    @Option(help: "Parameters of the all-reduce model.") var parameters = 30_000_000
+    @Option(help: "All-reduce repetitions timed (after one warm-up).") var repeats = 5
+    @Option(help: "Folder for the generated files (default: a fresh temporary folder, removed after).") var work: String?
+    @Option(help: .hidden) var allReduceResult: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        if let allReduceResult { return try allReduceWorker(result: allReduceResult) }
+        guard steps >= 1, repeats >= 1, parameters >= 1 else { throw ValidationError("--steps, --repeats and --parameters must be ≥ 1") }
+        guard batchSize >= 2, batchSize % 2 == 0 else { throw ValidationError("--batch-size must be even (2 processes share it), got \(batchSize)") }
+        let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-distributed-\(getpid())")
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try DemoData.write(kind: .tubular, to: "\(dir)/data", trainCount: 20, testCount: 0, seed: 0)
+
+        func stepSeconds(processes: Int) throws -> Double {
+            var wall: [Double] = []
+            for n in [steps, 3 * steps] {
+                let output = "\(dir)/run-\(processes)-\(n)"
+                let config = "\(dir)/run-\(processes)-\(n).yaml"
+                try """
+                data: {dataset: \(dir)/data, patchSize: [128, 128], batchSize: \(batchSize / processes), workers: 1, preset: nnunet-default}
+                model: {name: unet2d, options: {stages: 4, baseWidth: 16}}
+                objectives: [cedice]
+                optimizer: {name: sgd, learningRate: 0.01, momentum: 0.99, nesterov: true}
+                run: {epochs: 1, iterationsPerEpoch: \(n), seed: 1, threads: \(2 / processes), output: \(output)}
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+                var args = ["train", "--config", config, "--quiet"]
+                if processes > 1 { args += ["--nproc-per-node", String(processes)] }
+                wall.append(try Self.timed(args))
+            }
+            return (wall[1] - wall[0]) / Double(2 * steps)
+        }
+        let one = try stepSeconds(processes: 1)
+        let two = try stepSeconds(processes: 2)
+
+        let resultFile = "\(dir)/allreduce.txt"
+        try WorkerLauncher(count: 2, arguments: ["bench", "distributed", "--parameters", String(parameters), "--repeats", String(repeats),
+                                                 "--all-reduce-result", resultFile]).run()
+        guard let text = try? String(contentsOfFile: resultFile, encoding: .utf8), let allReduce = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw CommandLineError("the all-reduce workers wrote no result to \(resultFile)")
+        }
+        let efficiency = one / two
+        if json {
+            let fields: [String: Double] = ["step_seconds_1x2": one, "step_seconds_2x1": two, "samples_per_second_1x2": Double(batchSize) / one,
+                                            "samples_per_second_2x1": Double(batchSize) / two, "scaling_efficiency": efficiency,
+                                            "allreduce_seconds": allReduce, "allreduce_parameters": Double(parameters)]
+            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(String(format: "1 process × 2 threads:   %.1f ms/step, %.1f samples/s (global batch %d)", one * 1000, Double(batchSize) / one, batchSize))
+        print(String(format: "2 processes × 1 thread:  %.1f ms/step, %.1f samples/s (Gloo, %d per process)", two * 1000, Double(batchSize) / two, batchSize / 2))
+        print(String(format: "scaling efficiency (2 processes ÷ 1 process, same cores): %.2f", efficiency))
+        print(String(format: "gradient all-reduce of %.1f M parameters, 2 workers: %.1f ms per step (%.2f GB/s of gradients)",
+                     Double(parameters) / 1e6, allReduce * 1000, Double(parameters * 4) / allReduce / 1e9))
+    }
+
+    /// Wall seconds of `contour ARGS` (this binary); its failure is an error with its output.
+    static func timed(_ arguments: [String]) throws -> Double {
+        let p = Process(), out = Pipe()
+        p.executableURL = WorkerLauncher.executable()
+        p.arguments = arguments
+        p.standardOutput = out
+        p.standardError = out
+        let start = Date()
+        try p.run()
+        let text = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw CommandLineError("contour \(arguments.joined(separator: " ")) failed:\n" + String(decoding: text, as: UTF8.self))
+        }
+        return Date().timeIntervalSince(start)
+    }
+
+    /// A worker: averages the gradients of `parameters` parameters (layers of 500 k) `repeats` times.
+    func allReduceWorker(result: String) throws {
+        guard let env = try DistributedEnvironment.read(ProcessInfo.processInfo.environment) else {
+            throw CommandLineError("--all-reduce-result is for the workers `contour bench distributed` starts")
+        }
+        let group = try Distributed(env, timeout: 120)
+        var sizes: [Int] = []
+        var left = parameters
+        while left > 0 { sizes.append(Swift.min(500_000, left)); left -= sizes.last! }
+        let params = try sizes.map { n -> Tensor in
+            let p = try Tensor.zeros([n]).requiringGrad()
+            try p.setGrad(try Tensor.randn([n]))
+            return p
+        }
+        try group.averageGradients(params)
+        try group.barrier()
+        let start = Date()
+        for _ in 0..<repeats { try group.averageGradients(params) }
+        let seconds = Date().timeIntervalSince(start) / Double(repeats)
+        if group.rank == 0 { try AtomicFile.write(Array(String(seconds).utf8), to: result) }
+    }
+}

@@ -1,0 +1,142 @@
+import CTorch
+
+/// A process group on libtorch's c10d: the processes of one job (ranks 0..<worldSize) meet at a
+/// TCPStore that rank 0 hosts (`masterAddress:masterPort`) and exchange tensors through Gloo.
+/// Every collective must be called by all ranks in the same order; each waits at most `timeout`
+/// seconds, and a failure is an error naming the rank that stopped when one did. Tensors on a
+/// CUDA device are staged through the CPU (Gloo reduces CPU tensors). Results are new tensors on
+/// the input's device; the inputs are left unchanged.
+public final class Distributed: @unchecked Sendable {
+    public enum Reduction: Sendable {
+        case sum, average, min, max
+        var ct: ct_collective_op {
+            switch self {
+            case .sum: CT_COLLECTIVE_SUM
+            case .average: CT_COLLECTIVE_AVG
+            case .min: CT_COLLECTIVE_MIN
+            case .max: CT_COLLECTIVE_MAX
+            }
+        }
+    }
+
+    public let rank: Int
+    public let worldSize: Int
+    public let timeout: Double
+    private let raw: OpaquePointer
+
+    /// Joins the group (blocking until all `worldSize` ranks arrived, at most `timeout` seconds).
+    /// Rank 0 hosts the rendezvous store unless `hostsStore` is false (torchrun's agent hosts it);
+    /// the group's keys live under `prefix` there.
+    public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, timeout: Double = 300,
+                hostsStore: Bool = true, prefix: String = "contour/") throws {
+        guard timeout > 0, timeout.isFinite else { throw TorchError("distributed timeout must be a positive number of seconds, got \(timeout)") }
+        var out: OpaquePointer?
+        try check(ct_dist_init(masterAddress, Int32(clamping: masterPort), Int32(clamping: rank), Int32(clamping: worldSize),
+                               Int64(timeout * 1000), hostsStore ? 1 : 0, prefix, &out))
+        guard let out else { throw TorchError("ct_dist_init returned no process group") }
+        raw = out
+        self.rank = rank
+        self.worldSize = worldSize
+        self.timeout = timeout
+    }
+
+    /// Joins the group an environment describes (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE).
+    public convenience init(_ environment: DistributedEnvironment, timeout: Double = 300) throws {
+        try self.init(masterAddress: environment.masterAddress, masterPort: environment.masterPort, rank: environment.rank,
+                      worldSize: environment.worldSize, timeout: timeout, hostsStore: !environment.agentStore,
+                      prefix: "contour/\(environment.restart)/")
+    }
+
+    deinit { ct_dist_free(raw) }
+
+    /// Why the nccl backend cannot be used on this machine.
+    public static var ncclStatus: String { String(cString: ct_dist_nccl_status()) }
+
+    /// A contiguous CPU copy the collective may write into.
+    private func buffer(_ t: Tensor) throws -> Tensor {
+        t.device == .cpu ? try t.contiguous().clone() : try t.to(.cpu).contiguous()
+    }
+
+    private func back(_ b: Tensor, like t: Tensor) throws -> Tensor { t.device == .cpu ? b : try b.to(t.device) }
+
+    public func allReduce(_ t: Tensor, _ op: Reduction = .sum) throws -> Tensor {
+        let b = try buffer(t)
+        try withExtendedLifetime((self, b.handle)) { try check(ct_dist_allreduce(raw, b.handle.raw, op.ct)) }
+        return try back(b, like: t)
+    }
+
+    /// Rank `root`'s tensor, on every rank (each passes a tensor of the same shape and dtype).
+    public func broadcast(_ t: Tensor, from root: Int = 0) throws -> Tensor {
+        let b = try buffer(t)
+        try withExtendedLifetime((self, b.handle)) { try check(ct_dist_broadcast(raw, b.handle.raw, Int32(clamping: root))) }
+        return try back(b, like: t)
+    }
+
+    /// Every rank's tensor stacked along a new first dimension: (worldSize, …).
+    public func allGather(_ t: Tensor) throws -> Tensor {
+        let b = try buffer(t)
+        let g = try withExtendedLifetime((self, b.handle)) { try Tensor.make { ct_dist_allgather(raw, b.handle.raw, $0) } }
+        return try back(g, like: t)
+    }
+
+    public func barrier() throws {
+        try withExtendedLifetime(self) { try check(ct_dist_barrier(raw)) }
+    }
+
+    /// Reduces a few numbers (flags, counts, metric sums) across ranks, in float64.
+    public func allReduce(_ values: [Double], _ op: Reduction = .sum) throws -> [Double] {
+        guard !values.isEmpty else { return [] }
+        return try allReduce(try Tensor(values), op).doubles()
+    }
+
+    /// Overwrites `tensors` (parameters, buffers) with rank `root`'s values: one broadcast per
+    /// dtype of their concatenation.
+    public func broadcast(inPlace tensors: [Tensor], from root: Int = 0) throws {
+        // Groups in order of first appearance: every rank must issue the same broadcasts in the same order.
+        var dtypes: [DType] = []
+        for t in tensors where !dtypes.contains(t.dtype) { dtypes.append(t.dtype) }
+        for dtype in dtypes {
+            let members = tensors.filter { $0.dtype == dtype }
+            let flat = try Tensor.cat(try members.map { try $0.detached().to(.cpu).reshape([-1]) })
+            let value = try broadcast(flat, from: root)
+            try scatter(value, into: members)
+        }
+    }
+
+    /// Replaces every gradient of `parameters` by its average over the ranks, reduced in flat
+    /// buckets of about `bucketBytes` of one dtype each (a parameter without a gradient counts as
+    /// zeros). Every rank passes the same parameters in the same order.
+    public func averageGradients(_ parameters: [Tensor], bucketBytes: Int = 25 << 20) throws {
+        var start = 0
+        while start < parameters.count {
+            let dtype = parameters[start].dtype
+            let width = dtype.byteCount
+            var end = start, bytes = 0
+            while end < parameters.count, parameters[end].dtype == dtype, end == start || bytes + parameters[end].count * width <= bucketBytes {
+                bytes += parameters[end].count * width
+                end += 1
+            }
+            let members = Array(parameters[start..<end])
+            let flat = try Tensor.cat(try members.map { p in try (p.grad ?? Tensor.zeros(like: p)).reshape([-1]) })
+            let mean = try allReduce(flat, .average)
+            var offset = 0
+            for p in members {
+                try p.setGrad(try mean.narrow(dim: 0, start: offset, length: p.count).reshape(p.shape))
+                offset += p.count
+            }
+            start = end
+        }
+    }
+
+    /// Copies consecutive pieces of a flat tensor into `tensors`, without recording gradients.
+    private func scatter(_ flat: Tensor, into tensors: [Tensor]) throws {
+        var offset = 0
+        try withoutGradients {
+            for t in tensors {
+                let piece = try flat.narrow(dim: 0, start: offset, length: t.count).reshape(t.shape).to(t.device)
+                try t.copyInPlace(from: piece)
+                offset += t.count
+            }
+        }
+    }
+}

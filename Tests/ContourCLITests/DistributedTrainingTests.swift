@@ -1,0 +1,200 @@
+import Foundation
+import Imaging
+import Torch
+import XCTest
+
+/// `contour train --nproc-per-node 2` (two Gloo workers of the built binary on this machine)
+/// against one process: data-parallel SGD with per-rank batch b equals one process with batch 2b
+/// on the same samples, since the shards of a step are the single process's global batch and
+/// the gradients are averaged (issue 12).
+final class DistributedTrainingTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "contour-dist-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // 5 cases: 4 train (batches divide evenly), 1 validation.
+        try DemoData.write(kind: .tubular, to: "\(dir!)/data", trainCount: 5, testCount: 0, seed: 2)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func binary() throws -> URL {
+        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("no contour binary at \(url.path)") }
+        return url
+    }
+
+    /// An InstanceNorm U-Net with augmentation and random crops (so the samples' own random draws matter).
+    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String) throws -> String {
+        let path = "\(dir!)/\(output).yaml"
+        try """
+        data: {dataset: \(dir!)/data, patchSize: [24, 24], batchSize: \(batch), workers: 1, preset: nnunet-default}
+        model: {name: unet2d, options: {stages: 2, baseWidth: 4, norm: instance}}
+        objectives: [cedice]
+        optimizer: {name: sgd, learningRate: 0.05, momentum: 0.9, schedule: constant}
+        run: {epochs: \(epochs), iterationsPerEpoch: \(iterations), validationInterval: 1, seed: 3, threads: 1, output: \(dir!)/\(output)}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    struct Finished {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: Double
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:], whileRunning: ((Process, () -> String) -> Void)? = nil) throws -> Finished {
+        let p = Process(), out = Pipe(), err = Pipe()
+        p.executableURL = try binary()
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        p.standardOutput = out
+        p.standardError = err
+        let started = Date()
+        try p.run()
+        let outText = Locked(Data()), errText = Locked(Data())
+        let group = DispatchGroup()
+        for (pipe, sink) in [(out, outText), (err, errText)] {
+            group.enter()
+            Thread {
+                while case let d = pipe.fileHandleForReading.availableData, !d.isEmpty { sink.update { $0.append(d) } }
+                group.leave()
+            }.start()
+        }
+        whileRunning?(p) { String(decoding: outText.value, as: UTF8.self) }
+        p.waitUntilExit()
+        let seconds = Date().timeIntervalSince(started)
+        _ = group.wait(timeout: .now() + 10)
+        return Finished(status: p.terminationStatus, stdout: String(decoding: outText.value, as: UTF8.self),
+                        stderr: String(decoding: errText.value, as: UTF8.self), seconds: seconds)
+    }
+
+    func weights(_ run: String) throws -> [String: [Float]] {
+        let file = try Safetensors.load("\(dir!)/\(run)/checkpoints/latest/model.safetensors")
+        return Dictionary(uniqueKeysWithValues: try file.tensors.filter { $0.tensor.dtype == .float32 }.map { ($0.name, try $0.tensor.floats()) })
+    }
+
+    func testTwoWorkersEqualOneProcessWithTheGlobalBatch() throws {
+        let one = try run(["train", "--config", try config(batch: 4, output: "one")])
+        XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
+        let two = try run(["train", "--config", try config(batch: 2, output: "two"), "--nproc-per-node", "2"])
+        XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
+        // Rank 0 alone reports and writes; its lines carry its prefix.
+        XCTAssertTrue(two.stdout.contains("[rank 0] done: "), two.stdout)
+        XCTAssertFalse(two.stdout.contains("[rank 1] epoch"), two.stdout)
+        let a = try weights("one"), b = try weights("two")
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        XCTAssertGreaterThan(a.count, 4)
+        var worst = 0.0
+        for (k, x) in a {
+            for (u, v) in zip(x, b[k]!) { worst = Swift.max(worst, Double(Swift.abs(u - v))) }
+        }
+        XCTAssertLessThan(worst, 1e-5, "largest weight difference")
+        let log = try String(contentsOfFile: "\(dir!)/two/log.jsonl", encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 1)
+    }
+
+    /// A 2-worker run stopped after epoch 1 and resumed with 2 workers ends with the weights of an
+    /// uninterrupted 2-worker run; resumed with 1 process it trains on from the same checkpoint.
+    func testResumeWithTheSameAndAnotherWorldSize() throws {
+        func train(_ args: [String]) throws {
+            let r = try run(["train"] + args)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        }
+        try train(["--config", try config(batch: 2, epochs: 2, iterations: 3, output: "whole"), "--nproc-per-node", "2"])
+        try train(["--config", try config(batch: 2, epochs: 1, iterations: 3, output: "parts"), "--nproc-per-node", "2"])
+        try FileManager.default.copyItem(atPath: "\(dir!)/parts", toPath: "\(dir!)/single")
+        try train(["--resume", "\(dir!)/parts", "--set", "run.epochs=2", "--nproc-per-node", "2"])
+        let a = try weights("whole"), b = try weights("parts")
+        var worst = 0.0
+        for (k, x) in a { for (u, v) in zip(x, b[k]!) { worst = Swift.max(worst, Double(Swift.abs(u - v))) } }
+        XCTAssertLessThan(worst, 1e-6, "largest weight difference")
+        try train(["--resume", "\(dir!)/single", "--set", "run.epochs=2"])
+        let log = try String(contentsOfFile: "\(dir!)/single/log.jsonl", encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 2)
+        XCTAssertNotEqual(try weights("single"), try weights("parts"))
+    }
+
+    /// torchrun (agent-hosted store, its own variables) starting the workers: the same weights as
+    /// one process with the global batch. Skipped without torchrun ($TORCHRUN, the bench venv, PATH).
+    func testTorchrunLaunchEqualsOneProcess() throws {
+        guard let torchrun = Self.torchrun() else { throw XCTSkip("torchrun not found (set TORCHRUN or run make bench-venv)") }
+        let one = try run(["train", "--config", try config(batch: 4, output: "one")])
+        XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: torchrun)
+        p.arguments = ["--nproc-per-node", "2", "--no-python", try binary().path, "train", "--config", try config(batch: 2, output: "torchrun")]
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        let a = try weights("one"), b = try weights("torchrun")
+        var worst = 0.0
+        for (k, x) in a { for (u, v) in zip(x, b[k]!) { worst = Swift.max(worst, Double(Swift.abs(u - v))) } }
+        XCTAssertLessThan(worst, 1e-5, "largest weight difference")
+    }
+
+    static func torchrun() -> String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        var candidates = [ProcessInfo.processInfo.environment["TORCHRUN"], "\(root)/.venv-bench/bin/torchrun"].compactMap { $0 }
+        candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/torchrun" }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    func testKilledWorkerStopsTheJobNamingIt() throws {
+        let result = try run(["train", "--config", try config(batch: 2, epochs: 200, iterations: 2, output: "killed"), "--nproc-per-node", "2",
+                              "--dist-timeout", "20"]) { launcher, stdout in
+            // After the first epoch, kill rank 1.
+            let deadline = Date().addingTimeInterval(120)
+            while !stdout().contains("[rank 0] epoch 1:") && Date() < deadline && launcher.isRunning { usleep(100_000) }
+            guard let pid = Self.child(of: launcher.processIdentifier, rank: 1) else { return XCTFail("no rank 1 worker found") }
+            kill(pid, SIGKILL)
+        }
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("worker rank 1 of 2 was killed by signal 9"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("[rank 0]") && result.stderr.contains("rank 1 stopped"), result.stderr)
+        XCTAssertLessThan(result.seconds, 90)
+        // The last checkpoint rank 0 wrote loads.
+        XCTAssertFalse(try weights("killed").isEmpty)
+    }
+
+    func testBadWorkerEnvironmentIsNamed() throws {
+        let path = try config(batch: 2, output: "bad")
+        let missing = try run(["train", "--config", path], environment: ["RANK": "0", "WORLD_SIZE": "2", "MASTER_PORT": "29555"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("MASTER_ADDR is not set"), missing.stderr)
+        let rank = try run(["train", "--config", path],
+                           environment: ["RANK": "2", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29555"])
+        XCTAssertTrue(rank.stderr.contains("RANK=2 is not below WORLD_SIZE=2"), rank.stderr)
+        let nested = try run(["train", "--config", path, "--nproc-per-node", "2"], environment: ["RANK": "0"])
+        XCTAssertTrue(nested.stderr.contains("already a worker (RANK=0"), nested.stderr)
+    }
+
+    /// The child of `parent` whose environment has RANK=`rank` (Linux /proc).
+    static func child(of parent: Int32, rank: Int) -> Int32? {
+        guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for name in pids {
+            guard let pid = Int32(name),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == parent,
+                  let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            if env.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "RANK=\(rank)" }) { return pid }
+        }
+        return nil
+    }
+}
+
+/// A value shared between threads.
+final class Locked<T>: @unchecked Sendable {
+    private var stored: T
+    private let lock = NSLock()
+    init(_ value: T) { stored = value }
+    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
+    func update(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+}

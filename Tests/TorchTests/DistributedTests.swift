@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+@testable import Torch
+
+/// Two ranks of a Gloo process group in one process (one thread each), against values computed by hand.
+final class DistributedTests: XCTestCase {
+    /// Runs `body(rank, group)` on two threads joined in one group; returns each rank's result.
+    func twoRanks<R>(timeout: Double = 20, _ body: @escaping @Sendable (Int, Distributed) throws -> R) throws -> [R] {
+        let port = try DistributedEnvironment.freePort()
+        let results = Locked<[Int: Result<R, Error>]>([:])
+        let group = DispatchGroup()
+        for rank in 0..<2 {
+            group.enter()
+            Thread {
+                let r = Result { try body(rank, try Distributed(masterAddress: "127.0.0.1", masterPort: port, rank: rank, worldSize: 2, timeout: timeout)) }
+                results.update { $0[rank] = r }
+                group.leave()
+            }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        return try (0..<2).map { try results.value[$0]!.get() }
+    }
+
+    func testCollectives() throws {
+        let out = try twoRanks { rank, g -> [[Double]] in
+            let x = try Tensor([Double(rank + 1), 10 * Double(rank + 1)])
+            let sum = try g.allReduce(x, .sum).doubles()
+            let avg = try g.allReduce(x, .average).doubles()
+            let max = try g.allReduce(x, .max).doubles()
+            let fromOne = try g.broadcast(x, from: 1).doubles()
+            let gathered = try g.allGather(x)
+            try g.barrier()
+            XCTAssertEqual(try x.doubles(), [Double(rank + 1), 10 * Double(rank + 1)], "inputs stay unchanged")
+            return [sum, avg, max, fromOne, gathered.shape.map(Double.init), try gathered.reshape([-1]).doubles()]
+        }
+        for r in out {
+            XCTAssertEqual(r[0], [3, 30])
+            XCTAssertEqual(r[1], [1.5, 15])
+            XCTAssertEqual(r[2], [2, 20])
+            XCTAssertEqual(r[3], [2, 20])
+            XCTAssertEqual(r[4], [2, 2])
+            XCTAssertEqual(r[5], [1, 10, 2, 20])
+        }
+    }
+
+    func testBroadcastInPlaceAndGradientBuckets() throws {
+        let out = try twoRanks { rank, g -> ([Float], [Int64], [Float], [Float]) in
+            let w = try Tensor([Float(rank), Float(rank) + 0.5, 7] as [Float]).requiringGrad()
+            let steps = try Tensor([Int64(rank * 5)])
+            try g.broadcast(inPlace: [w, steps], from: 0)
+            let v = try Tensor([Float(1), 2] as [Float]).requiringGrad()
+            // grads: w ← rank+1 everywhere, v ← 4·rank; buckets of 8 bytes split w and v
+            try w.setGrad(try Tensor.full([3], Double(rank + 1)))
+            try v.setGrad(try Tensor.full([2], Double(4 * rank)))
+            try g.averageGradients([w, v], bucketBytes: 8)
+            return (try w.detached().floats(), try steps.toArray(Int64.self), try w.grad!.floats(), try v.grad!.floats())
+        }
+        for r in out {
+            XCTAssertEqual(r.0, [0, 0.5, 7])
+            XCTAssertEqual(r.1, [0])
+            XCTAssertEqual(r.2, [1.5, 1.5, 1.5])
+            XCTAssertEqual(r.3, [2, 2])
+        }
+    }
+
+    func testBadArgumentsAreErrors() throws {
+        XCTAssertThrowsError(try Distributed(masterAddress: "127.0.0.1", masterPort: 0, rank: 0, worldSize: 1)) {
+            XCTAssertTrue("\($0)".contains("port 0"), "\($0)")
+        }
+        XCTAssertThrowsError(try Distributed(masterAddress: "127.0.0.1", masterPort: 29500, rank: 2, worldSize: 2)) {
+            XCTAssertTrue("\($0)".contains("rank 2"), "\($0)")
+        }
+    }
+
+    func testPortInUseIsNamed() throws {
+        let port = try DistributedEnvironment.freePort()
+        let first = try Distributed(masterAddress: "127.0.0.1", masterPort: port, rank: 0, worldSize: 1, timeout: 5)
+        XCTAssertEqual(try first.allReduce([2], .sum), [2])
+        XCTAssertThrowsError(try Distributed(masterAddress: "127.0.0.1", masterPort: port, rank: 0, worldSize: 1, timeout: 5)) {
+            XCTAssertTrue("\($0)".contains("MASTER_PORT \(port) is already in use"), "\($0)")
+        }
+    }
+
+    func testStoppedPeerIsNamedWithinTheTimeout() throws {
+        let started = Date()
+        let out = try twoRanks(timeout: 4) { rank, g -> String in
+            _ = try g.allReduce([1], .sum)
+            if rank == 1 { return "left" }  // rank 1 leaves (its group closes); rank 0 waits in vain
+            do {
+                _ = try g.allReduce([1], .sum)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(out[0].contains("rank 1 stopped"), out[0])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
+    }
+
+    func testEnvironment() throws {
+        XCTAssertNil(try DistributedEnvironment.read([:]))
+        let full = ["MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500", "RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"]
+        XCTAssertEqual(try DistributedEnvironment.read(full),
+                       DistributedEnvironment(masterAddress: "10.0.0.1", masterPort: 29500, rank: 3, worldSize: 4, localRank: 1, localWorldSize: 2))
+        XCTAssertEqual(try DistributedEnvironment.read(full)?.variables, full)
+        func fails(_ change: [String: String?], naming text: String, line: UInt = #line) {
+            var env = full
+            for (k, v) in change { env[k] = v }
+            XCTAssertThrowsError(try DistributedEnvironment.read(env), line: line) {
+                XCTAssertTrue("\($0)".contains(text), "\($0)", line: line)
+            }
+        }
+        fails(["MASTER_ADDR": nil], naming: "MASTER_ADDR is not set")
+        fails(["MASTER_PORT": nil], naming: "MASTER_PORT is not set")
+        fails(["MASTER_PORT": "70000"], naming: "MASTER_PORT=70000")
+        fails(["WORLD_SIZE": nil], naming: "WORLD_SIZE is not set")
+        fails(["RANK": "4"], naming: "RANK=4 is not below WORLD_SIZE=4")
+        fails(["RANK": "one"], naming: "RANK=one")
+        fails(["WORLD_SIZE": "0"], naming: "WORLD_SIZE=0")
+        fails(["LOCAL_RANK": "2"], naming: "LOCAL_RANK=2 is not below LOCAL_WORLD_SIZE=2")
+        fails(["LOCAL_WORLD_SIZE": "8"], naming: "LOCAL_WORLD_SIZE=8")
+        XCTAssertThrowsError(try DistributedEnvironment.read(["MASTER_ADDR": "x"])) { XCTAssertTrue("\($0)".contains("MASTER_ADDR is set but RANK")) }
+    }
+}
+
+/// A value shared between threads.
+final class Locked<T>: @unchecked Sendable {
+    private var stored: T
+    private let lock = NSLock()
+    init(_ value: T) { stored = value }
+    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
+    func update(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+}
