@@ -32,6 +32,6 @@ public struct Contour: AsyncParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
-        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self]
+        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self, ModelsBench.self]
     )
 }
