@@ -25,7 +25,7 @@ final class ModelsBenchTests: XCTestCase {
             (["--rounds", "0"], "--rounds ≥ 1"),
             (["--precision", "fp16"], "--precision 'fp16'"),
             (["--device", "tpu"], "--device 'tpu'"),
-            (["--train-batch", "-1"], "--train-batch -1"),
+            (["--train-batch=-1"], "--train-batch -1"),
         ]
         for (args, expected) in cases {
             XCTAssertThrowsError(try bench(args + ["--python", "none"]).setup(), "\(args)") {
