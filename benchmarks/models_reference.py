@@ -16,8 +16,8 @@ images; train_x / train_y: the training batch and its binary target). Replies "r
 torch.__version__ and the thread count. Commands:
   infer B N      N eval-mode no-grad forwards of x[:B] (+ sigmoid of the four heads) → {"ms": total}
   dump B PATH    the four logit heads of x[:B] (eval mode) → safetensors at PATH
-  train          one stage-2 step: zero_grad, forward (train mode), condseg loss, backward,
-                 Adam step, loss.item() → {"ms": ..., "loss": ...}
+  train          one stage-2 step: zero_grad, forward (train mode), condseg loss, loss.item(),
+                 backward, Adam step → {"ms": ..., "loss": ..., "phases_ms": {...}}
   quit
 """
 import argparse
@@ -119,11 +119,16 @@ def main():
             t0 = time.perf_counter()
             optimizer.zero_grad()
             loss = losses.condseg(forward(x), y, parity=True)
-            loss.backward()
-            optimizer.step()
             value = loss.item()
+            t1 = time.perf_counter()
+            loss.backward()
             sync()
-            reply({"ms": (time.perf_counter() - t0) * 1e3, "loss": value})
+            t2 = time.perf_counter()
+            optimizer.step()
+            sync()
+            t3 = time.perf_counter()
+            reply({"ms": (t3 - t0) * 1e3, "loss": value,
+                   "phases_ms": {"forward_loss": (t1 - t0) * 1e3, "backward": (t2 - t1) * 1e3, "optimizer": (t3 - t2) * 1e3}})
         else:
             reply({"error": f"unknown command {command!r}"})
 

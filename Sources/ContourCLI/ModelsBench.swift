@@ -230,6 +230,8 @@ struct ModelsBench: ParsableCommand {
             let targets = try Targets(labels: try trainY.to(dev, dtype: .int64), classes: 2)
             var ours: [Double] = [], theirs: [Double] = []
             var firstLosses: (Double, Double?)?
+            var phases: [String: [Double]] = [:], referencePhases: [String: [Double]] = [:]
+            func referenceStepPhases(_ r: (ms: Double, reply: [String: Any])?) -> [String: Double]? { r?.reply["phases_ms"] as? [String: Double] }
             for round in 0..<(warmup + rounds) {
                 var contourMs = 0.0, loss = 0.0
                 var referenceStep: (ms: Double, reply: [String: Any])?
@@ -238,12 +240,23 @@ struct ModelsBench: ParsableCommand {
                 try Torch.synchronize()
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 try optimizer.zeroGrad()
-                let outcome = try context.apply(try context.losses(try context.forward(images), targets))
+                let losses = try context.losses(try context.forward(images), targets)
+                _ = try losses[0].item()
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let outcome = try context.apply(losses)
+                try Torch.synchronize()
+                let t2 = DispatchTime.now().uptimeNanoseconds
                 try optimizer.step()
                 try Torch.synchronize()
                 contourMs = elapsed(t0)
+                if round >= warmup {
+                    phases["forward_loss", default: []].append(Double(t1 - t0) / 1e6)
+                    phases["backward", default: []].append(Double(t2 - t1) / 1e6)
+                    phases["optimizer", default: []].append(elapsed(t2))
+                }
                 loss = outcome.total
                 if contourFirst, let reference { referenceStep = try reference.milliseconds("train") }
+                if round >= warmup, let p = referenceStepPhases(referenceStep) { for (k, v) in p { referencePhases[k, default: []].append(v) } }
                 if round == 0 { firstLosses = (loss, referenceStep?.reply["loss"] as? Double) }
                 if round >= warmup {
                     ours.append(contourMs)
@@ -253,7 +266,9 @@ struct ModelsBench: ParsableCommand {
                 progress.update(done, "training step, " + (round < warmup ? "warm-up" : "round \(round - warmup + 1)/\(rounds)"))
             }
             var row: [String: Any] = ["batch": s.trainBatch, "contour_ms": MedianInterval(ours).median, "contour_ms_rounds": ours,
-                                      "first_loss_contour": firstLosses?.0 ?? Double.nan]
+                                      "first_loss_contour": firstLosses?.0 ?? Double.nan,
+                                      "contour_phases_ms": phases.mapValues { MedianInterval($0).median }]
+            if !referencePhases.isEmpty { row["reference_phases_ms"] = referencePhases.mapValues { MedianInterval($0).median } }
             if let a = firstLosses?.0, let b = firstLosses?.1 {
                 let tolerance = s.bf16 ? Self.lossTolerance.bf16 : Self.lossTolerance.fp32
                 row["first_loss_reference"] = b
@@ -308,6 +323,9 @@ struct ModelsBench: ParsableCommand {
             }
             lines.append("  Contour \(f(t["contour_ms"], "%.1f")) ms, PyTorch \(f(t["reference_ms"], "%.1f")) ms → time ratio Contour/PyTorch "
                 + "\(f(t["time_ratio"], "%.3f")) \(t["time_ratio_ci95"].map { "(\(ci($0)))" } ?? "")")
+            let ours = t["contour_phases_ms"] as? [String: Double] ?? [:], theirs = t["reference_phases_ms"] as? [String: Double] ?? [:]
+            lines.append("  medians by phase (ms), Contour / PyTorch: " + ["forward_loss", "backward", "optimizer"].map { k in
+                "\(k) \(f(ours[k], "%.1f")) / \(f(theirs[k], "%.1f"))" }.joined(separator: ", "))
         }
         if wide {
             lines.append("note: a 95 % interval is wider than ±5 % of its median — the machine was noisy or the rounds too few; "
