@@ -33,6 +33,7 @@ public struct Contour: AsyncParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
-        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self, DistributedBench.self]
+        subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self,
+                      ModelsBench.self, DistributedBench.self]
     )
 }

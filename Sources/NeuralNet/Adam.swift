@@ -66,7 +66,10 @@ public class Adam: Optimizer {
                         try maxSq.copyInPlace(from: try maxSq.maximum(expAvgSq))
                         second = maxSq
                     }
-                    let denom = try second.sqrt() / biasCorrection2Sqrt + eps
+                    // In place after the sqrt, as PyTorch's (sqrt / c).add_(eps): one temporary, not three.
+                    let denom = try second.sqrt()
+                    try denom.divInPlace(biasCorrection2Sqrt)
+                    try denom.addInPlace(eps)
                     try p.addcdivInPlace(expAvg, denom, value: -lr / biasCorrection1)
                 }
             }

@@ -1,0 +1,336 @@
+import ArgumentParser
+import Foundation
+import Models
+import NeuralNet
+import Objectives
+import Torch
+import Training
+
+/// `contour bench models`: ConDSeg inference throughput and its stage-2 training step against
+/// PyTorch running the official model class (benchmarks/models_reference.py) in the same run.
+/// Both sides load the same weights (Contour's seeded initialisation, written as safetensors)
+/// and the same inputs; their first outputs must agree before anything is timed. Rounds are
+/// interleaved (the side that goes first alternates), each side times only its own work, and
+/// ratios are medians of per-round ratios with a distribution-free 95 % interval.
+struct ModelsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "ConDSeg inference images/s and a stage-2 training step vs PyTorch's official model (same run).",
+        discussion: """
+        Goals (issue 17): inference ≥ 1.0 × PyTorch on the CPU; ≥ 200 fps on an H100 in bf16 \
+        (README anchor: 59.6 fps on an RTX 4090); training step ratio Contour/PyTorch ≤ 1.03. \
+        Example: contour bench models --batches 1,16 --rounds 5 --threads 2 --python /path/to/python
+        """)
+
+    @Option(help: "Model (condseg).") var model = "condseg"
+    @Option(help: "ResNet encoder: resnet50, resnet34 or resnet18.") var encoder = "resnet50"
+    @Option(help: "Image side (a multiple of 16).") var size = 256
+    @Option(help: "Inference batch sizes, comma-separated.") var batches = "1,16"
+    @Option(help: "Timed interleaved rounds per measurement.") var rounds = 5
+    @Option(help: "Untimed warm-up rounds before them.") var warmup = 1
+    @Option(help: "Forwards per inference measurement (raise on a GPU, where one forward is short).") var iters = 1
+    @Option(help: "Batch of the stage-2 training step (default 12, as published, on CUDA; 2 on the CPU; 0 skips it).")
+    var trainBatch: Int?
+    @Option(help: "Intra-op threads for both sides (default: libtorch's choice).") var threads: Int?
+    @Option(help: "cpu or cuda.") var device = "cpu"
+    @Option(help: "fp32, or bf16 (autocast on both sides).") var precision = "fp32"
+    @Option(help: "Python with torch ≥ 2.11 and safetensors (default: .venv-bench/bin/python if present; 'none': Contour only).")
+    var python: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    static let inferenceTolerance = (fp32: 1e-4, bf16: 5e-2)
+    static let lossTolerance = (fp32: 1e-5, bf16: 1e-2)
+
+    /// Validated settings.
+    struct Setup {
+        var depth: ResNetDepth
+        var device: Device
+        var bf16: Bool
+        var batches: [Int]
+        var trainBatch: Int
+        var python: String?
+    }
+
+    func setup() throws -> Setup {
+        guard model == "condseg" else { throw ValidationError("--model: '\(model)' is not benchmarked; available: condseg") }
+        guard let depth = ResNetDepth(rawValue: encoder) else {
+            throw ValidationError("--encoder: '\(encoder)'; expected \(ResNetDepth.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard size > 0, size % 16 == 0 else { throw ValidationError("--size \(size): expected a positive multiple of 16") }
+        let list = batches.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--batches '\(batches)': expected comma-separated positive integers, e.g. 1,16")
+        }
+        guard rounds >= 1, warmup >= 0, iters >= 1 else { throw ValidationError("need --rounds ≥ 1, --warmup ≥ 0 and --iters ≥ 1") }
+        guard ["fp32", "bf16"].contains(precision) else { throw ValidationError("--precision '\(precision)': expected fp32 or bf16") }
+        let dev: Device
+        switch device.lowercased() {
+        case "cpu": dev = .cpu
+        case "cuda", "gpu", "cuda:0": dev = .cuda(0)
+        default: throw ValidationError("--device '\(device)': expected cpu or cuda")
+        }
+        if dev != .cpu, !Device.isCUDAAvailable {
+            throw ValidationError("--device cuda: libtorch sees no CUDA GPU (\(Device.cudaUnavailableReason ?? "no device")); "
+                + "this build links \(Torch.version) — use a CUDA libtorch on a GPU machine, or --device cpu")
+        }
+        let train = trainBatch ?? (dev == .cpu ? 2 : 12)
+        guard train >= 0 else { throw ValidationError("--train-batch \(train): expected ≥ 0 (0 skips the training step)") }
+        var py: String?
+        switch python {
+        case "none": py = nil
+        case let path?: py = path
+        case nil:
+            let venv = ".venv-bench/bin/python"
+            guard FileManager.default.isExecutableFile(atPath: venv) else {
+                throw ValidationError("no \(venv): make bench-venv, or --python PATH (a Python with torch and safetensors), or --python none")
+            }
+            py = venv
+        }
+        return Setup(depth: depth, device: dev, bf16: precision == "bf16", batches: list.map { $0! }, trainBatch: train, python: py)
+    }
+
+    func run() throws {
+        let report = try measure(progress: !json)
+        if json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+        } else {
+            print(Self.text(report))
+        }
+    }
+
+    /// Runs the benchmark and returns its report (what --json prints).
+    func measure(progress showProgress: Bool = false) throws -> [String: Any] {
+        let s = try setup()
+        if let threads { try Torch.setThreads(threads) }
+        let dev = s.device
+        try Torch.manualSeed(0)
+        let net = try ModelRegistry.make(model, options: Options(["encoder": .string(encoder), "size": .number(Double(size))], for: "model"),
+                                         context: ModelContext(inChannels: 3, classes: 1))
+        let maxBatch = s.batches.max()!
+        let x = try Tensor.rand([maxBatch, 3, size, size])
+        let trainX = try Tensor.rand([max(s.trainBatch, 1), 3, size, size])
+        // A fixed binary target: smooth random blobs covering about half of each image.
+        let trainY = try Tensor.rand([max(s.trainBatch, 1), 1, size / 16, size / 16]).interpolate(size: [size, size], mode: .linear).gt(0.5)
+
+        var report: [String: Any] = [
+            "model": model, "encoder": encoder, "size": size, "device": dev.description, "precision": precision,
+            "contour_libtorch": Torch.version, "threads_contour": Torch.threads, "rounds": rounds, "warmup": warmup, "iters": iters,
+            "unit": dev == .cpu ? "images/s" : "fps",
+        ]
+        var reference: ModelsReference?
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-models-bench-\(getpid())")
+        defer {
+            reference?.close()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        if let py = s.python {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let weights = (dir as NSString).appendingPathComponent("weights.safetensors")
+            let inputs = (dir as NSString).appendingPathComponent("inputs.safetensors")
+            try net.save(to: weights)
+            try Safetensors.save([("x", x), ("train_x", trainX), ("train_y", try trainY.to(.float32))], to: inputs)
+            reference = try ModelsReference(python: py, arguments: [
+                "--weights", weights, "--inputs", inputs, "--encoder", encoder, "--threads", "\(Torch.threads)",
+                "--device", dev == .cpu ? "cpu" : "cuda", "--precision", precision])
+            report["python"] = py
+            report["torch_reference"] = reference!.torchVersion
+            report["threads_reference"] = reference!.threads
+            report["device_name"] = reference!.deviceName
+        } else {
+            report["note"] = "no reference (--python none): Contour's figures only"
+        }
+        try net.to(dev)
+        let xs = try s.batches.map { b in try x.narrow(dim: 0, start: 0, length: b).contiguous().to(dev) }
+
+        func elapsed(_ t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
+        func autocast<R>(_ body: () throws -> R) throws -> R {
+            s.bf16 ? try withAutocast(device: dev, dtype: .bfloat16, body) : try body()
+        }
+        let heads = net.headSpecs.map(\.name)
+
+        // 1. Agreement of the four logit heads (eval mode) at the smallest batch, before timing.
+        net.eval()
+        if let reference {
+            let b = s.batches.min()!, i = s.batches.firstIndex(of: b)!
+            let ours = try withoutGradients { try autocast { try net.heads(xs[i]) } }
+            let path = (dir as NSString).appendingPathComponent("reference-heads.safetensors")
+            _ = try reference.reply(to: "dump \(b) \(path)")
+            let theirs = try Safetensors.load(path)
+            var worst = 0.0, magnitude = 0.0
+            for h in heads {
+                guard let t = theirs[h] else { throw ValidationError("\(ModelsReference.script) wrote no head '\(h)'") }
+                let a = try ours.require(h, by: "bench").to(.cpu, dtype: .float32)
+                let scale = max(try t.abs().max().item(), 1e-30)
+                magnitude = max(magnitude, scale)
+                worst = max(worst, try (a - t).abs().max().item() / scale)
+            }
+            let tolerance = s.bf16 ? Self.inferenceTolerance.bf16 : Self.inferenceTolerance.fp32
+            report["check_inference"] = ["batch": b, "max_rel_diff": worst, "tolerance": tolerance, "max_abs_logit": magnitude] as [String: Any]
+            guard worst <= tolerance else {
+                throw ValidationError("Contour and PyTorch disagree before timing: max relative difference of the heads \(worst) > \(tolerance)")
+            }
+        }
+
+        // 2. Inference: eval mode, no gradients, sigmoid of the four heads; interleaved rounds.
+        let total = s.batches.count * (warmup + rounds) + (s.trainBatch > 0 ? warmup + rounds : 0)
+        let progress = Progress(total: total, label: "bench models", quiet: !showProgress)
+        var done = 0
+        var inference: [[String: Any]] = []
+        for (i, b) in s.batches.enumerated() {
+            var ours: [Double] = [], theirs: [Double] = []
+            for round in 0..<(warmup + rounds) {
+                var contourMs = 0.0, referenceMs: Double?
+                let contourFirst = round % 2 == 0
+                if !contourFirst, let reference { referenceMs = try reference.milliseconds("infer \(b) \(iters)").ms }
+                try withoutGradients {
+                    try Torch.synchronize()
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<iters {
+                        let h = try autocast { try net.heads(xs[i]) }
+                        _ = try heads.map { try h.require($0, by: "bench").to(.float32).sigmoid() }
+                    }
+                    try Torch.synchronize()
+                    contourMs = elapsed(t0)
+                }
+                if contourFirst, let reference { referenceMs = try reference.milliseconds("infer \(b) \(iters)").ms }
+                if round >= warmup {
+                    ours.append(contourMs)
+                    if let referenceMs { theirs.append(referenceMs) }
+                }
+                done += 1
+                progress.update(done, "inference batch \(b), " + (round < warmup ? "warm-up" : "round \(round - warmup + 1)/\(rounds)"))
+            }
+            let images = Double(b * iters)
+            var row: [String: Any] = ["batch": b, "contour_ms": MedianInterval(ours).median,
+                                      "contour_per_s": images / MedianInterval(ours).median * 1e3, "contour_ms_rounds": ours]
+            if !theirs.isEmpty {
+                // Speed ratio per round: PyTorch time / Contour time (> 1: Contour faster).
+                let r = MedianInterval(zip(theirs, ours).map { $0 / $1 })
+                row["reference_ms"] = MedianInterval(theirs).median
+                row["reference_per_s"] = images / MedianInterval(theirs).median * 1e3
+                row["reference_ms_rounds"] = theirs
+                row["speed_ratio"] = r.median
+                row["speed_ratio_ci95"] = [r.low, r.high]
+                row["ci_coverage"] = r.coverage
+                row["ci_wider_than_5pct"] = r.isWider(than: 0.05)
+            }
+            inference.append(row)
+        }
+        report["inference"] = inference
+
+        // 3. Stage-2 training step: forward (train mode), the condseg loss, backward, Adam.
+        if s.trainBatch > 0 {
+            net.train()
+            let objective = try CompositeObjective(terms: [.init(weight: 1, objective: try ObjectiveRegistry.make("condseg"))])
+            let parameters = net.trainableParameters()
+            let context = StepContext(model: net, objective: objective, balancer: SumBalancer(), device: dev, parameters: parameters,
+                                      autocast: s.bf16, foregroundClasses: [1])
+            let optimizer = try Adam(parameters, learningRate: 1e-4)
+            let images = try trainX.to(dev)
+            let targets = try Targets(labels: try trainY.to(dev, dtype: .int64), classes: 2)
+            var ours: [Double] = [], theirs: [Double] = []
+            var firstLosses: (Double, Double?)?
+            var phases: [String: [Double]] = [:], referencePhases: [String: [Double]] = [:]
+            func referenceStepPhases(_ r: (ms: Double, reply: [String: Any])?) -> [String: Double]? { r?.reply["phases_ms"] as? [String: Double] }
+            for round in 0..<(warmup + rounds) {
+                var contourMs = 0.0, loss = 0.0
+                var referenceStep: (ms: Double, reply: [String: Any])?
+                let contourFirst = round % 2 == 0
+                if !contourFirst, let reference { referenceStep = try reference.milliseconds("train") }
+                try Torch.synchronize()
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try optimizer.zeroGrad()
+                let losses = try context.losses(try context.forward(images), targets)
+                _ = try losses[0].item()
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let outcome = try context.apply(losses)
+                try Torch.synchronize()
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                try optimizer.step()
+                try Torch.synchronize()
+                contourMs = elapsed(t0)
+                if round >= warmup {
+                    phases["forward_loss", default: []].append(Double(t1 - t0) / 1e6)
+                    phases["backward", default: []].append(Double(t2 - t1) / 1e6)
+                    phases["optimizer", default: []].append(elapsed(t2))
+                }
+                loss = outcome.total
+                if contourFirst, let reference { referenceStep = try reference.milliseconds("train") }
+                if round >= warmup, let p = referenceStepPhases(referenceStep) { for (k, v) in p { referencePhases[k, default: []].append(v) } }
+                if round == 0 { firstLosses = (loss, referenceStep?.reply["loss"] as? Double) }
+                if round >= warmup {
+                    ours.append(contourMs)
+                    if let referenceStep { theirs.append(referenceStep.ms) }
+                }
+                done += 1
+                progress.update(done, "training step, " + (round < warmup ? "warm-up" : "round \(round - warmup + 1)/\(rounds)"))
+            }
+            var row: [String: Any] = ["batch": s.trainBatch, "contour_ms": MedianInterval(ours).median, "contour_ms_rounds": ours,
+                                      "first_loss_contour": firstLosses?.0 ?? Double.nan,
+                                      "contour_phases_ms": phases.mapValues { MedianInterval($0).median }]
+            if !referencePhases.isEmpty { row["reference_phases_ms"] = referencePhases.mapValues { MedianInterval($0).median } }
+            if let a = firstLosses?.0, let b = firstLosses?.1 {
+                let tolerance = s.bf16 ? Self.lossTolerance.bf16 : Self.lossTolerance.fp32
+                row["first_loss_reference"] = b
+                row["first_loss_tolerance"] = tolerance
+                guard Swift.abs(a - b) <= tolerance * Swift.max(1, Swift.abs(b)) else {
+                    throw ValidationError("Contour and PyTorch disagree on the first training step's loss: \(a) vs \(b) (tolerance \(tolerance))")
+                }
+                let r = MedianInterval(zip(ours, theirs).map { $0 / $1 })
+                row["reference_ms"] = MedianInterval(theirs).median
+                row["reference_ms_rounds"] = theirs
+                row["time_ratio"] = r.median
+                row["time_ratio_ci95"] = [r.low, r.high]
+                row["ci_coverage"] = r.coverage
+                row["ci_wider_than_5pct"] = r.isWider(than: 0.05)
+            }
+            report["training"] = row
+        }
+        return report
+    }
+
+    /// The human-readable report.
+    static func text(_ r: [String: Any]) -> String {
+        func f(_ v: Any?, _ format: String) -> String { (v as? Double).map { String(format: format, $0) } ?? "—" }
+        func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+        func ci(_ v: Any?) -> String { (v as? [Double]).map { String(format: "%.3f–%.3f", $0[0], $0[1]) } ?? "" }
+        let unit = r["unit"] as? String ?? "images/s"
+        var lines: [String] = []
+        let threads = "threads: Contour \(r["threads_contour"] ?? "?")" + (r["threads_reference"].map { ", PyTorch \($0)" } ?? "")
+        lines.append("ConDSeg-\(r["encoder"] ?? "") \(r["size"] ?? "")², \(r["device"] ?? "") \(r["device_name"].map { "(\($0)) " } ?? "")"
+            + "\(r["precision"] ?? ""), \(threads)")
+        lines.append("Contour: libtorch \(r["contour_libtorch"] ?? "?")"
+            + (r["torch_reference"].map { "; reference: PyTorch \($0) (\(r["python"] ?? "")), official ConDSeg class" } ?? "; \(r["note"] ?? "")"))
+        if let c = r["check_inference"] as? [String: Any] {
+            lines.append("check: heads agree at batch \(c["batch"] ?? ""), max relative difference \(f(c["max_rel_diff"], "%.2e")) "
+                + "(≤ \(f(c["tolerance"], "%.0e")); largest |logit| \(f(c["max_abs_logit"], "%.3g")))")
+        }
+        lines.append("inference (eval, no grad, sigmoid of the 4 heads): \(r["rounds"] ?? "") interleaved rounds after \(r["warmup"] ?? "") warm-up, "
+            + "\(r["iters"] ?? 1) forward(s) each, medians")
+        lines.append("  batch   Contour \(unit)   PyTorch \(unit)   speed Contour/PyTorch (95 % CI)")
+        var wide = false
+        for row in r["inference"] as? [[String: Any]] ?? [] {
+            wide = wide || (row["ci_wider_than_5pct"] as? Bool ?? false)
+            lines.append("  " + pad("\(row["batch"] as? Int ?? 0)", 5) + "   " + pad(f(row["contour_per_s"], "%.3f"), 16) + "   "
+                + pad(f(row["reference_per_s"], "%.3f"), 16) + "   " + f(row["speed_ratio"], "%.3f")
+                + (row["speed_ratio_ci95"].map { " (\(ci($0)))" } ?? ""))
+        }
+        if let t = r["training"] as? [String: Any] {
+            wide = wide || (t["ci_wider_than_5pct"] as? Bool ?? false)
+            lines.append("training step (stage 2: forward, condseg loss, backward, Adam lr 1e-4), batch \(t["batch"] ?? ""):")
+            if t["first_loss_reference"] != nil {
+                lines.append("  first-step loss: Contour \(f(t["first_loss_contour"], "%.7f")), PyTorch \(f(t["first_loss_reference"], "%.7f"))")
+            }
+            lines.append("  Contour \(f(t["contour_ms"], "%.1f")) ms, PyTorch \(f(t["reference_ms"], "%.1f")) ms → time ratio Contour/PyTorch "
+                + "\(f(t["time_ratio"], "%.3f")) \(t["time_ratio_ci95"].map { "(\(ci($0)))" } ?? "")")
+            let ours = t["contour_phases_ms"] as? [String: Double] ?? [:], theirs = t["reference_phases_ms"] as? [String: Double] ?? [:]
+            lines.append("  medians by phase (ms), Contour / PyTorch: " + ["forward_loss", "backward", "optimizer"].map { k in
+                "\(k) \(f(ours[k], "%.1f")) / \(f(theirs[k], "%.1f"))" }.joined(separator: ", "))
+        }
+        if wide {
+            lines.append("note: a 95 % interval is wider than ±5 % of its median — the machine was noisy or the rounds too few; "
+                + "below 6 rounds the interval is [min, max] (coverage 1 − 2·0.5ⁿ)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
