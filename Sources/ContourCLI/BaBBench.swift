@@ -92,11 +92,6 @@ struct BaBBench {
             .render(coordinates: points, mask: try Tensor.ones([2, 6], dtype: .bool), spatial: [n, n, n])
         return (try s.contiguous(), h)
     }
-
-    func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-    }
 }
 
 /// Lines from a pipe, buffered.

@@ -142,9 +142,4 @@ struct BalancerBench: ParsableCommand {
         let images = try labels.to(.float32) + Tensor.randn([batch, 1, size, size]) * 0.5
         return (images, labels)
     }
-
-    func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-    }
 }

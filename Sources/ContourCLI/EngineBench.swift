@@ -90,11 +90,6 @@ struct EngineBench: ParsableCommand {
         }
     }
 
-    func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-    }
-
     func pythonPath() -> String? {
         if let python { return python == "none" ? nil : python }
         let venv = ".venv-bench/bin/python"

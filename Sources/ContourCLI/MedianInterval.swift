@@ -15,7 +15,7 @@ struct MedianInterval {
             (median, low, high, coverage) = (.nan, .nan, .nan, 0)
             return
         }
-        median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+        median = ContourCLI.median(s)
         // cdf[k] = P(X ≤ k), X ~ Binomial(n, 1/2).
         var pmf = 1.0 / Double(1 << min(n, 62)), cdf: [Double] = []
         var total = 0.0
@@ -33,4 +33,10 @@ struct MedianInterval {
 
     /// Whether the interval reaches further than ±`fraction` of the median.
     func isWider(than fraction: Double) -> Bool { high > median * (1 + fraction) || low < median * (1 - fraction) }
+}
+
+/// The median of `v` (the mean of the two middle values for an even count; NaN when empty).
+func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }

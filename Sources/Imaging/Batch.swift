@@ -1,3 +1,5 @@
+import Geometry
+
 /// A collated batch, laid out for direct conversion to tensors.
 ///
 /// `images` is [B, C, spatial…] and `labels` [B, spatial…] (row-major, last axis fastest).
@@ -63,42 +65,11 @@ public struct Batch: Sendable {
             }
         }
         self.images = images
-        if samples.contains(where: { $0.labels != nil }) {
-            var labels = [UInt8](repeating: 0, count: samples.count * voxels)
-            labels.withUnsafeMutableBufferPointer { dst in
-                for (b, s) in samples.enumerated() {
-                    s.labels?.storage.withUnsafeBufferPointer { src in
-                        (dst.baseAddress! + b * voxels).update(from: src.baseAddress!, count: voxels)
-                    }
-                }
-            }
-            self.labels = labels
-        } else {
-            labels = nil
-        }
-        if samples.contains(where: { $0.unaugmentedLabels != nil }) {
-            var labels = [UInt8](repeating: 0, count: samples.count * voxels)
-            for (b, s) in samples.enumerated() {
-                guard let g = s.unaugmentedLabels else { continue }
-                guard g.shape == spatial else {
-                    throw ImagingError("case \(s.id): unaugmented label map \(g.shape) does not match the image \(spatial)")
-                }
-                labels.replaceSubrange(b * voxels..<(b + 1) * voxels, with: g.storage)
-            }
-            unaugmentedLabels = labels
-        }
+        labels = Self.collate(samples.map(\.labels), voxels: voxels)
+        unaugmentedLabels = Self.collate(samples.map(\.unaugmentedLabels), voxels: voxels)
         hasLabels = samples.map { $0.labels != nil }
         pseudoClasses = samples.map { $0.pseudoLabels == nil ? [] : $0.pseudoClasses }
-        if samples.contains(where: { $0.pseudoLabels != nil }) {
-            var pseudo = [UInt8](repeating: 0, count: samples.count * voxels)
-            for (b, s) in samples.enumerated() {
-                guard let grid = s.pseudoLabels else { continue }
-                pseudo.replaceSubrange((b * voxels)..<((b + 1) * voxels), with: grid.storage)
-            }
-            pseudoLabels = pseudo
-        } else {
-            pseudoLabels = nil
-        }
+        pseudoLabels = Self.collate(samples.map(\.pseudoLabels), voxels: voxels)
         tasks = samples.map(\.tasks)
         landmarks = samples.map { $0.landmarks ?? [:] }
         self.landmarkNames = landmarkNames
@@ -116,5 +87,22 @@ public struct Batch: Sendable {
         }
         landmarkCoordinates = coordinates
         landmarkMask = mask
+    }
+}
+
+extension Batch {
+    /// [B, spatial…] of per-sample label-like maps (validated to the image's shape), zeros for a
+    /// sample without one; nil when no sample has one.
+    static func collate(_ grids: [Grid<UInt8>?], voxels: Int) -> [UInt8]? {
+        guard grids.contains(where: { $0 != nil }) else { return nil }
+        var out = [UInt8](repeating: 0, count: grids.count * voxels)
+        out.withUnsafeMutableBufferPointer { dst in
+            for (b, g) in grids.enumerated() {
+                g?.storage.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + b * voxels).update(from: src.baseAddress!, count: voxels)
+                }
+            }
+        }
+        return out
     }
 }

@@ -47,19 +47,17 @@ public final class StepContext {
 
     /// The batch's targets with what each sample annotates; heatmaps when an objective needs them.
     public func targets(_ batch: Batch) throws -> Targets {
-        var labels: Tensor?, unaugmented: Tensor?
-        if let values = batch.labels {
-            labels = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
-        }
-        if let values = batch.unaugmentedLabels, objective.needs.contains(.unaugmentedLabels) {
-            unaugmented = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
+        // Label-like maps as (B, 1, spatial…) int64 on the device; the extra maps only for objectives that read them.
+        func classMaps(_ values: [UInt8]?, _ field: TargetField? = nil) throws -> Tensor? {
+            guard let values, field.map({ objective.needs.contains($0) }) ?? true else { return nil }
+            return try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
         }
         let annotated = zip(batch.hasLabels, batch.tasks).map { has, task in has ? task.labels.intersection(foregroundClasses) : [] }
-        var t = Targets(labels: labels, annotatedLabels: annotated, foregroundClasses: foregroundClasses, caseIDs: batch.ids,
-                        cache: cache, trainingProgress: progress)
-        t.unaugmentedLabels = unaugmented
-        if let values = batch.pseudoLabels {
-            t.pseudoLabels = try Tensor(values.map { Int64($0) }, shape: [batch.batchSize, 1] + batch.spatialShape).to(device)
+        var t = Targets(labels: try classMaps(batch.labels), annotatedLabels: annotated, foregroundClasses: foregroundClasses,
+                        caseIDs: batch.ids, cache: cache, trainingProgress: progress)
+        t.unaugmentedLabels = try classMaps(batch.unaugmentedLabels, .unaugmentedLabels)
+        if let pseudo = try classMaps(batch.pseudoLabels, .pseudoLabels) {
+            t.pseudoLabels = pseudo
             t.pseudoClasses = batch.pseudoClasses
         }
         if !batch.landmarkNames.isEmpty {

@@ -63,6 +63,9 @@ public struct Sample: Sendable {
         if let labels, labels.shape != first.shape {
             throw ImagingError("case \(id): label shape \(labels.shape) differs from the image's \(first.shape)")
         }
+        if let unaugmentedLabels, unaugmentedLabels.shape != first.shape {
+            throw ImagingError("case \(id): unaugmented label map \(unaugmentedLabels.shape) does not match the image \(first.shape)")
+        }
         if let pseudoLabels, pseudoLabels.shape != first.shape {
             throw ImagingError("case \(id): pseudo-label shape \(pseudoLabels.shape) differs from the image's \(first.shape)")
         }
