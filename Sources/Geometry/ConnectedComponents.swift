@@ -38,6 +38,14 @@ public struct ComponentLabeling: Sendable {
     public var count: Int
     /// `sizes[k - 1]` is the voxel count of component `k`.
     public var sizes: [Int]
+
+    /// The label of the largest component, the lowest label on ties (numpy's argmax of the
+    /// sizes); nil when there is none.
+    public var largest: Int32? {
+        guard var best = sizes.indices.first else { return nil }
+        for k in sizes.indices where sizes[k] > sizes[best] { best = k }
+        return Int32(best + 1)
+    }
 }
 
 /// Connected-component labelling by union–find over runs, parallel over slabs merged afterwards.

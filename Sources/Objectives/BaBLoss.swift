@@ -161,13 +161,12 @@ public struct BaBLoss: PairedHeatmapObjective {
             for j in 0..<c {
                 let grid = try Grid(shape: spatial, storage: try nonzero.select(dim: 0, index: i).select(dim: 0, index: j).toArray(Bool.self))
                 let labelling = try ConnectedComponents.label(grid, connectivity: connectivity)
-                // max(by:) keeps the first of equal maxima: the lowest label, as numpy's argmax.
-                guard let largest = labelling.sizes.indices.max(by: { labelling.sizes[$0] < labelling.sizes[$1] }) else {
+                guard let largest = labelling.largest else {
                     masks.append(try Tensor.zeros(spatial, dtype: .bool))
                     present.append(false)
                     continue
                 }
-                masks.append(try Tensor(grid: labelling.labels).eq(Double(largest + 1)))
+                masks.append(try Tensor(grid: labelling.labels).eq(Double(largest)))
                 present.append(true)
             }
         }

@@ -159,10 +159,7 @@ public struct PseudoLabeler {
     /// The largest connected component (6-connected in 3D, 4 in 2D; the first on ties).
     static func largestComponent(_ mask: Grid<Bool>) throws -> Grid<Bool> {
         let c = try ConnectedComponents.label(mask, connectivity: .minimal(rank: mask.rank))
-        guard c.count > 1 else { return mask }
-        var best = 0
-        for i in 1..<c.sizes.count where c.sizes[i] > c.sizes[best] { best = i }
-        let keep = Int32(best + 1)
+        guard c.count > 1, let keep = c.largest else { return mask }
         return c.labels.map { $0 == keep }
     }
 }
