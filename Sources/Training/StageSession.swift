@@ -35,7 +35,7 @@ final class StageSession {
         self.config = config
         let stageLabel = index == 0 && name == "main" ? "" : "stage '\(name)': "
         do {
-            experiment = try Experiment(config: config)
+            experiment = try Experiment(config: config, localRank: distributed?.localRank)
             let model = experiment.model
             objective = try experiment.objective()
             // Each objective's heads against the model, and the targets it needs against the data.

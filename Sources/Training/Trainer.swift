@@ -451,12 +451,13 @@ public final class Trainer {
 
     /// Sliding-window prediction of every validation case and its metrics (means over cases
     /// and foreground labels; NaN skipped).
-    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means.
+    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means. Distributed:
+    /// each rank predicts its share of the cases and every rank gets all the rows.
     public func validate() throws -> ([String: Double], [CaseMetricsRow]) {
         let d = experiment.dataset.description
         let outcome = try Evaluation.evaluateAll(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
                                                  labels: d.foregroundLabels, landmarkNames: d.landmarkNames,
-                                                 policy: try EvaluationPolicy(config: experiment.config))
+                                                 policy: try EvaluationPolicy(config: experiment.config), distributed: distributed)
         var means = Evaluation.means(outcome.rows)
         let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
         means.merge(LandmarkReport.means(scores)) { a, _ in a }

@@ -138,6 +138,33 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-5, "largest weight difference")
     }
 
+    /// `evaluate` and `predict` with --nproc-per-node 2 (cases split 3 + 2 over the ranks) write
+    /// exactly the files one process writes.
+    func testEvaluateAndPredictOverTwoWorkersEqualOneProcess() throws {
+        let trained = try run(["train", "--config", try config(batch: 4, iterations: 2, output: "base")])
+        XCTAssertEqual(trained.status, 0, trained.stdout + trained.stderr)
+        let base = ["--checkpoint", "\(dir!)/base"]
+        for (out, extra) in [("ev1", [String]()), ("ev2", ["--nproc-per-node", "2"])] {
+            let r = try run(["evaluate"] + base + ["--dataset", "\(dir!)/data", "--split", "all", "--output", "\(dir!)/\(out)"] + extra)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        }
+        for file in ["metrics.csv", "summary.json"] {
+            let a = try String(contentsOfFile: "\(dir!)/ev1/\(file)", encoding: .utf8)
+            XCTAssertEqual(a, try String(contentsOfFile: "\(dir!)/ev2/\(file)", encoding: .utf8), file)
+        }
+        XCTAssertEqual(try String(contentsOfFile: "\(dir!)/ev1/metrics.csv", encoding: .utf8).split(separator: "\n").count, 6)
+        for (out, extra) in [("p1", [String]()), ("p2", ["--nproc-per-node", "2"])] {
+            let r = try run(["predict"] + base + ["--input", "\(dir!)/data/imagesTr", "--output", "\(dir!)/\(out)"] + extra)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/p1").sorted()
+        XCTAssertEqual(files.count, 5)
+        XCTAssertEqual(files, try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/p2").sorted())
+        for f in files {
+            XCTAssertEqual(FileManager.default.contents(atPath: "\(dir!)/p1/\(f)"), FileManager.default.contents(atPath: "\(dir!)/p2/\(f)"), f)
+        }
+    }
+
     static func torchrun() -> String? {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         var candidates = [ProcessInfo.processInfo.environment["TORCHRUN"], "\(root)/.venv-bench/bin/torchrun"].compactMap { $0 }
