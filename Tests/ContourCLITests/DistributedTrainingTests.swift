@@ -94,6 +94,12 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-5, "largest weight difference")
         let log = try String(contentsOfFile: "\(dir!)/two/log.jsonl", encoding: .utf8)
         XCTAssertEqual(log.split(separator: "\n").count, 1)
+        // The checkpoint records the workers and the global data position: 5 steps of 2 × 2 samples over 4 cases.
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir!)/two/checkpoints/latest/state.json"))) as? [String: Any]
+        XCTAssertEqual(state?["worldSize"] as? Int, 2)
+        let data = state?["data"] as? [String: Any]
+        XCTAssertEqual(data?["epoch"] as? Int, 4)
+        XCTAssertEqual(data?["samples"] as? Int, 4)
     }
 
     /// A 2-worker run stopped after epoch 1 and resumed with 2 workers ends with the weights of an
