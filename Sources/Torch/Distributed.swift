@@ -82,6 +82,13 @@ public final class Distributed: @unchecked Sendable {
         return try back(g, like: t)
     }
 
+    /// The sum of `t` over the ranks, with autograd: the gradient flowing back to `t` is the sum
+    /// over the ranks of the gradients reaching the result (all ranks must run that backward).
+    /// SyncBatchNorm's statistics.
+    public func differentiableSum(_ t: Tensor) throws -> Tensor {
+        try withExtendedLifetime((self, t.handle)) { try Tensor.make { ct_dist_allreduce_sum_autograd(raw, t.handle.raw, $0) } }
+    }
+
     public func barrier() throws {
         try withExtendedLifetime(self) { try check(ct_dist_barrier(raw)) }
     }

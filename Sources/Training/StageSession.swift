@@ -130,6 +130,10 @@ final class StageSession {
                                   foregroundClasses: Set(description.foregroundLabels), heatmap: heatmap, cache: mapCache)
             context.landmarkRelations = description.landmarkRelations
             context.distributed = distributed
+            // SyncBatchNorm layers (norm: syncbatch) normalise over the job's global batch.
+            if let distributed {
+                for case let layer as SyncBatchNorm in model.namedModules().map(\.module) { layer.group = distributed }
+            }
         } catch let e as TrainingError where !stageLabel.isEmpty {
             throw TrainingError(stageLabel + e.description)
         }

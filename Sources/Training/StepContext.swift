@@ -96,7 +96,10 @@ public final class StepContext {
         let values = try losses.map { try $0.item() }
         let weights = objective.terms.map(\.weight)
         let total = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }
-        guard values.allSatisfy(\.isFinite) else { return StepOutcome(losses: values, total: total, applied: false) }
+        var finite = values.allSatisfy(\.isFinite)
+        // Ranks agree before any backward: collectives inside it (SyncBatchNorm) need every rank.
+        if let d = distributed, d.worldSize > 1 { finite = try d.allReduce([finite ? 1 : 0], .min)[0] == 1 }
+        guard finite else { return StepOutcome(losses: values, total: total, applied: false) }
         if !balancer.needsGradients {
             // dwa scales the losses from their values alone; sum leaves them as configured.
             let factors = try balancer.lossWeights(values)

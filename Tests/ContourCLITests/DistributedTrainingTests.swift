@@ -26,11 +26,11 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// An InstanceNorm U-Net with augmentation and random crops (so the samples' own random draws matter).
-    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String) throws -> String {
+    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String, norm: String = "instance") throws -> String {
         let path = "\(dir!)/\(output).yaml"
         try """
         data: {dataset: \(dir!)/data, patchSize: [24, 24], batchSize: \(batch), workers: 1, preset: nnunet-default}
-        model: {name: unet2d, options: {stages: 2, baseWidth: 4, norm: instance}}
+        model: {name: unet2d, options: {stages: 2, baseWidth: 4, norm: \(norm)}}
         objectives: [cedice]
         optimizer: {name: sgd, learningRate: 0.05, momentum: 0.9, schedule: constant}
         run: {epochs: \(epochs), iterationsPerEpoch: \(iterations), validationInterval: 1, seed: 3, threads: 1, output: \(dir!)/\(output)}
@@ -77,9 +77,25 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     func testTwoWorkersEqualOneProcessWithTheGlobalBatch() throws {
-        let one = try run(["train", "--config", try config(batch: 4, output: "one")])
+        try assertTwoWorkersEqualOneProcess(norm: "instance")
+    }
+
+    /// norm: syncbatch — batch statistics of the global batch, gradients across ranks — equals one
+    /// process's batch norm over the same 4 samples (weights and running statistics); plain batch
+    /// norm per worker does not.
+    func testSyncBatchNormEqualsOneProcessBatchNorm() throws {
+        try assertTwoWorkersEqualOneProcess(norm: "syncbatch")
+        let local = try run(["train", "--config", try config(batch: 2, output: "local", norm: "batch"), "--nproc-per-node", "2"])
+        XCTAssertEqual(local.status, 0, local.stdout + local.stderr)
+        let a = try weights("one"), b = try weights("local")
+        let worst = a.map { k, x in zip(x, b[k]!).map { Double(Swift.abs($0 - $1)) }.max() ?? 0 }.max() ?? 0
+        XCTAssertGreaterThan(worst, 1e-3, "per-worker batch norm should differ from the global batch's")
+    }
+
+    func assertTwoWorkersEqualOneProcess(norm: String) throws {
+        let one = try run(["train", "--config", try config(batch: 4, output: "one", norm: norm)])
         XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
-        let two = try run(["train", "--config", try config(batch: 2, output: "two"), "--nproc-per-node", "2"])
+        let two = try run(["train", "--config", try config(batch: 2, output: "two", norm: norm), "--nproc-per-node", "2"])
         XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
         // Rank 0 alone reports and writes; its lines carry its prefix.
         XCTAssertTrue(two.stdout.contains("[rank 0] done: "), two.stdout)
