@@ -26,12 +26,13 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// An InstanceNorm U-Net with augmentation and random crops (so the samples' own random draws matter).
-    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String, norm: String = "instance") throws -> String {
+    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String, norm: String = "instance",
+                objectives: String = "[cedice]") throws -> String {
         let path = "\(dir!)/\(output).yaml"
         try """
         data: {dataset: \(dir!)/data, patchSize: [24, 24], batchSize: \(batch), workers: 1, preset: nnunet-default}
         model: {name: unet2d, options: {stages: 2, baseWidth: 4, norm: \(norm)}}
-        objectives: [cedice]
+        objectives: \(objectives)
         optimizer: {name: sgd, learningRate: 0.05, momentum: 0.9, schedule: constant}
         run: {epochs: \(epochs), iterationsPerEpoch: \(iterations), validationInterval: 1, seed: 3, threads: 1, output: \(dir!)/\(output)}
         """.write(toFile: path, atomically: true, encoding: .utf8)
@@ -92,10 +93,18 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertGreaterThan(worst, 1e-3, "per-worker batch norm should differ from the global batch's")
     }
 
-    func assertTwoWorkersEqualOneProcess(norm: String) throws {
-        let one = try run(["train", "--config", try config(batch: 4, output: "one", norm: norm)])
+    /// A gradient balancer sees each objective's gradient of the global batch (averaged over the
+    /// ranks before balancing), so 2 workers take one process's steps; balancing each worker's own
+    /// gradients and averaging the results would not.
+    func testBalancerBalancesTheGlobalGradients() throws {
+        // Balancing each worker's gradients, then averaging, differs here by 1e-3 (measured).
+        try assertTwoWorkersEqualOneProcess(norm: "instance", objectives: "[ce, dice]\nbalancer: {name: caob}")
+    }
+
+    func assertTwoWorkersEqualOneProcess(norm: String, objectives: String = "[cedice]") throws {
+        let one = try run(["train", "--config", try config(batch: 4, output: "one", norm: norm, objectives: objectives)])
         XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
-        let two = try run(["train", "--config", try config(batch: 2, output: "two", norm: norm), "--nproc-per-node", "2"])
+        let two = try run(["train", "--config", try config(batch: 2, output: "two", norm: norm, objectives: objectives), "--nproc-per-node", "2"])
         XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
         // Rank 0 alone reports and writes; its lines carry its prefix.
         XCTAssertTrue(two.stdout.contains("[rank 0] done: "), two.stdout)
