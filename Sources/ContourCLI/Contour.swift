@@ -34,6 +34,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
         subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self,
-                      ModelsBench.self, DistributedBench.self]
+                      ModelsBench.self, DistributedBench.self, SoakBench.self]
     )
 }

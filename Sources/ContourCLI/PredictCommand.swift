@@ -91,6 +91,8 @@ struct PredictCommand: ParsableCommand {
         var groups: [String: [(Int, String)]] = [:]
         for name in names where ImageFile.format(of: name) != nil {
             let stem = ImageFile.stem(name)
+            // The case name becomes the output's file name.
+            try SafeName.check(stem, "case name", in: "--input \(folder)/\(name)")
             if stem.count > 5, stem[stem.index(stem.endIndex, offsetBy: -5)] == "_", let ch = Int(stem.suffix(4)) {
                 groups[String(stem.dropLast(5)), default: []].append((ch, "\(folder)/\(name)"))
             } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Geometry
 import Torch
 import Training
 
@@ -23,10 +24,16 @@ struct TrainCommand: ParsableCommand {
         started by torchrun, SLURM or by hand joins the job the variables MASTER_ADDR, MASTER_PORT, RANK, \
         WORLD_SIZE (and LOCAL_RANK, LOCAL_WORLD_SIZE) describe. Each worker reads data.batchSize samples per \
         step, so a step's global batch is data.batchSize × the number of workers; rank 0 writes the run folder.
+
+        While training, the run folder is locked (RUN/train.lock): a second train into it refuses, naming the \
+        process. Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves checkpoints/latest and exits with \
+        130 / 143; --resume RUN continues at the next step. A second signal exits at once.
         """)
 
     @Option(help: "Configuration file (YAML or JSON).") var config: String?
     @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
+    @Option(help: "With --resume: the checkpoint to continue from, latest or previous (the one before, kept for when latest is damaged).")
+    var resumeFrom = "latest"
     @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
     @Option(help: "Dataset folder (data.dataset).") var dataset: String?
     @Option(help: "Validation fold of the k-fold split (data.fold).") var fold: Int?
@@ -70,7 +77,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if try distributed.launchWorkers() { return }
         let experiment: ExperimentConfig
+        if resume == nil && resumeFrom != "latest" { throw ValidationError("--resume-from \(resumeFrom) needs --resume RUN") }
         if let resume {
+            guard ["latest", "previous"].contains(resumeFrom) else { throw ValidationError("--resume-from: expected latest or previous, got \(resumeFrom)") }
             if overwrite { throw ValidationError("--resume \(resume) continues that run, --overwrite starts a new one: give one of them") }
             if output != nil { throw ValidationError("--output: a resumed run continues in its own folder (\(resume)); copy the folder and --resume the copy") }
             if config != nil { throw ValidationError("--config: --resume uses \(resume)/config.yaml; change its fields with --set key=value") }
@@ -81,8 +90,16 @@ struct TrainCommand: ParsableCommand {
             experiment = try ExperimentConfig.fromOverrides(overrides())
         }
         let group = try distributed.join()
+        // Ctrl-C / SIGTERM: finish the step, save `latest`, say how to resume, exit 130 / 143.
+        Interruption.install()
         let trainer = try Trainer(config: experiment, quiet: quiet, distributed: group)
-        let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
+        let summary: TrainingSummary
+        do {
+            summary = try trainer.train(resume: resume != nil, resumeFrom: resumeFrom, overwrite: overwrite)
+        } catch let stop as TrainingInterrupted {
+            if trainer.isMain { fputs("\(stop)\n", stderr) }
+            throw ExitCode(Interruption.exitCode)
+        }
         guard trainer.isMain else { return }
         let v = summary.validation
         let landmarks = v["mre"].map { String(format: ", landmark MRE %.2f mm", $0) } ?? ""
