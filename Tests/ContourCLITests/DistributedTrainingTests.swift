@@ -220,6 +220,24 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertFalse(try weights("killed").isEmpty)
     }
 
+    /// SIGTERM to the launcher (scancel, kill) reaches the workers, which live in their own process
+    /// groups: they finish the step, rank 0 saves `latest`, the launcher exits 143, and the run resumes.
+    func testSignalToTheLauncherStopsTheWorkersAtAStep() throws {
+        let result = try run(["train", "--config", try config(batch: 2, epochs: 1, iterations: 150, output: "stopped"), "--nproc-per-node", "2"]) { launcher, stdout in
+            // Rank 0 writes config.yaml before the first step; then let a few steps run.
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: "\(self.dir!)/stopped/config.yaml") && Date() < deadline && launcher.isRunning { usleep(100_000) }
+            usleep(1_500_000)
+            kill(launcher.processIdentifier, SIGTERM)
+        }
+        XCTAssertEqual(result.status, 143, result.stdout + result.stderr)
+        XCTAssertTrue((result.stdout + result.stderr).contains("interrupted by SIGTERM"), result.stdout + result.stderr)
+        XCTAssertFalse(try weights("stopped").isEmpty)
+        let resumed = try run(["train", "--resume", "\(dir!)/stopped", "--nproc-per-node", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("[rank 0] done: "), resumed.stdout)
+    }
+
     func testBadWorkerEnvironmentIsNamed() throws {
         let path = try config(batch: 2, output: "bad")
         let missing = try run(["train", "--config", path], environment: ["RANK": "0", "WORLD_SIZE": "2", "MASTER_PORT": "29555"])
