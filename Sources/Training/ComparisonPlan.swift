@@ -8,7 +8,8 @@ import Objectives
 /// for every seed and fold into `OUTPUT/runs/VARIANT/seedS-foldF`. Every variant's configuration
 /// is checked before anything runs, so a key that is not a configuration field stops here.
 ///
-/// A base configuration may carry the comparison itself (ignored by `contour train`'s reader here):
+/// A base configuration may carry the comparison itself (`contour train` does not take this section;
+/// each variant's plain configuration is written to `OUTPUT/configs/VARIANT.yaml`):
 /// ```yaml
 /// compare: {reference: cedice, seeds: [0, 1], folds: [0, 1], metrics: [dice, hd95],
 ///           vary: ["objectives=cedice|scnp+cedice"],

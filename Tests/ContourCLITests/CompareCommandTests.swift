@@ -66,6 +66,11 @@ final class CompareCommandTests: XCTestCase {
         config.run.output = interrupted.folder
         _ = try Trainer(config: config, quiet: true).train(untilEpoch: 1)
         XCTAssertEqual(try RunLog(path: "\(interrupted.folder)/log.jsonl").read().count, 1)
+        // A run of ce killed before its first checkpoint: it starts again, its remains moved aside.
+        let killed = plan.runs[2]
+        XCTAssertEqual(killed.variant, "ce")
+        try FileManager.default.createDirectory(atPath: killed.folder, withIntermediateDirectories: true)
+        try "# killed before the first checkpoint\n".write(toFile: "\(killed.folder)/config.yaml", atomically: true, encoding: .utf8)
 
         let started = Date()
         let (status, stdout, stderr) = try contour(args)
@@ -77,6 +82,9 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertTrue(stderr.contains("[6/6]"), stderr)
         XCTAssertTrue(stdout.contains("| cedice (ref) |"), stdout)
         XCTAssertEqual(try RunLog(path: "\(interrupted.folder)/log.jsonl").read().map(\.epoch), [1, 2], "the interrupted run continued")
+        XCTAssertTrue(stderr.contains("[ce seed 0 fold 0] restarting (no checkpoint yet)"), stderr)
+        let aside = try FileManager.default.contentsOfDirectory(atPath: "\(out)/runs/ce").filter { $0.hasPrefix("seed0-fold0.replaced-") }
+        XCTAssertEqual(aside.count, 1)
         print("compare: 6 runs in \(String(format: "%.1f", seconds)) s")
 
         // compare.csv: long format, 2 variants × 8 cases (2 folds × 4) × 2 metrics.
@@ -109,7 +117,7 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(stderr2.components(separatedBy: "done already").count - 1, 4, stderr2)
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: kept)[.modificationDate] as! Date, before)
 
-        // --runs over the finished folders compares them without training.
+        // --runs over the finished folders compares them without training (the moved-aside remains are not runs).
         let (byRuns, stdout3, stderr3) = try contour(["compare", "--runs", "\(out)/runs/cedice", "\(out)/runs/ce", "--output", "\(dir!)/again",
                                                       "--metrics", "dice", "--resamples", "200"])
         XCTAssertEqual(byRuns, 0, stderr3)
