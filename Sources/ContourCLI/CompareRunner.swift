@@ -34,7 +34,7 @@ final class CompareRunner: @unchecked Sendable {
 
     static func state(_ run: String) -> State {
         let fm = FileManager.default
-        if fm.fileExists(atPath: ComparisonRunData.metricsFile(run)) { return .done }
+        if ComparisonRunData.isEvaluated(run) { return .done }
         if fm.fileExists(atPath: "\(run)/checkpoints/latest/state.json") { return .resume }
         if RunFolder.holdsRun(run) { return .restart }
         return .fresh

@@ -197,9 +197,9 @@ public struct ComparisonPlan: Sendable {
 
     static func checkMetrics(_ metrics: [String]) throws {
         guard !metrics.isEmpty else { throw TrainingError("--metrics: name at least one metric") }
-        let known = Set(MetricCatalog.names)
+        let known = MetricCatalog.selectableNames
         if let bad = metrics.first(where: { !known.contains($0) }) {
-            throw TrainingError("--metrics: unknown metric '\(bad)'; known: \(MetricCatalog.names.joined(separator: ", "))")
+            throw TrainingError("--metrics: unknown metric '\(bad)'; known: \(known.joined(separator: ", "))")
         }
     }
 

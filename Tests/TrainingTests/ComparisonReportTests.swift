@@ -125,6 +125,32 @@ final class ComparisonReportTests: XCTestCase {
         }
     }
 
+    func testRunDataAveragesLabelsAndLandmarksPerCase() throws {
+        let run = "\(dir!)/run"
+        try FileManager.default.createDirectory(atPath: "\(run)/evaluation-val", withIntermediateDirectories: true)
+        XCTAssertFalse(ComparisonRunData.isEvaluated(run))
+        try """
+        case,label,label_name,dice,hd95
+        a,1,liver,0.8,2
+        a,2,spleen,0.6,inf
+        "b,1",1,liver,0.5,
+        "b,1",2,spleen,,3
+
+        """.write(toFile: ComparisonRunData.metricsFile(run), atomically: true, encoding: .utf8)
+        try "case,landmark,error_mm,pred_0,pred_1,true_0,true_1\na,p,1.0,0,0,0,1\na,q,3.0,0,0,0,3\n"
+            .write(toFile: ComparisonRunData.landmarksFile(run), atomically: true, encoding: .utf8)
+        XCTAssertTrue(ComparisonRunData.isEvaluated(run))
+        let obs = try ComparisonRunData.observations(run: run, variant: "v", seed: 1, fold: 2, metrics: ["dice", "hd95", "mre"])
+        func value(_ c: String, _ m: String) -> Double? { obs.first { $0.caseID == c && $0.metric == m }?.value }
+        XCTAssertEqual(value("a", "dice")!, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(value("a", "hd95"), .infinity)
+        XCTAssertEqual(value("b,1", "dice")!, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(value("b,1", "hd95")!, 3, accuracy: 1e-12)
+        XCTAssertEqual(value("a", "mre")!, 2, accuracy: 1e-12)
+        XCTAssertNil(value("b,1", "mre"))
+        XCTAssertTrue(obs.allSatisfy { $0.variant == "v" && $0.seed == 1 && $0.fold == 2 })
+    }
+
     func testPageHasEveryPlotAndRendersInHeadlessChromium() throws {
         let (c, obs, curves) = try synthetic()
         let html = ComparisonReport.html(c, observations: obs, failures: [ComparisonReport.Failure(variant: "x", run: "seed 0 fold 0", error: "boom <b>")],
