@@ -45,9 +45,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Load --pretrained into the submodule with this key prefix, e.g. encoder. (model.pretrained.prefix).") var pretrainedPrefix: String?
     @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
-    @Option(help: "Start this many data-parallel workers on this machine (Gloo), like torchrun --nproc-per-node.") var nprocPerNode: Int?
-    @Option(help: "Distributed: seconds a worker waits for the others to join and for each collective before failing.")
-    var distTimeout: Double = 300
+    @OptionGroup var distributed: DistributedOptions
 
     func overrides() -> [String] {
         var o = set
@@ -70,10 +68,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let n = nprocPerNode {
-            try WorkerLauncher(count: n, arguments: WorkerLauncher.workerArguments(Array(CommandLine.arguments.dropFirst()))).run()
-            return
-        }
+        if try distributed.launchWorkers() { return }
         let experiment: ExperimentConfig
         if let resume {
             if overwrite { throw ValidationError("--resume \(resume) continues that run, --overwrite starts a new one: give one of them") }
@@ -85,8 +80,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             experiment = try ExperimentConfig.fromOverrides(overrides())
         }
-        // A worker of a distributed job joins it (the error names a missing or inconsistent variable).
-        let group = try DistributedEnvironment.read(ProcessInfo.processInfo.environment).map { try Distributed($0, timeout: distTimeout) }
+        let group = try distributed.join()
         let trainer = try Trainer(config: experiment, quiet: quiet, distributed: group)
         let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
         guard trainer.isMain else { return }
