@@ -43,6 +43,7 @@ fixtures: tensorboard-fixture
 	$(BENCH_PY) scripts/fixtures/make_pseudolabel_fixtures.py
 	python3 scripts/fixtures/make_hadwiger_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_hadwiger_torch_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_compare_fixtures.py
 
 # An event file written by TensorBoard's own writer, for the Swift reader in TensorBoardTests.
 tensorboard-fixture:
