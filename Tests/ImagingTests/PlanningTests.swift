@@ -12,29 +12,8 @@ final class PlanningTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
-    /// Three 12×44×52 cases, spacing z × 0.8 × 0.8 with z = 2.5, 3, 4 mm. Non-zero box [1,11)×[2,42)×[2,50)
-    /// (10×40×48) holds 50, except a 4×20×20 foreground block (label 1) of 100·(case+1) in channel 0
-    /// ("CT") and 200·(case+1) in channel 1 ("T2").
     func writeDataset(zSpacings: [Double] = [2.5, 3, 4], channels: [String] = ["CT", "T2"]) throws {
-        try DatasetDescription(channelNames: channels, labels: ["background": 0, "organ": 1], numTraining: zSpacings.count,
-                               fileEnding: ".nii.gz").write(path: "\(root!)/dataset.json")
-        for (i, z) in zSpacings.enumerated() {
-            let shape = [12, 44, 52], spacing = [z, 0.8, 0.8]
-            var image = [[Float]](repeating: [Float](repeating: 0, count: 12 * 44 * 52), count: channels.count)
-            var labels = [UInt8](repeating: 0, count: 12 * 44 * 52)
-            for a in 1..<11 { for b in 2..<42 { for c in 2..<50 {
-                let k = (a * 44 + b) * 52 + c
-                let fg = (3..<7).contains(a) && (10..<30).contains(b) && (10..<30).contains(c)
-                for ch in channels.indices { image[ch][k] = fg ? Float(100 * (ch + 1) * (i + 1)) : 50 }
-                labels[k] = fg ? 1 : 0
-            } } }
-            for ch in channels.indices {
-                try NIfTIFile.write(try Grid(shape: shape, spacing: spacing, storage: image[ch]),
-                                    path: "\(root!)/imagesTr/case_\(i)_000\(ch).nii.gz", as: .float32)
-            }
-            try NIfTIFile.write(try Grid(shape: shape, spacing: spacing, storage: labels.map(Float.init)),
-                                path: "\(root!)/labelsTr/case_\(i).nii.gz", as: .uint8)
-        }
+        try writeAnisotropicDataset(root: root, zSpacings: zSpacings, channels: channels)
     }
 
     func testFingerprintAndPlanOfAnisotropicDataset() throws {
@@ -144,5 +123,30 @@ final class PlanningTests: XCTestCase {
         XCTAssertThrowsError(try DatasetFingerprint.extract(try Dataset.open(root))) {
             XCTAssertTrue("\($0)".contains("case case_0") && "\($0)".contains("NaN"), "\($0)")
         }
+    }
+}
+
+/// Three 12×44×52 cases, spacing z × 0.8 × 0.8 with z = 2.5, 3, 4 mm. Non-zero box [1,11)×[2,42)×[2,50)
+/// (10×40×48) holds 50, except a 4×20×20 foreground block (label 1) of 100·(case+1) in channel 0
+/// ("CT") and 200·(case+1) in channel 1 ("T2").
+func writeAnisotropicDataset(root: String, zSpacings: [Double] = [2.5, 3, 4], channels: [String] = ["CT", "T2"]) throws {
+    try DatasetDescription(channelNames: channels, labels: ["background": 0, "organ": 1], numTraining: zSpacings.count,
+                           fileEnding: ".nii.gz").write(path: "\(root)/dataset.json")
+    for (i, z) in zSpacings.enumerated() {
+        let shape = [12, 44, 52], spacing = [z, 0.8, 0.8]
+        var image = [[Float]](repeating: [Float](repeating: 0, count: 12 * 44 * 52), count: channels.count)
+        var labels = [UInt8](repeating: 0, count: 12 * 44 * 52)
+        for a in 1..<11 { for b in 2..<42 { for c in 2..<50 {
+            let k = (a * 44 + b) * 52 + c
+            let fg = (3..<7).contains(a) && (10..<30).contains(b) && (10..<30).contains(c)
+            for ch in channels.indices { image[ch][k] = fg ? Float(100 * (ch + 1) * (i + 1)) : 50 }
+            labels[k] = fg ? 1 : 0
+        } } }
+        for ch in channels.indices {
+            try NIfTIFile.write(try Grid(shape: shape, spacing: spacing, storage: image[ch]),
+                                path: "\(root)/imagesTr/case_\(i)_000\(ch).nii.gz", as: .float32)
+        }
+        try NIfTIFile.write(try Grid(shape: shape, spacing: spacing, storage: labels.map(Float.init)),
+                            path: "\(root)/labelsTr/case_\(i).nii.gz", as: .uint8)
     }
 }

@@ -127,6 +127,7 @@ public struct ExperimentPlans: Sendable, Codable, Equatable {
             }
             switch ch {
             case "\"": inString = true; out.append(ch)
+            case "{" where i + 1 < json.count && json[i + 1] == 125: out += "{}"; i += 2; continue
             case "{": depth += 1; out.append(ch); newline()
             case "}": depth -= 1; newline(); out.append(ch)
             case ",": out.append(","); newline()
