@@ -44,6 +44,8 @@ fixtures: tensorboard-fixture
 	python3 scripts/fixtures/make_hadwiger_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_hadwiger_torch_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_compare_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_resample_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_planned_prediction_fixtures.py
 
 # An event file written by TensorBoard's own writer, for the Swift reader in TensorBoardTests.
 tensorboard-fixture:

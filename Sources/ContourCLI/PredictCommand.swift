@@ -32,6 +32,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Coordinates of the written landmarks: voxel, or world (mm through the image's affine / spacing).")
     var landmarkSpace = "voxel"
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
+    @Option(help: "Plans file (contour data plan) of a model trained on preprocessed data: each image is cropped, normalised and resampled as `contour data preprocess` does, and the prediction mapped back to the image's geometry.")
+    var plans: String?
+    @Option(help: "The configuration of --plans.") var configuration: String?
     @OptionGroup var distributed: DistributedOptions
 
     func run() throws {
@@ -44,6 +47,14 @@ struct PredictCommand: ParsableCommand {
         let cases = try Self.groupCases(in: input)
         guard !cases.isEmpty else { throw CommandLineError("--input \(input): no images (expected \(Self.imageKinds) files)") }
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device, localRank: group?.localRank))
+        var preprocessor: Preprocessor?
+        if let plans {
+            guard let configuration else { throw CommandLineError("--plans \(plans): name its configuration with --configuration") }
+            if probabilities { throw CommandLineError("--probabilities: not available with --plans (probabilities are mapped back to the image only as a label map)") }
+            preprocessor = try Preprocessor(plans: try ExperimentPlans.read(path: plans), configuration: configuration, plansPath: plans)
+        } else if configuration != nil {
+            throw CommandLineError("--configuration picks a configuration of --plans FILE; give --plans too")
+        }
         let policy = try EvaluateCommand.policy(state: state, topology: false, mirror: mirror, sdrRadii: nil, extraction: landmarkExtraction)
         let landmarkNames = state.landmarkNames ?? []
         try CommandLineError.makeFolder(output, option: "--output")
@@ -64,6 +75,12 @@ struct PredictCommand: ParsableCommand {
                     header = header ?? v.header
                 }
                 let volume = ImageVolume(channels: channels, header: header!, isInteger: false)
+                if let preprocessor {
+                    let labels = try predictor.predict(volume, through: preprocessor, id: id, mirror: mirror)
+                    try ImageFile.writeLabels(labels, path: "\(output)/\(id)\(Self.outputExtension(paths[0]))", header: header)
+                    progress.update(i + 1, id)
+                    continue
+                }
                 let p = try predictor.predictHeads(volume, mirror: mirror)
                 let ext = Self.outputExtension(paths[0])
                 try ImageFile.writeLabels(p.labels, path: "\(output)/\(id)\(ext)", header: header)

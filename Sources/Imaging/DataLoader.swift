@@ -77,9 +77,13 @@ public final class DataLoader: Sendable {
     /// Number of samples.
     public let count: Int
     let load: @Sendable (Int) throws -> Sample
+    /// A loader that reads a patch itself (memory-mapped preprocessed cases) draws it with the
+    /// sample's generator; augmentation then gets no crop.
+    let loadPatch: (@Sendable (Int, inout SeededGenerator) throws -> Sample)?
 
     /// Samples from a closure (index in 0..<count → sample); it must be deterministic.
-    public init(count: Int, configuration: DataLoaderConfiguration, load: @escaping @Sendable (Int) throws -> Sample) throws {
+    public init(count: Int, configuration: DataLoaderConfiguration, load: @escaping @Sendable (Int) throws -> Sample,
+                loadPatch: (@Sendable (Int, inout SeededGenerator) throws -> Sample)? = nil) throws {
         guard count > 0 else { throw ImagingError("the data loader has no samples") }
         guard configuration.batchSize >= 1 else { throw ImagingError("batch size must be ≥ 1, got \(configuration.batchSize)") }
         guard configuration.workers >= 1, configuration.prefetchBatches >= 1 else {
@@ -106,6 +110,20 @@ public final class DataLoader: Sendable {
         self.count = count
         self.configuration = configuration
         self.load = load
+        self.loadPatch = loadPatch
+    }
+
+    /// Cases of a `contour data preprocess` folder (already normalised: keep `normalization` none),
+    /// read by memory map: each sample is a `patchSize` patch, foreground-oversampled from the
+    /// stored locations, then augmented; whole cases are never read.
+    public convenience init(preprocessed: PreprocessedDataset, configuration: DataLoaderConfiguration) throws {
+        guard let size = configuration.patchSize else { throw ImagingError("\(preprocessed.folder): memory-mapped loading needs a patch size") }
+        let probability = configuration.foregroundProbability
+        try self.init(count: preprocessed.cases.count, configuration: configuration, load: { i in
+            try preprocessed.patch(i, origin: [Int](repeating: 0, count: size.count), size: preprocessed.cases[i].shape)
+        }, loadPatch: { i, rng in
+            try preprocessed.patch(i, origin: preprocessed.origin(i, size: size, foregroundProbability: probability, using: &rng), size: size)
+        })
     }
 
     /// The cases of a dataset, read with `Sample.load`.
@@ -220,11 +238,11 @@ public final class DataLoader: Sendable {
     /// Loads, normalises and augments sample `index` for `epoch` (a draw `index + r·count` is
     /// sample `index` with its own augmentation).
     public func sample(epoch: Int, index: Int) throws -> Sample {
-        var s = try load(index % count)
+        var rng = generator(epoch: epoch, index: index)
+        var s = try loadPatch.map { try $0(index % count, &rng) } ?? load(index % count)
         try s.validate()
         configuration.normalization.apply(to: &s)
-        var rng = generator(epoch: epoch, index: index)
-        let crop = configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
+        let crop = loadPatch != nil ? nil : configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
         if configuration.keepUnaugmentedLabels { s.unaugmentedLabels = s.labels }
         return try configuration.augmentation.apply(s, crop: crop, using: &rng)
     }
