@@ -143,6 +143,67 @@ struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
 };
 }  // namespace
 
+/// Gradient averaging overlapped with backward: a hook on each parameter copies its gradient into
+/// a flat bucket as autograd produces it; a complete bucket's all-reduce starts at once (buckets
+/// in a fixed order, the same on every rank, so the collectives match) while backward goes on.
+/// `finish` starts what remains (a parameter without a gradient counts as zeros), waits, and
+/// writes the averages into `.grad`. Hooks act only while armed, i.e. during one plain backward;
+/// a parameter whose gradient arrives twice in one backward makes `finish` redo everything
+/// synchronously from the final `.grad`.
+struct ct_grad_reducer_s {
+  ct_process_group_s *pg = nullptr;
+  std::vector<at::Tensor> params;
+  std::vector<int64_t> bucket_of, offset_of;
+  std::vector<std::vector<int64_t>> buckets;
+  std::vector<at::Tensor> flat;
+  std::vector<int64_t> missing;
+  std::vector<char> arrived;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  size_t launched = 0;
+  bool armed = false, repeated = false;
+  std::mutex mutex;
+  std::vector<unsigned> hooks;
+
+  ~ct_grad_reducer_s() {
+    // The hooks point at this object: take them off before it goes.
+    for (size_t i = 0; i < hooks.size(); ++i) {
+      try {
+        params[i].remove_hook(hooks[i]);
+      } catch (...) {
+      }
+    }
+    for (auto &w : works) {
+      try {
+        if (w) w->wait(pg->timeout);
+      } catch (...) {
+      }
+    }
+  }
+
+  void launch_ready() {
+    while (launched < buckets.size() && missing[launched] == 0) launch(launched++);
+  }
+  void launch(size_t b) {
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    o.timeout = pg->timeout;
+    std::vector<at::Tensor> ts{flat[b]};
+    works[b] = pg->backend->allreduce(ts, o);
+  }
+  void on_grad(int64_t i, const at::Tensor &grad) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!armed) return;
+    if (arrived[i]) {
+      repeated = true;
+      return;
+    }
+    arrived[i] = 1;
+    auto b = bucket_of[i];
+    flat[b].narrow(0, offset_of[i], params[i].numel()).copy_(grad.detach().reshape(-1));
+    if (--missing[b] == 0 && !repeated) launch_ready();
+  }
+};
+
 extern "C" {
 
 ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
@@ -254,6 +315,118 @@ ct_status ct_dist_allreduce_sum_autograd(ct_process_group pg, ct_tensor tensor, 
     auto &g = G(pg);
     return AllReduceSum::apply(ctorch::T(tensor), static_cast<int64_t>(reinterpret_cast<intptr_t>(&g)));
   })())
+}
+
+ct_status ct_dist_reducer_new(ct_process_group pg, const ct_tensor *params, int n, int64_t bucket_bytes,
+                              ct_grad_reducer *out) noexcept {
+  CT_GUARD(
+      if (!out) throw std::invalid_argument("output pointer is NULL");
+      if (n < 0 || (n > 0 && !params)) throw std::invalid_argument("parameter list is NULL");
+      if (bucket_bytes < 1) throw std::invalid_argument("bucket size must be ≥ 1 byte");
+      auto r = std::make_unique<ct_grad_reducer_s>();
+      r->pg = &G(pg);
+      for (int i = 0; i < n; ++i) r->params.push_back(ctorch::T(params[i]));
+      r->bucket_of.assign(n, 0);
+      r->offset_of.assign(n, 0);
+      // Gradients arrive roughly from the last layer back: buckets fill in reverse parameter order.
+      std::vector<int64_t> bytes;
+      std::vector<at::ScalarType> types;
+      for (int i = n - 1; i >= 0; --i) {
+        const auto &p = r->params[i];
+        int64_t size = p.numel() * static_cast<int64_t>(p.element_size());
+        if (r->buckets.empty() || types.back() != p.scalar_type() || bytes.back() + size > bucket_bytes) {
+          r->buckets.emplace_back();
+          bytes.push_back(0);
+          types.push_back(p.scalar_type());
+        }
+        r->bucket_of[i] = static_cast<int64_t>(r->buckets.size()) - 1;
+        r->offset_of[i] = 0;
+        for (auto j : r->buckets.back()) r->offset_of[i] += r->params[j].numel();
+        r->buckets.back().push_back(i);
+        bytes.back() += size;
+      }
+      for (size_t b = 0; b < r->buckets.size(); ++b) {
+        int64_t count = 0;
+        for (auto j : r->buckets[b]) count += r->params[j].numel();
+        r->flat.push_back(at::zeros({count}, at::TensorOptions().dtype(types[b])));
+      }
+      r->works.resize(r->buckets.size());
+      auto *raw = r.get();
+      for (int i = 0; i < n; ++i) {
+        if (!r->params[i].requires_grad()) throw std::invalid_argument("parameter " + std::to_string(i) + " does not require a gradient");
+        r->hooks.push_back(r->params[i].register_hook([raw, i](const at::Tensor &grad) { raw->on_grad(i, grad); }));
+      }
+      *out = r.release());
+}
+
+ct_status ct_dist_reducer_arm(ct_grad_reducer r) noexcept {
+  CT_GUARD(
+      if (!r) throw std::invalid_argument("reducer handle is NULL");
+      std::lock_guard<std::mutex> lock(r->mutex);
+      if (r->armed) throw std::logic_error("the gradient reducer is already armed (finish the previous backward first)");
+      r->missing.resize(r->buckets.size());
+      for (size_t b = 0; b < r->buckets.size(); ++b) {
+        r->flat[b].zero_();
+        r->missing[b] = static_cast<int64_t>(r->buckets[b].size());
+        r->works[b].reset();
+      }
+      r->arrived.assign(r->params.size(), 0);
+      r->launched = 0;
+      r->repeated = false;
+      r->armed = true)
+}
+
+ct_status ct_dist_reducer_finish(ct_grad_reducer r) noexcept {
+  CT_GUARD(
+      if (!r) throw std::invalid_argument("reducer handle is NULL");
+      std::unique_lock<std::mutex> lock(r->mutex);
+      if (!r->armed) throw std::logic_error("the gradient reducer is not armed");
+      r->armed = false;
+      auto &g = *r->pg;
+      auto wait = [&](size_t b) {
+        std::string reason;
+        try {
+          if (r->works[b] && !r->works[b]->wait(g.timeout)) reason = "timed out after " + std::to_string(g.timeout.count()) + " ms";
+        } catch (const c10::Error &e) {
+          reason = e.what_without_backtrace();
+        } catch (const std::exception &e) {
+          reason = e.what();
+        }
+        if (!reason.empty()) {
+          std::string who = stopped_ranks(&g);
+          throw std::runtime_error("distributed gradient all-reduce on rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) +
+                                   " failed: " + (who.empty() ? "" : who + "; ") + reason);
+        }
+      };
+      // Buckets already under way finish first; a repeated gradient means the buckets hold partial sums: redo from .grad.
+      for (size_t b = 0; b < r->launched; ++b) wait(b);
+      for (size_t b = r->repeated ? 0 : r->launched; b < r->buckets.size(); ++b) {
+        for (auto j : r->buckets[b]) {
+          const auto &p = r->params[j];
+          auto piece = r->flat[b].narrow(0, r->offset_of[j], p.numel());
+          if (r->repeated || !r->arrived[j]) {
+            if (p.grad().defined()) piece.copy_(p.grad().detach().reshape(-1));
+            else piece.zero_();
+          }
+        }
+        r->launch(b);
+        wait(b);
+      }
+      for (size_t b = 0; b < r->buckets.size(); ++b) {
+        r->flat[b].div_(g.world);
+        for (auto j : r->buckets[b]) {
+          auto &p = r->params[j];
+          auto avg = r->flat[b].narrow(0, r->offset_of[j], p.numel()).view(p.sizes()).to(p.device(), /*non_blocking=*/false, /*copy=*/true);
+          p.mutable_grad() = avg;
+        }
+      })
+}
+
+void ct_dist_reducer_free(ct_grad_reducer r) noexcept {
+  try {
+    delete r;
+  } catch (...) {
+  }
 }
 
 ct_status ct_dist_barrier(ct_process_group pg) noexcept {

@@ -25,6 +25,7 @@ public final class Distributed: @unchecked Sendable {
     public let localRank: Int
     public let timeout: Double
     private let raw: OpaquePointer
+    var handle: OpaquePointer { raw }
 
     /// Joins the group (blocking until all `worldSize` ranks arrived, at most `timeout` seconds).
     /// Rank 0 hosts the rendezvous store unless `hostsStore` is false (torchrun's agent hosts it);
@@ -159,4 +160,35 @@ public final class Distributed: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Gradient averaging overlapped with backward, as DDP's reducer: hooks on the parameters start
+/// each bucket's all-reduce as soon as backward has produced all its gradients. `arm()` before one
+/// backward, `finish()` after it: every parameter's `.grad` is then the average over the ranks (a
+/// parameter without a gradient counts as zeros). Every rank passes the same parameters in the same
+/// order. Outside arm/finish (e.g. per-objective `gradients(of:)`) the hooks do nothing.
+public final class GradientReducer {
+    public let group: Distributed
+    let parameters: [Tensor]
+    private let raw: OpaquePointer
+
+    public init(group: Distributed, parameters: [Tensor], bucketBytes: Int = 25 << 20) throws {
+        var out: OpaquePointer?
+        let handles = parameters.map { $0.handle.raw as ct_tensor? }
+        try withExtendedLifetime((group, parameters)) {
+            try handles.withUnsafeBufferPointer { hp in
+                try check(ct_dist_reducer_new(group.handle, hp.baseAddress, Int32(hp.count), Int64(bucketBytes), &out))
+            }
+        }
+        guard let out else { throw TorchError("ct_dist_reducer_new returned no reducer") }
+        raw = out
+        self.group = group
+        self.parameters = parameters
+    }
+
+    deinit { ct_dist_reducer_free(raw) }
+
+    public func arm() throws { try withExtendedLifetime(self) { try check(ct_dist_reducer_arm(raw)) } }
+
+    public func finish() throws { try withExtendedLifetime(self) { try check(ct_dist_reducer_finish(raw)) } }
 }

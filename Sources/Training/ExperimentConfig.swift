@@ -170,6 +170,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var earlyStopping: EarlyStopping?
         /// Event files for `tensorboard --logdir` in RUN/tensorboard/.
         public var tensorboard = true
+        /// Data parallel: average the gradients of a plain backward while it runs (DDP's overlap).
+        public var overlapAllReduce = true
     }
 
     public var data = Data()
@@ -380,6 +382,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             run.maxNonFinite = try r.int("maxNonFinite", default: run.maxNonFinite, requirement: "≥ 1") { $0 >= 1 }
             run.output = try r.string("output", default: run.output)
             run.tensorboard = try r.bool("tensorboard", default: run.tensorboard)
+            run.overlapAllReduce = try r.bool("overlapAllReduce", default: run.overlapAllReduce)
             if let e = try Self.mapping(r, "earlyStopping", in: "run") {
                 let metric = e.has("metric") ? try e.string("metric", default: "") : nil
                 let patience = try e.int("patience", default: 10, requirement: "≥ 1") { $0 >= 1 }
@@ -602,6 +605,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             "maxNonFinite": n(run.maxNonFinite), "output": .string(run.output), "mixedPrecision": .string(run.mixedPrecision),
         ]
         r["tensorboard"] = .bool(run.tensorboard)
+        r["overlapAllReduce"] = .bool(run.overlapAllReduce)
         if let e = run.earlyStopping {
             var x: [String: ConfigValue] = ["patience": n(e.patience)]
             if let m = e.metric { x["metric"] = .string(m) }

@@ -131,7 +131,8 @@ final class StageSession {
             context.landmarkRelations = description.landmarkRelations
             context.distributed = distributed
             // SyncBatchNorm layers (norm: syncbatch) normalise over the job's global batch.
-            if let distributed {
+            if let distributed, distributed.worldSize > 1 {
+                if config.run.overlapAllReduce { context.reducer = try GradientReducer(group: distributed, parameters: context.parameters) }
                 for case let layer as SyncBatchNorm in model.namedModules().map(\.module) { layer.group = distributed }
             }
         } catch let e as TrainingError where !stageLabel.isEmpty {

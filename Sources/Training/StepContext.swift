@@ -26,6 +26,8 @@ public final class StepContext {
     var landmarkRelations: [String: [Int]] = [:]
     /// Data-parallel training: the group whose ranks average their updates (`synchronize`).
     public internal(set) var distributed: Distributed?
+    /// Data parallel: averages the gradients of a plain backward while it runs (nil: after it, in `synchronize`).
+    var reducer: GradientReducer?
 
     public init(model: any SegmentationModel, objective: CompositeObjective, balancer: any Balancer, device: Device, parameters: [Tensor],
                 autocast: Bool = false, foregroundClasses: Set<Int>, heatmap: HeatmapSettings? = nil, cache: RegionMapCache? = nil) {
@@ -111,13 +113,15 @@ public final class StepContext {
         if !balancer.needsGradients {
             // dwa scales the losses from their values alone; sum leaves them as configured.
             let factors = try balancer.lossWeights(global)
-            try backward(losses, coefficients: factors.map { f in zip(weights, f).map { $0 * $1 } } ?? weights)
-            return StepOutcome(losses: values, total: total, applied: true, weights: factors)
+            var outcome = StepOutcome(losses: values, total: total, applied: true, weights: factors)
+            outcome.averaged = try backward(losses, coefficients: factors.map { f in zip(weights, f).map { $0 * $1 } } ?? weights)
+            return outcome
         }
         // A step between decisions of `every: n`: the update is Σ cₖ·∇(wₖLₖ), one backward.
         if let c = balancer.reusedCoefficients(objectives: losses.count) {
-            try backward(losses, coefficients: zip(c, weights).map { $0 * $1 })
-            return StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
+            var outcome = StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
+            outcome.averaged = try backward(losses, coefficients: zip(c, weights).map { $0 * $1 })
+            return outcome
         }
         var flat: [Tensor] = []
         for (k, (l, w)) in zip(losses, weights).enumerated() {
@@ -161,13 +165,22 @@ extension StepContext {
         return o
     }
 
-    /// One backward of Σ cₖ·Lₖ (terms with a zero coefficient or no graph left out).
-    func backward(_ losses: [Tensor], coefficients: [Double]) throws {
+    /// One backward of Σ cₖ·Lₖ (terms with a zero coefficient or no graph left out). Returns
+    /// whether the gradients are already the ranks' average (the reducer ran during backward).
+    func backward(_ losses: [Tensor], coefficients: [Double]) throws -> Bool {
         var sum: Tensor?
         for (l, c) in zip(losses, coefficients) where c != 0 && l.requiresGrad {
             sum = try sum.map { try $0.adding(l * c) } ?? l * c
         }
-        if let sum { try sum.backward() }
+        guard let sum else { return false }
+        guard let reducer else {
+            try sum.backward()
+            return false
+        }
+        try reducer.arm()
+        try sum.backward()
+        try reducer.finish()
+        return true
     }
 }
 

@@ -63,6 +63,39 @@ final class DistributedTests: XCTestCase {
         }
     }
 
+    /// The overlapped reducer (8-byte buckets: several per step, started from hooks during
+    /// backward) writes the ranks' average into .grad; an unused parameter averages zeros; a second
+    /// backward while armed (gradients accumulating) is redone from the final .grad.
+    func testGradientReducerAveragesDuringBackward() throws {
+        let out = try twoRanks { rank, g -> [[Float]] in
+            let a = try Tensor([Float(1), 2] as [Float]).requiringGrad()
+            let b = try Tensor([Float(3)] as [Float]).requiringGrad()
+            let c = try Tensor([Float(5)] as [Float]).requiringGrad()
+            // Reverse order b | a | c: b's and a's buckets start from their hooks, c's in finish.
+            let reducer = try GradientReducer(group: g, parameters: [c, a, b], bucketBytes: 8)
+            let k = Double(rank + 1)
+            // d/da = 2k, d/db = 2·b·k = 6k; c unused.
+            func loss() throws -> Tensor { try (a.sum() * 2 + (b * b).sum()) * k }
+            try reducer.arm()
+            try loss().backward()
+            try reducer.finish()
+            let once = [try a.grad!.floats(), try b.grad!.floats(), try c.grad!.floats()]
+            for p in [a, b, c] { try p.setGrad(nil) }
+            try reducer.arm()
+            try loss().backward()
+            try a.sum().backward()
+            try reducer.finish()
+            return once + [try a.grad!.floats(), try b.grad!.floats()]
+        }
+        for r in out {
+            XCTAssertEqual(r[0], [3, 3])
+            XCTAssertEqual(r[1], [9])
+            XCTAssertEqual(r[2], [0])
+            XCTAssertEqual(r[3], [4, 4])
+            XCTAssertEqual(r[4], [9])
+        }
+    }
+
     func testBadArgumentsAreErrors() throws {
         XCTAssertThrowsError(try Distributed(masterAddress: "127.0.0.1", masterPort: 0, rank: 0, worldSize: 1)) {
             XCTAssertTrue("\($0)".contains("port 0"), "\($0)")

@@ -273,6 +273,18 @@ ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *ou
 /// incoming gradient over the ranks (every rank must run that backward too). The group must
 /// outlive the graph. CUDA tensors are staged through the CPU.
 ct_status ct_dist_allreduce_sum_autograd(ct_process_group pg, ct_tensor tensor, ct_tensor *out) CT_NOEXCEPT;
+/// Gradient averaging overlapped with backward (DDP's reducer): hooks on `params` copy each
+/// gradient into flat buckets of about `bucket_bytes` (reverse parameter order, one dtype each) and
+/// start a bucket's all-reduce as soon as it is complete. Arm before one backward; `finish` after
+/// it starts the rest (missing gradients count as zeros), waits, and sets every parameter's .grad
+/// to the average over the ranks. Hooks do nothing unless armed. The group must outlive it; the
+/// hooks stay on the parameters (inert) after free.
+typedef struct ct_grad_reducer_s *ct_grad_reducer;
+ct_status ct_dist_reducer_new(ct_process_group pg, const ct_tensor *params, int n, int64_t bucket_bytes,
+                              ct_grad_reducer *out) CT_NOEXCEPT;
+ct_status ct_dist_reducer_arm(ct_grad_reducer r) CT_NOEXCEPT;
+ct_status ct_dist_reducer_finish(ct_grad_reducer r) CT_NOEXCEPT;
+void ct_dist_reducer_free(ct_grad_reducer r) CT_NOEXCEPT;
 ct_status ct_dist_barrier(ct_process_group pg) CT_NOEXCEPT;
 /// Why the nccl backend cannot be used here.
 const char *ct_dist_nccl_status(void) CT_NOEXCEPT;
