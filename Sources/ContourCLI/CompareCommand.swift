@@ -14,7 +14,7 @@ struct CompareCommand: ParsableCommand {
         Variants: each --vary key=a|b|c multiplies them (any configuration field, as --set; e.g. \
         --vary 'objectives=cedice|scnp+cedice' --vary 'model.name=unet2d|unet++'); a configuration's compare \
         section may name variants and hold the seeds, folds, reference and metrics (see README). Every variant's \
-        configuration is checked before anything runs. Runs go to OUTPUT/runs/VARIANT/seedS-foldF; finished ones \
+        configuration is checked, and its model built, before anything runs. Runs go to OUTPUT/runs/VARIANT/seedS-foldF; finished ones \
         (with evaluation-val/metrics.csv) are kept, interrupted ones resume, so rerunning the command after a kill \
         continues. Or --runs A B C compares runs that exist (a run folder, or a folder of run folders, per variant).
 
@@ -69,6 +69,7 @@ struct CompareCommand: ParsableCommand {
                 guard plan.variants.count >= 2 else {
                     throw CommandLineError("one variant only (\(plan.variants[0].name)): add --vary key=a|b or compare.variants to compare something")
                 }
+                try plan.checkExperiments()
             }
         } catch let e as TrainingError {
             throw CommandLineError(e.description)

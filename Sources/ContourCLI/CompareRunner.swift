@@ -124,6 +124,8 @@ final class CompareRunner: @unchecked Sendable {
         if jobs > 1 && env["OMP_NUM_THREADS"] == nil {
             env["OMP_NUM_THREADS"] = String(Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / jobs))
         }
+        // Spinning OpenMP threads of concurrent runs slow each other down many times over (see `make test`).
+        if jobs > 1 && env["OMP_WAIT_POLICY"] == nil { env["OMP_WAIT_POLICY"] = "PASSIVE" }
         p.environment = env
         p.standardOutput = handle
         p.standardError = handle

@@ -37,11 +37,13 @@ public struct ComparisonPlan: Sendable {
         public var folds: [Int]?
         public var metrics: [String]?
         public var vary: [String] = []
-        public var variants: [(name: String, set: [String])] = []
-        public static func == (a: Section, b: Section) -> Bool {
-            a.reference == b.reference && a.seeds == b.seeds && a.folds == b.folds && a.metrics == b.metrics && a.vary == b.vary
-                && a.variants.map(\.name) == b.variants.map(\.name) && a.variants.map(\.set) == b.variants.map(\.set)
-        }
+        public var variants: [NamedVariant] = []
+    }
+
+    /// `compare.variants[i]`: a name and the `--set` items that make it.
+    public struct NamedVariant: Sendable, Equatable {
+        public var name: String
+        public var set: [String]
     }
 
     public static let defaultMetrics = ["dice", "hd95", "betti0_error", "betti1_error", "cldice"]
@@ -98,7 +100,10 @@ public struct ComparisonPlan: Sendable {
                 config = try load(set + c.overrides)
                 try checkObjectives(config)
             } catch {
-                throw TrainingError("\(c.origin) (variant \(name)): \(error)")
+                // The file's name is noise here: the key came from the command line or the compare section.
+                var message = "\(error)"
+                if message.hasPrefix("\(path): ") { message.removeFirst(path.count + 2) }
+                throw TrainingError("\(c.origin) (variant \(name)): \(message)")
             }
             variants.append(Variant(name: name, overrides: c.overrides, config: config))
         }
@@ -186,6 +191,19 @@ public struct ComparisonPlan: Sendable {
         String(value.map { "/\\ :,\"'[]{}".contains($0) ? "-" : $0 }).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
     }
 
+    /// Builds every variant's experiment of every stage (dataset, split, model with its options,
+    /// patch size) as training starts by doing, so a mistyped model option or an impossible patch
+    /// size stops the comparison before anything runs.
+    public func checkExperiments() throws {
+        for v in variants {
+            do {
+                for stage in try v.config.stageConfigs() { _ = try Experiment(config: stage.config) }
+            } catch {
+                throw TrainingError("variant \(v.name): \(error)")
+            }
+        }
+    }
+
     /// Objectives exist and accept their options (what training would find first).
     static func checkObjectives(_ config: ExperimentConfig) throws {
         for (i, o) in config.objectives.enumerated() {
@@ -225,7 +243,7 @@ public struct ComparisonPlan: Sendable {
                     guard !name.isEmpty else { throw OptionError(key: "\(at).name", "\(at).name is required") }
                     let set = v.has("set") ? try ExperimentConfig.strings(v, "set", in: at) : []
                     try v.finish()
-                    return (name, set)
+                    return NamedVariant(name: name, set: set)
                 }
             }
             try r.finish()

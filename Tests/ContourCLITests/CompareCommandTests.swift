@@ -129,11 +129,16 @@ final class CompareCommandTests: XCTestCase {
         let base = try writeBase()
         let (status, _, stderr) = try contour(["compare", "--config", base, "--vary", "modle.name=unet2d|unet++", "--output", "\(dir!)/cmp"])
         XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(stderr.contains("--vary modle.name=unet2d|unet++") && stderr.contains("modle"), stderr)
+        XCTAssertTrue(stderr.contains("--vary modle.name=unet2d|unet++ (variant unet2d): unknown section 'modle'"), stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir!)/cmp/runs"))
         let (bad, _, stderr2) = try contour(["compare", "--config", base, "--vary", "objectives=cedice|nosuchloss", "--output", "\(dir!)/cmp"])
         XCTAssertNotEqual(bad, 0)
         XCTAssertTrue(stderr2.contains("nosuchloss"), stderr2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir!)/cmp/runs"))
+        // A model option is checked by building each variant's model first.
+        let (option, _, stderr3) = try contour(["compare", "--config", base, "--vary", "model.options.baseWidht=2|4", "--output", "\(dir!)/cmp"])
+        XCTAssertNotEqual(option, 0)
+        XCTAssertTrue(stderr3.contains("baseWidht"), stderr3)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir!)/cmp/runs"))
     }
 }

@@ -82,6 +82,14 @@ final class ComparisonReportTests: XCTestCase {
         XCTAssertNil(c.metrics[0].tests[0].pHolm)
         XCTAssertEqual(c.metrics[0].tests[0].verdict, "not applicable")
         XCTAssertTrue(ComparisonReport.markdown(c, failures: [], seeds: [0], folds: [0]).contains("n/a (5 pairs)"))
+        // Identical variants: no non-zero difference, so the rank-biserial is NaN, written as null.
+        let same = (0..<8).flatMap { c in ["a", "b"].map { v in
+            ComparisonObservation(variant: v, seed: 0, fold: 0, caseID: "c\(c)", metric: "dice", value: 0.1 * Double(c)) } }
+        let s = try Comparison.analyse(same, variants: ["a", "b"], reference: "a", metrics: ["dice"], resamples: 200)
+        XCTAssertTrue(s.metrics[0].tests[0].rankBiserial.isNaN)
+        let json = try ComparisonReport.json(s, failures: [], seeds: [0], folds: [0], command: "c")
+        XCTAssertTrue(json.contains("\"rankBiserial\" : null"), json)
+        XCTAssertFalse(json.contains("u0001") || json.contains("nan"), json)
     }
 
     func testPlanFromVaryAndCompareSection() throws {
