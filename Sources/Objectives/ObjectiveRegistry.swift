@@ -27,9 +27,9 @@ public enum ObjectiveRegistry {
         Entry(name: "tversky", summary: "MONAI Tversky loss; alpha, beta") { try TverskyLoss(options: $0) },
         Entry(name: "tmcedice", summary: "the SCNP/TopoMortar CE + negative per-sample Dice with background (METHODS §1.3)") {
             try OfficialCEDiceLoss(options: $0) },
-        Entry(name: "scnp", summary: "official SCNP(CEDice): tmcedice on SCNP logits; k (3), joint") { o in
+        Entry(name: "scnp", summary: "official SCNP(CEDice): tmcedice on SCNP logits; k (3), joint, side (both|min|max)") { o in
             let s = try SCNPObjective.settings(o)
-            return try SCNPObjective(name: o.objective, inner: OfficialCEDiceLoss(options: o), k: s.k, joint: s.joint) },
+            return try SCNPObjective(name: o.objective, inner: OfficialCEDiceLoss(options: o), k: s.k, joint: s.joint, side: s.side) },
         Entry(name: "rrw", summary: "region-wise loss with rectified region-wise maps; parity, spacing") {
             try RegionWiseLoss(options: $0) },
         Entry(name: "regionwise", summary: "region-wise loss with a map: rrw, boundary, rwboundary") {
@@ -109,7 +109,7 @@ public enum ObjectiveRegistry {
             }
             let entry = try lookup(innerName, asked: name)
             let s = try SCNPObjective.settings(options)
-            objective = try SCNPObjective(name: name, inner: entry.make(options), k: s.k, joint: s.joint)
+            objective = try SCNPObjective(name: name, inner: entry.make(options), k: s.k, joint: s.joint, side: s.side)
         } else {
             objective = try lookup(name, asked: name).make(options)
         }

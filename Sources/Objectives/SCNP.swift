@@ -13,7 +13,9 @@ public enum SCNP {
     /// Built exactly as the official code (sentinel-shifted max pooling) so that values and
     /// gradient routing agree, including PyTorch's first-argmax tie rule. Logits must stay below
     /// the sentinel in magnitude.
-    public static func transform(_ logits: Tensor, oneHot y: Tensor, k: Int = 3) throws -> Tensor {
+    /// `side` `.min` penalises only the true class (other logits raw), `.max` only the wrong classes:
+    /// the paper's ablation of the two pooling sides.
+    public static func transform(_ logits: Tensor, oneHot y: Tensor, k: Int = 3, side: Side = .both) throws -> Tensor {
         try validate(k: k)
         guard logits.shape == y.shape else {
             throw ObjectiveError("SCNP needs a one-hot target of the logits' shape \(logits.shape), got \(y.shape)")
@@ -23,9 +25,16 @@ public enum SCNP {
         }
         let notY = 1.0 - y
         let window = [k], step = [1], pad = [k / 2]
-        let lowest = -(try (-(logits * y + sentinel * notY)).maxPool(kernel: window, stride: step, padding: pad))
-        let highest = try (logits * notY - sentinel * y).maxPool(kernel: window, stride: step, padding: pad)
+        let lowest = side == .max ? logits
+            : -(try (-(logits * y + sentinel * notY)).maxPool(kernel: window, stride: step, padding: pad))
+        let highest = side == .min ? logits : try (logits * notY - sentinel * y).maxPool(kernel: window, stride: step, padding: pad)
         return y * lowest + notY * highest
+    }
+
+    /// Which logits SCNP replaces: both sides (the method), or only the min-pooled true-class
+    /// logits, or only the max-pooled wrong-class ones.
+    public enum Side: String, Sendable, CaseIterable {
+        case both, min, max
     }
 
     /// k must be odd (an even window changes the output size) and at least 3.
@@ -44,24 +53,27 @@ public struct SCNPObjective: Objective {
     public let inner: any Objective
     public var k: Int
     public var joint: Bool
+    public var side: SCNP.Side
 
-    public init(name: String, inner: any Objective, k: Int = 3, joint: Bool = false) throws {
+    public init(name: String, inner: any Objective, k: Int = 3, joint: Bool = false, side: SCNP.Side = .both) throws {
         try SCNP.validate(k: k)
         self.name = name
         self.inner = inner
         self.k = k
         self.joint = joint
+        self.side = side
     }
 
-    /// Reads `k` and `joint`; the caller builds `inner` from the remaining options.
-    static func settings(_ o: ObjectiveOptions) throws -> (k: Int, joint: Bool) {
+    /// Reads `k`, `joint` and `side`; the caller builds `inner` from the remaining options.
+    static func settings(_ o: ObjectiveOptions) throws -> (k: Int, joint: Bool, side: SCNP.Side) {
         let k = try o.int("k", default: 3, requirement: "an odd integer ≥ 3", valid: { $0 >= 3 && $0 % 2 == 1 })
-        return (k, try o.bool("joint", default: false))
+        let side = SCNP.Side(rawValue: try o.string("side", default: "both", allowed: SCNP.Side.allCases.map(\.rawValue)))!
+        return (k, try o.bool("joint", default: false), side)
     }
 
     public func callAsFunction(logits: Tensor, target: LossTarget) throws -> Tensor {
         let y = try withoutGradients { try target.denseTarget(for: logits).detached() }
-        let penalised = try inner(logits: SCNP.transform(logits, oneHot: y, k: k), target: target)
+        let penalised = try inner(logits: SCNP.transform(logits, oneHot: y, k: k, side: side), target: target)
         return joint ? try inner(logits: logits, target: target) + penalised : penalised
     }
 }

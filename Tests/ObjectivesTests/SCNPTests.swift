@@ -22,6 +22,17 @@ final class SCNPTests: XCTestCase {
         assertClose(p1, [0.6225, 0.6225, 0.5498, 0.6225, 0.6225, 0.6900, 0.6900, 0.6900, 0.6900], atol: 1e-4, rtol: 0)
     }
 
+    /// The one-sided ablations: only the true class's min pooling, or only the wrong classes' max pooling.
+    func testOneSidedTransforms() throws {
+        let (z, y, target) = try example()
+        let minOnly = try SCNP.transform(z, oneHot: y, k: 3, side: .min).select(dim: 1, index: 1).doubles()
+        assertClose(minOnly, [0.5, 0.5, -1.0, 0.5, 0.5, 0.2, -2.0, 0.8, -3.0], atol: 1e-12, rtol: 0)
+        let maxOnly = try SCNP.transform(z, oneHot: y, k: 3, side: .max).select(dim: 1, index: 1).doubles()
+        assertClose(maxOnly, [2.0, 0.5, 0.2, 3.0, 1.5, 0.8, 0.8, 0.8, 0.8], atol: 1e-12, rtol: 0)
+        XCTAssertNotEqual(try lossValue("scnp", #"{"side": "min"}"#, z, target), try lossValue("scnp", #"{"side": "max"}"#, z, target))
+        XCTAssertThrowsError(try lossValue("scnp", #"{"side": "left"}"#, z, target)) { XCTAssertTrue("\($0)".contains("side"), "\($0)") }
+    }
+
     func testWorkedExampleLosses() throws {
         let (z, _, target) = try example()
         // Raw logits: CE 0.367669 + Dice −0.733106; SCNP logits: CE 0.819872 + Dice −0.460196.
