@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import Geometry
 import Torch
 
 /// `--nproc-per-node N` on one machine, like `torchrun --standalone`: starts N copies of this
@@ -80,6 +82,25 @@ struct WorkerLauncher {
             }
         }
         readers.forEach { $0.start() }
+        // Each worker has its own process group, so Ctrl-C reaches only this process: pass SIGINT and
+        // SIGTERM on (a second one too), so the workers stop together at a step and save `latest`.
+        let started = processes
+        var forwarders: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                Interruption.request(sig)
+                for p in started where p.isRunning { kill(p.processIdentifier, sig) }
+            }
+            source.resume()
+            forwarders.append(source)
+        }
+        defer {
+            forwarders.forEach { $0.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
         // The first failure starts the grace period; then the rest are terminated.
         var failure: (rank: Int, why: String)?
         var done = 0
@@ -100,6 +121,7 @@ struct WorkerLauncher {
             }
         }
         output.drain()
+        if Interruption.requested { throw ExitCode(Interruption.exitCode) }
         if let failure {
             throw CommandLineError("worker rank \(failure.rank) of \(count) \(failure.why); the other workers were stopped")
         }
