@@ -13,7 +13,7 @@ public struct Contour: AsyncParsableCommand {
         abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
         version: version,
         subcommands: [Info.self, Demo.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, DataCommand.self,
-                      ModelsCommand.self, WeightsCommand.self, MetricsCommand.self, LossCommand.self, BalanceCommand.self, PseudoLabelCommand.self,
+                      CompareCommand.self, ModelsCommand.self, WeightsCommand.self, MetricsCommand.self, LossCommand.self, BalanceCommand.self, PseudoLabelCommand.self,
                       Bench.self]
     )
 

@@ -8,7 +8,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Check datasets and generate demo data.",
-        subcommands: [DataCheckCommand.self, DataDemoCommand.self]
+        subcommands: [DataCheckCommand.self, DataDemoCommand.self, DataPlanCommand.self, DataPreprocessCommand.self]
     )
 }
 

@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --resume: the checkpoint to continue from, latest or previous (the one before, kept for when latest is damaged).")
     var resumeFrom = "latest"
     @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
+    @Option(help: "A plans file from `contour data plan`: dataset, patch, batch, U-Net topology and normalisation of --configuration (before --set).") var plans: String?
+    @Option(help: "The configuration of --plans to train: 3d_fullres, 3d_lowres or 2d.") var configuration: String?
     @Option(help: "Dataset folder (data.dataset).") var dataset: String?
     @Option(help: "Validation fold of the k-fold split (data.fold).") var fold: Int?
     @Option(help: "Model name (model.name); see `contour models`.") var model: String?
@@ -52,12 +54,19 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Load --pretrained into the submodule with this key prefix, e.g. encoder. (model.pretrained.prefix).") var pretrainedPrefix: String?
     @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
-    @Option(help: "Start this many data-parallel workers on this machine (Gloo), like torchrun --nproc-per-node.") var nprocPerNode: Int?
-    @Option(help: "Distributed: seconds a worker waits for the others to join and for each collective before failing.")
-    var distTimeout: Double = 300
+    @OptionGroup var distributed: DistributedOptions
 
-    func overrides() -> [String] {
-        var o = set
+    func overrides() throws -> [String] {
+        var o: [String] = []
+        if let plans {
+            guard let configuration else { throw ValidationError("--plans \(plans): name the configuration to train with --configuration (3d_fullres, 3d_lowres or 2d)") }
+            let planned = try PlanConfiguration.overrides(plansPath: plans, configuration: configuration)
+            for w in planned.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            o = planned.overrides
+        } else if configuration != nil {
+            throw ValidationError("--configuration picks a configuration of --plans FILE; give --plans too")
+        }
+        o += set
         if let dataset { o.append("data.dataset=\(dataset)") }
         if let fold { o.append("data.fold=\(fold)") }
         if let model { o.append("model.name=\(model)") }
@@ -77,10 +86,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let n = nprocPerNode {
-            try WorkerLauncher(count: n, arguments: WorkerLauncher.workerArguments(Array(CommandLine.arguments.dropFirst()))).run()
-            return
-        }
+        if try distributed.launchWorkers() { return }
         let experiment: ExperimentConfig
         if resume == nil && resumeFrom != "latest" { throw ValidationError("--resume-from \(resumeFrom) needs --resume RUN") }
         if let resume {
@@ -88,14 +94,13 @@ struct TrainCommand: ParsableCommand {
             if overwrite { throw ValidationError("--resume \(resume) continues that run, --overwrite starts a new one: give one of them") }
             if output != nil { throw ValidationError("--output: a resumed run continues in its own folder (\(resume)); copy the folder and --resume the copy") }
             if config != nil { throw ValidationError("--config: --resume uses \(resume)/config.yaml; change its fields with --set key=value") }
-            experiment = try Trainer.savedConfig(resume, overrides: overrides())
+            experiment = try Trainer.savedConfig(resume, overrides: try overrides())
         } else if let config {
-            experiment = try ExperimentConfig.load(path: config, overrides: overrides())
+            experiment = try ExperimentConfig.load(path: config, overrides: try overrides())
         } else {
-            experiment = try ExperimentConfig.fromOverrides(overrides())
+            experiment = try ExperimentConfig.fromOverrides(try overrides())
         }
-        // A worker of a distributed job joins it (the error names a missing or inconsistent variable).
-        let group = try DistributedEnvironment.read(ProcessInfo.processInfo.environment).map { try Distributed($0, timeout: distTimeout) }
+        let group = try distributed.join()
         // Ctrl-C / SIGTERM: finish the step, save `latest`, say how to resume, exit 130 / 143.
         Interruption.install()
         let trainer = try Trainer(config: experiment, quiet: quiet, distributed: group)

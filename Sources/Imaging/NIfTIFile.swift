@@ -7,7 +7,14 @@ import Geometry
 /// A NIfTI header kept from a file read (no voxel data), so outputs can reuse its geometry.
 public final class NIfTIHeader: @unchecked Sendable {
     let image: UnsafeMutablePointer<nifti_image>
-    init(_ image: UnsafeMutablePointer<nifti_image>) { self.image = image }
+    /// Voxel sizes as the file's header stores them, numpy order: nifticlib (and so reading) turns
+    /// zero or NaN ones into 1, planning reports them instead.
+    public let storedSpacing: [Double]
+    init(_ image: UnsafeMutablePointer<nifti_image>, storedSpacing: [Double]? = nil) {
+        self.image = image
+        let n = image.pointee
+        self.storedSpacing = storedSpacing ?? (n.ndim == 2 ? [Double(n.dy), Double(n.dx)] : [Double(n.dz), Double(n.dy), Double(n.dx)])
+    }
     deinit { nifti_image_free(image) }
 
     /// Voxel counts (x, y, z).
@@ -26,7 +33,7 @@ public enum NIfTIFile {
         guard let nim = nifti_image_read(path, 1) else {
             throw ImagingError("\(path): cannot read NIfTI (not a NIfTI file, or truncated/corrupt)")
         }
-        let header = NIfTIHeader(nim)
+        let header = NIfTIHeader(nim, storedSpacing: storedSpacing(path))
         let n = nim.pointee
         guard let data = n.data else { throw ImagingError("\(path): NIfTI file has no voxel data") }
         let nx = Int(n.nx), ny = Int(n.ny), nz = Int(Swift.max(n.nz, 1)), nt = Int(Swift.max(n.nt, 1))
@@ -67,6 +74,24 @@ public enum NIfTIFile {
         }
         return ImageVolume(channels: channels, header: ImageHeader(spacing: channels[0].spacing, affine: affine, nifti: header),
                            isInteger: isInteger)
+    }
+
+    /// pixdim as stored (unchecked header read), numpy order; nil when the header cannot be read.
+    static func storedSpacing(_ path: String) -> [Double]? {
+        var version: Int32 = 0
+        guard let raw = nifti_read_header(path, &version, 0) else { return nil }
+        defer { free(raw) }
+        let dims: [Double], ndim: Int
+        if version == 2 {
+            let h = raw.assumingMemoryBound(to: nifti_2_header.self).pointee
+            ndim = Int(h.dim.0)
+            dims = [h.pixdim.1, h.pixdim.2, h.pixdim.3]
+        } else {
+            let h = raw.assumingMemoryBound(to: nifti_1_header.self).pointee
+            ndim = Int(h.dim.0)
+            dims = [Double(h.pixdim.1), Double(h.pixdim.2), Double(h.pixdim.3)]
+        }
+        return ndim == 2 ? [dims[1], dims[0]] : [dims[2], dims[1], dims[0]]
     }
 
     private static func copy<T: BinaryInteger>(_ data: UnsafeMutableRawPointer, _ type: T.Type, _ offset: Int, _ out: inout [Float]) {

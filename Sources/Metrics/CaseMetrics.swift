@@ -23,7 +23,7 @@ public struct CaseMetricsOptions: Sendable {
 
 /// One row of an evaluation: a case and a foreground label. NaN means "not defined" (e.g. both
 /// masks empty); distances are +inf when exactly one mask is empty.
-public struct CaseMetricsRow: Sendable, Equatable {
+public struct CaseMetricsRow: Sendable, Equatable, Codable {
     public var caseName: String
     public var label: Int
     public var dice = Double.nan

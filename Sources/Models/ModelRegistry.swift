@@ -43,9 +43,19 @@ public enum ModelRegistry {
         }
         let c = try common(o, defaultStages: 5)
         let convs = try o.int("convsPerStage", default: 2, requirement: "1 to 4") { (1...4).contains($0) }
+        // A plan's per-stage pooling and kernels (contour data plan); they fix the number of stages.
+        let pools = try o.optionalIntLists("poolKernelSizes", length: spatialDims)
+        let kernels = try o.optionalIntLists("convKernelSizes", length: spatialDims)
+        if let pools, pools.count != c.stages, o.has("stages") {
+            throw NeuralNetError("\(o.subject("poolKernelSizes")) has \(pools.count) stages but \(o.subject("stages")) is \(c.stages); give one of them")
+        }
+        if let kernels, kernels.count != (pools?.count ?? c.stages) {
+            throw NeuralNetError("\(o.subject("convKernelSizes")) needs one entry per stage (\(pools?.count ?? c.stages)), got \(kernels.count)")
+        }
         try o.finish()
-        return try UNet(spatialDims: spatialDims, inChannels: m.inChannels, classes: m.classes, stages: c.stages, baseWidth: c.base,
-                        maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds)
+        return try UNet(spatialDims: spatialDims, inChannels: m.inChannels, classes: m.classes, stages: pools?.count ?? c.stages, baseWidth: c.base,
+                        maxWidth: c.maxWidth, norm: c.norm, convsPerStage: convs, deepSupervision: c.ds,
+                        poolKernelSizes: pools, convKernelSizes: kernels)
     }
 
     /// Segmentation plus one heatmap per landmark, shared encoder, a decoder per task.
@@ -96,7 +106,7 @@ public enum ModelRegistry {
         Entry(name: "unet2d", summary: "nnU-Net-style 2D U-Net; stages (5), baseWidth (32), maxWidth (512), norm (instance|batch|group), convsPerStage (2), deepSupervision; or encoder (resnet18|resnet34|resnet50): SMP-style U-Net on a torchvision ResNet") {
             try plainUNet(spatialDims: 2, $0, $1)
         },
-        Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision") {
+        Entry(name: "unet3d", summary: "nnU-Net-style 3D U-Net; stages (5), baseWidth (32), maxWidth (320), norm, convsPerStage (2), deepSupervision, poolKernelSizes/convKernelSizes (per stage and axis, from a plan)") {
             try plainUNet(spatialDims: 3, $0, $1)
         },
         Entry(name: "unet2d-mt", summary: "2D U-Net, shared encoder, two decoders: segmentation + heatmaps (one per landmark); options as unet2d") {

@@ -119,6 +119,12 @@ public final class ConvTranspose2d: TransposedConvolution {
         try super.init(spatial: 2, inChannels, outChannels, kernelSize: [kernelSize], stride: [stride], padding: [padding],
                        outputPadding: [outputPadding], dilation: [dilation], groups: groups, bias: bias)
     }
+
+    /// Per-axis kernel and stride (an anisotropic U-Net's upsampling), no padding.
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: [Int], stride: [Int], bias: Bool = true) throws {
+        try super.init(spatial: 2, inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: [0],
+                       outputPadding: [0], dilation: [1], groups: 1, bias: bias)
+    }
 }
 
 public final class ConvTranspose3d: TransposedConvolution {
@@ -126,5 +132,11 @@ public final class ConvTranspose3d: TransposedConvolution {
                 outputPadding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true) throws {
         try super.init(spatial: 3, inChannels, outChannels, kernelSize: [kernelSize], stride: [stride], padding: [padding],
                        outputPadding: [outputPadding], dilation: [dilation], groups: groups, bias: bias)
+    }
+
+    /// Per-axis kernel and stride (an anisotropic U-Net's upsampling), no padding.
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: [Int], stride: [Int], bias: Bool = true) throws {
+        try super.init(spatial: 3, inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: [0],
+                       outputPadding: [0], dilation: [1], groups: 1, bias: bias)
     }
 }

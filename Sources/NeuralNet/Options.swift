@@ -186,6 +186,27 @@ public final class Options {
         }
     }
 
+    /// A list of integer lists (`[[1, 2, 2], [2, 2, 2]]`), each `length` long; nil when absent.
+    public func optionalIntLists(_ key: String, length: Int) throws -> [[Int]]? {
+        known.insert(key)
+        switch values[key] {
+        case nil, .null?: return nil
+        case .array(let rows)?:
+            return try rows.enumerated().map { i, row in
+                guard case .array(let items) = row, items.count == length,
+                      let ints = Optional(items.compactMap { v -> Int? in
+                          if case .number(let x) = v, Self.isInteger(x), x >= 1 { return Int(x) }
+                          return nil
+                      }), ints.count == length else {
+                    throw OptionError(key: (path.map { "\($0).\(key)" } ?? key) + "[\(i)]",
+                                      "\(subject(key)) must be a list of \(length)-element lists of positive integers, but element \(i) is \(row.phrase)")
+                }
+                return ints
+            }
+        case let v?: throw typeError(key, "a list of lists of integers", nil, v)
+        }
+    }
+
     public func optionalBool(_ key: String) throws -> Bool? {
         known.insert(key)
         switch values[key] {

@@ -28,6 +28,10 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var step: [String: ConfigValue]?
     public var plateau: ReduceOnPlateau?
     public var earlyStopping: EarlyStopping?
+    /// The stage's data position and the number of workers that trained (nil: a checkpoint of an
+    /// older version, whose position follows from `iteration`).
+    public var data: DataPosition?
+    public var worldSize: Int?
     /// Set when the run was interrupted inside epoch `stageEpoch + 1`: what that epoch had done.
     public var partialEpoch: PartialEpoch?
 

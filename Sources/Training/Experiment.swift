@@ -24,10 +24,11 @@ public struct Experiment {
     public let modelOptions: [String: ConfigValue]
     public var classes: Int { dataset.description.labels.count }
 
-    public init(config: ExperimentConfig) throws {
+    /// `localRank`: a distributed worker's rank on its machine, which picks its GPU (`Device(parsing:localRank:)`).
+    public init(config: ExperimentConfig, localRank: Int? = nil) throws {
         self.config = config
         if config.run.threads > 0 { try Torch.setThreads(config.run.threads) }
-        device = try Device(parsing: config.run.device)
+        device = try Device(parsing: config.run.device, localRank: localRank)
         try Torch.manualSeed(config.run.seed)
         dataset = try Dataset.open(config.data.dataset)
         guard !dataset.training.isEmpty else { throw TrainingError("\(config.data.dataset): imagesTr holds no cases") }
@@ -47,7 +48,7 @@ public struct Experiment {
         try model.to(device)
         self.model = model
         modelOptions = options.resolved
-        let divisor = model.sizeDivisor
+        let divisors = model.sizeDivisors
 
         let first = try Dataset.loadImage(dataset.training[0])
         firstImageShape = first.shape
@@ -56,13 +57,13 @@ public struct Experiment {
         }
         if config.data.patchSize.isEmpty {
             let cap = model.spatialDims == 2 ? 256 : 96
-            patchSize = first.shape.map { s in Swift.max(divisor, (Swift.min(s, cap) / divisor) * divisor) }
+            patchSize = zip(first.shape, divisors).map { s, divisor in Swift.max(divisor, (Swift.min(s, cap) / divisor) * divisor) }
         } else {
             guard config.data.patchSize.count == model.spatialDims else {
                 throw TrainingError("data.patchSize \(config.data.patchSize) must have \(model.spatialDims) sizes")
             }
-            if let bad = config.data.patchSize.first(where: { $0 % divisor != 0 }) {
-                throw TrainingError("data.patchSize: \(bad) is not divisible by \(divisor), which \(config.model.name) needs")
+            if let axis = config.data.patchSize.indices.first(where: { config.data.patchSize[$0] % divisors[$0] != 0 }) {
+                throw TrainingError("data.patchSize: \(config.data.patchSize[axis]) (axis \(axis)) is not divisible by \(divisors[axis]), which \(config.model.name) needs")
             }
             patchSize = config.data.patchSize
         }

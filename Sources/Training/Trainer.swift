@@ -105,6 +105,7 @@ public final class Trainer {
                       untilEpoch: Int? = nil) throws -> TrainingSummary {
         let totalEpochs = sessions.map(\.epochs).reduce(0, +)
         var stageIndex = 0, stageEpoch = 0, iteration = 0, skipped = 0
+        var data = DataPosition()
         var best: (value: Double, epoch: Int)?
         var resumedInside = false
         var partial: TrainingState.PartialEpoch?
@@ -141,6 +142,12 @@ public final class Trainer {
             }
             stageEpoch = state.stageEpoch ?? state.epoch
             iteration = state.iteration
+            data = state.data ?? DataPosition(iteration: iteration, loader: s.loader)
+            let workers = distributed?.worldSize ?? 1, before = state.worldSize ?? workers
+            if before != workers {
+                say("resuming a run trained by \(before) worker(s) with \(workers): the global batch is now \(workers) × \(s.config.data.batchSize); "
+                    + "the data continue after sample \(data.samples) of loader epoch \(data.epoch)")
+            }
             skipped = state.skippedSteps
             if let v = state.bestValue, let e = state.bestEpoch { best = (v, e) }
             partial = state.partialEpoch
@@ -150,7 +157,7 @@ public final class Trainer {
             let extended = state.stageFinished == true && stageEpoch == saved?.run.epochs && s.epochs > stageEpoch
             if (state.stageFinished == true && !extended) || stageEpoch >= s.epochs {
                 stageIndex += 1
-                (stageEpoch, iteration, best, partial) = (0, 0, nil, nil)
+                (stageEpoch, iteration, best, data, partial) = (0, 0, nil, DataPosition(), nil)
             } else {
                 resumedInside = true
                 if let saved { scheduleChangeWarning(saved: saved, session: s, iteration: iteration) }
@@ -198,7 +205,7 @@ public final class Trainer {
             let model = s.experiment.model
             let epochsBefore = sessions[..<si].map(\.epochs).reduce(0, +)
             if !(si == stageIndex && resumedInside) {
-                (stageEpoch, iteration, best) = (0, 0, nil)
+                (stageEpoch, iteration, best, data) = (0, 0, nil, DataPosition())
                 if let p = s.config.model.pretrained {
                     if let until = untilEpoch, epochsBefore >= until { break }
                     try loadPretrained(s, p)
@@ -236,7 +243,7 @@ public final class Trainer {
                 // Saves `latest` inside the epoch after `steps` steps and stops the run.
                 func interrupt(after steps: Int) throws -> Never {
                     if isMain {
-                        var st = state(s, epoch: epoch - 1, stageEpoch: e, iteration: iteration, best: best, skipped: skipped, finished: false)
+                        var st = state(s, epoch: epoch - 1, stageEpoch: e, iteration: iteration, data: data, best: best, skipped: skipped, finished: false)
                         st.partialEpoch = TrainingState.PartialEpoch(steps: steps, lossSum: lossSum, counted: counted, termSums: termSums,
                                                                      weightSums: weightSums, weighted: weighted,
                                                                      seconds: Date().timeIntervalSince(started))
@@ -247,14 +254,15 @@ public final class Trainer {
                 }
                 for step in firstStep..<config.run.iterationsPerEpoch {
                     if step > firstStep, try stopRequested() { try interrupt(after: step) }
-                    // Global batch g → (loader epoch, batch): deterministic and resumable by iteration count.
+                    // The data position (global samples read) → this worker's next batch: deterministic and resumable.
                     let g = iteration
-                    let (le, lb) = (g / s.loader.batchesPerEpoch, g % s.loader.batchesPerEpoch)
-                    if le != loaderEpoch || iterator == nil {
-                        iterator = s.loader.batches(epoch: le, startingAt: lb)
-                        loaderEpoch = le
+                    let offset = data.offset(in: s.loader)
+                    if data.epoch != loaderEpoch || iterator == nil {
+                        iterator = s.loader.batches(epoch: data.epoch, offset: offset)
+                        loaderEpoch = data.epoch
                     }
                     guard let batch = try iterator!.next() else { throw TrainingError("data loader ended early") }
+                    data.advance(in: s.loader)
                     iteration += 1
                     s.optimizer.scaleLearningRate(by: s.schedule.factor(at: g) * (s.plateau?.factor ?? 1))
                     lr = s.optimizer.groups[0].learningRate
@@ -318,7 +326,7 @@ public final class Trainer {
                     if try MetricCatalog.becomesBest(value, over: best, metric: config.run.bestMetric) {
                         best = (value, epoch)
                         if isMain { try store.save("best", model: model, optimizer: s.optimizer,
-                                       state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: false),
+                                       state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, data: data, best: best, skipped: skipped, finished: false),
                                        rng: try Torch.defaultGeneratorState()) }
                     }
                     if s.plateau != nil {
@@ -340,7 +348,7 @@ public final class Trainer {
                 let finished = isLast || stopped
                 if isMain {
                     try store.save("latest", model: model, optimizer: s.optimizer,
-                                   state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: finished),
+                                   state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, data: data, best: best, skipped: skipped, finished: finished),
                                    rng: try Torch.defaultGeneratorState())
                     if finished && sessions.count > 1 { try store.alias("stage-\(s.name)", to: "latest") }
                     try log.append(record)
@@ -427,8 +435,8 @@ public final class Trainer {
         if isMain { RunWarnings.emit(line) }
     }
 
-    func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, best: (value: Double, epoch: Int)?, skipped: Int,
-               finished: Bool) -> TrainingState {
+    func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, data: DataPosition, best: (value: Double, epoch: Int)?,
+               skipped: Int, finished: Bool) -> TrainingState {
         let d = s.experiment.dataset.description
         var st = TrainingState(epoch: epoch, iteration: iteration, bestValue: best?.value, bestEpoch: best?.epoch, skippedSteps: skipped,
                                config: s.config.tree, contourVersion: ContourInfo.version, channelNames: d.channelNames, labels: d.labels,
@@ -443,6 +451,8 @@ public final class Trainer {
         st.step = t.isEmpty ? nil : t
         st.plateau = s.plateau
         st.earlyStopping = s.stopping
+        st.data = data
+        st.worldSize = distributed?.worldSize ?? 1
         return st
     }
 
@@ -518,12 +528,13 @@ public final class Trainer {
 
     /// Sliding-window prediction of every validation case and its metrics (means over cases
     /// and foreground labels; NaN skipped).
-    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means.
+    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means. Distributed:
+    /// each rank predicts its share of the cases and every rank gets all the rows.
     public func validate() throws -> ([String: Double], [CaseMetricsRow]) {
         let d = experiment.dataset.description
         let outcome = try Evaluation.evaluateAll(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
                                                  labels: d.foregroundLabels, landmarkNames: d.landmarkNames,
-                                                 policy: try EvaluationPolicy(config: experiment.config))
+                                                 policy: try EvaluationPolicy(config: experiment.config), distributed: distributed)
         var means = Evaluation.means(outcome.rows)
         let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
         means.merge(LandmarkReport.means(scores)) { a, _ in a }

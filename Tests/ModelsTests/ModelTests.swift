@@ -14,6 +14,23 @@ final class ModelTests: XCTestCase {
         XCTAssertThrowsError(try net(try Tensor.randn([1, 1, 16, 16]))) { XCTAssertTrue("\($0)".contains("expects (N, 2"), "\($0)") }
     }
 
+    func testUNetWithPlannedAnisotropicPoolingAndKernels() throws {
+        // contour data plan's 3d_fullres for spacing 2.6 × 0.8 × 0.8 (PlanningTests).
+        let pools = [[1, 1, 1], [1, 2, 2], [2, 2, 2], [1, 2, 2]], kernels = [[1, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3]]
+        let options = Options(["poolKernelSizes": .array(pools.map { .array($0.map { .number(Double($0)) }) }),
+                               "convKernelSizes": .array(kernels.map { .array($0.map { .number(Double($0)) }) }),
+                               "baseWidth": .number(2)], for: "unet3d")
+        let net = try ModelRegistry.make("unet3d", options: options, context: ModelContext(inChannels: 1, classes: 2, landmarks: 0))
+        XCTAssertEqual(net.sizeDivisors, [2, 8, 8])
+        XCTAssertEqual(try net(try Tensor.randn([1, 1, 12, 40, 48])).shape, [1, 2, 12, 40, 48])
+        let shapes = Dictionary(uniqueKeysWithValues: net.stateDict().map { ($0.name, $0.tensor.shape) })
+        XCTAssertEqual(shapes["encoder.0.convs.0.weight"], [2, 1, 1, 3, 3])
+        XCTAssertEqual(shapes["encoder.3.convs.0.weight"], [16, 8, 3, 3, 3])
+        XCTAssertEqual(shapes["ups.0.weight"], [16, 8, 1, 2, 2])   // deepest upsampling undoes the 1×2×2 pool
+        XCTAssertEqual(shapes["ups.1.weight"], [8, 4, 2, 2, 2])
+        XCTAssertThrowsError(try net(try Tensor.randn([1, 1, 12, 40, 44]))) { XCTAssertTrue("\($0)".contains("axis 2"), "\($0)") }
+    }
+
     func testUNetWidthsAndParameterCountMatchTheFormula() throws {
         // 2 stages, base 4, 1 → 2 classes, instance norm (affine): count by hand.
         let net = try UNet(spatialDims: 2, inChannels: 1, classes: 2, stages: 2, baseWidth: 4)

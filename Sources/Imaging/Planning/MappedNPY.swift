@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Geometry
+
+/// A C-order `.npy` file mapped into memory (`mmap`, read-only): reading a patch touches only the
+/// pages of its rows, so cases need not fit in RAM and a patch costs no whole-file read.
+public final class MappedNPY: @unchecked Sendable {
+    public let path: String
+    public let shape: [Int]
+    public let scalarType: NPYArray.ScalarType
+    let base: UnsafeMutableRawPointer
+    let length: Int
+    let dataOffset: Int
+
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ImagingError("\(path): cannot open (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size >= 10 else { throw ImagingError("\(path): not a valid .npy file (too short)") }
+        length = Int(st.st_size)
+        guard let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw ImagingError("\(path): cannot map (\(String(cString: strerror(errno))))")
+        }
+        base = p
+        self.path = path
+        do {
+            (shape, scalarType, dataOffset) = try Self.header(UnsafeRawBufferPointer(start: p, count: length), path: path)
+        } catch {
+            munmap(p, length)
+            throw error
+        }
+        let needed = dataOffset + shape.reduce(1, *) * scalarType.byteCount
+        guard needed <= length else {
+            munmap(p, length)
+            throw ImagingError("\(path): truncated .npy file (\(length) bytes, the header's shape \(shape) needs \(needed))")
+        }
+    }
+
+    deinit { munmap(base, length) }
+
+    /// Parses the header: shape, little-endian dtype, C order (what `contour data preprocess` writes).
+    static func header(_ bytes: UnsafeRawBufferPointer, path: String) throws -> ([Int], NPYArray.ScalarType, Int) {
+        func fail(_ why: String) -> ImagingError { ImagingError("\(path): not a valid .npy file: \(why)") }
+        guard bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("missing the \\x93NUMPY magic") }
+        let major = bytes[6]
+        let (length, start) = major == 1 ? (Int(bytes[8]) | Int(bytes[9]) << 8, 10)
+            : (Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24, 12)
+        guard start + length <= bytes.count else { throw fail("truncated header") }
+        let text = String(decoding: bytes[start..<(start + length)], as: UTF8.self)
+        guard !text.contains("'fortran_order': True") else { throw fail("Fortran order; expected C order") }
+        guard let d = text.firstRange(of: "'descr': '")?.upperBound, let dEnd = text[d...].firstIndex(of: "'") else { throw fail("no descr") }
+        var descr = Substring(text[d..<dEnd])
+        if descr.first == "<" || descr.first == "|" { descr = descr.dropFirst() }
+        guard let type = NPYArray.ScalarType(rawValue: String(descr)) else { throw fail("dtype \(descr) is not supported") }
+        guard let s = text.firstRange(of: "'shape': (")?.upperBound, let sEnd = text[s...].firstIndex(of: ")") else { throw fail("no shape") }
+        let shape = text[s..<sEnd].split(separator: ",").compactMap { Int($0.filter { $0 != " " }) }
+        return (shape, type, start + length)
+    }
+
+    /// Elements of `T` in the box `origin ..< origin + size` of the trailing `size.count` axes at
+    /// `leading` (an index into the leading axes, e.g. the channel), zero outside the array.
+    public func patch<T: NPYScalar & Numeric>(_ type: T.Type, leading: Int = 0, origin: [Int], size: [Int]) -> [T] {
+        precondition(T.npyType == scalarType && size.count == origin.count && size.count <= shape.count)
+        let spatial = Array(shape.suffix(size.count))
+        let volume = spatial.reduce(1, *)
+        let data = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: T.self) + leading * volume
+        var out = [T](repeating: 0, count: size.reduce(1, *))
+        let rank = size.count, row = size[rank - 1]
+        // Source columns of a row that lie inside the array.
+        let x0 = Swift.max(origin[rank - 1], 0), x1 = Swift.min(origin[rank - 1] + row, spatial[rank - 1])
+        guard x0 < x1 else { return out }
+        var strides = [Int](repeating: 1, count: rank)
+        for a in stride(from: rank - 2, through: 0, by: -1) { strides[a] = strides[a + 1] * spatial[a + 1] }
+        let rows = size.dropLast().reduce(1, *)
+        var index = [Int](repeating: 0, count: Swift.max(rank - 1, 0))
+        out.withUnsafeMutableBufferPointer { dst in
+            for r in 0..<rows {
+                var inside = true, src = 0
+                for a in 0..<(rank - 1) {
+                    let v = origin[a] + index[a]
+                    if v < 0 || v >= spatial[a] { inside = false; break }
+                    src += v * strides[a]
+                }
+                if inside {
+                    (dst.baseAddress! + r * row + (x0 - origin[rank - 1])).update(from: data + src + x0, count: x1 - x0)
+                }
+                var a = rank - 2
+                while a >= 0 {
+                    index[a] += 1
+                    if index[a] < size[a] { break }
+                    index[a] = 0
+                    a -= 1
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,65 @@
+import Geometry
+
+/// The output folder of `contour data preprocess`, opened by memory map: each case's image and labels
+/// stay on disk and a patch reads only its rows. Patches are drawn with nnU-Net's foreground
+/// oversampling from the locations stored in CASE.json.
+public struct PreprocessedDataset: Sendable {
+    public let folder: String
+    public let plans: ExperimentPlans
+    public let cases: [PreprocessedCase]
+    let images: [MappedNPY]
+    let labels: [MappedNPY?]
+
+    /// Opens every complete case (all, or those in `ids`); an incomplete case is an error naming it.
+    public static func open(_ folder: String, ids: [String]? = nil) throws -> PreprocessedDataset {
+        guard FileSystem.exists("\(folder)/preprocess.json") else {
+            throw ImagingError("\(folder): not a preprocessed folder (no preprocess.json; write one with `contour data preprocess`)")
+        }
+        let plans = try ExperimentPlans.read(path: "\(folder)/plans.json")
+        let names = try FileSystem.list(folder).filter { $0.hasSuffix(".json") && !["plans.json", "dataset.json", "preprocess.json"].contains($0) }
+        let all = names.map { String($0.dropLast(5)) }
+        let wanted = ids ?? all
+        var cases: [PreprocessedCase] = [], images: [MappedNPY] = [], labels: [MappedNPY?] = []
+        for id in wanted {
+            guard Preprocessor.isComplete(id, in: folder) else {
+                throw ImagingError("\(folder): case \(id) is missing or incomplete; rerun `contour data preprocess` to finish it")
+            }
+            let c = try PreprocessedCase.read(path: "\(folder)/\(id).json")
+            cases.append(c)
+            images.append(try MappedNPY(path: "\(folder)/\(id).npy"))
+            labels.append(c.labelBytes == nil ? nil : try MappedNPY(path: "\(folder)/\(id)_seg.npy"))
+        }
+        guard !cases.isEmpty else { throw ImagingError("\(folder): no preprocessed cases") }
+        return PreprocessedDataset(folder: folder, plans: plans, cases: cases, images: images, labels: labels)
+    }
+
+    /// The patch `origin ..< origin + size` of case `i` as a sample (zero outside the case).
+    public func patch(_ i: Int, origin: [Int], size: [Int]) throws -> Sample {
+        let c = cases[i]
+        guard size.count == c.shape.count, images[i].scalarType == .float32 else {
+            throw ImagingError("\(folder)/\(c.id).npy: a \(c.shape.count)D float32 case, asked for a \(size.count)D patch")
+        }
+        let spacing = c.spacing
+        let image = try (0..<c.channels).map {
+            try Grid(shape: size, spacing: spacing, storage: images[i].patch(Float.self, leading: $0, origin: origin, size: size))
+        }
+        let l = try labels[i].map { try Grid(shape: size, spacing: spacing, storage: $0.patch(UInt8.self, origin: origin, size: size)) }
+        let present = Set(c.foregroundLocations.keys.compactMap(Int.init))
+        return Sample(id: c.id, image: image, labels: l, tasks: TaskAvailability(labels: present, landmarks: []))
+    }
+
+    /// A patch origin for case `i`: with probability `foregroundProbability`, centred on a stored
+    /// voxel of a uniformly chosen class the case has; else uniform. A case smaller than the patch
+    /// along an axis is padded on both sides (origin between size − patch and 0).
+    public func origin(_ i: Int, size: [Int], foregroundProbability: Double, using rng: inout SeededGenerator) -> [Int] {
+        let c = cases[i]
+        let lower = zip(c.shape, size).map { Swift.min(0, $0 - $1) }, upper = zip(c.shape, size).map { Swift.max(0, $0 - $1) }
+        let classes = c.foregroundLocations.keys.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.filter { !(c.foregroundLocations[$0]?.isEmpty ?? true) }
+        if Double.random(in: 0..<1, using: &rng) < foregroundProbability, !classes.isEmpty {
+            let locations = c.foregroundLocations[classes[Int.random(in: 0..<classes.count, using: &rng)]]!
+            let v = locations[Int.random(in: 0..<locations.count, using: &rng)]
+            return (0..<size.count).map { Swift.min(Swift.max(v[$0] - size[$0] / 2, lower[$0]), upper[$0]) }
+        }
+        return (0..<size.count).map { lower[$0] == upper[$0] ? lower[$0] : Int.random(in: lower[$0]...upper[$0], using: &rng) }
+    }
+}
