@@ -107,4 +107,17 @@ final class InterruptCommandTests: XCTestCase {
         XCTAssertTrue(twice.stderr.contains("send the signal again to quit at once"), twice.stderr)
         XCTAssertFalse(twice.stderr.contains("interrupted by SIGINT in epoch"), "the second signal does not wait for the step: \(twice.stderr)")
     }
+
+    /// `--nproc-per-node`: the workers have their own process groups, so Ctrl-C reaches the launcher
+    /// alone; it passes the signal on, the ranks stop at one step, rank 0 saves, and it exits 130.
+    func testSIGINTToTheLauncherStopsEveryWorkerAtOneStep() throws {
+        let folder = "\(dir!)/run"
+        let stopped = try run(arguments(run: folder, epochs: 1, iterations: 100_000) + ["--nproc-per-node", "2"], run: folder) { p, _ in
+            kill(p.processIdentifier, SIGINT)
+        }
+        XCTAssertEqual(stopped.status, 130, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("[rank 1] ") && stopped.stderr.contains("[rank 0] interrupted by SIGINT"), stopped.stderr)
+        let state = try CheckpointStore.readState("\(folder)/checkpoints/latest")
+        XCTAssertEqual(state.iteration, try XCTUnwrap(state.partialEpoch?.steps))
+    }
 }
