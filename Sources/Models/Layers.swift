@@ -112,8 +112,8 @@ extension SegmentationModel {
         }
         let divisors = sizeDivisors
         if let axis = Array(x.shape.dropFirst(2)).indices.first(where: { x.shape[2 + $0] % divisors[$0] != 0 }) {
-            throw TorchError("\(type(of: self)): spatial size \(x.shape[2 + axis]) is not divisible by \(divisors[axis]) "
-                             + "(axis \(axis); 2^(poolings on that axis)); pad or pick another patch size")
+            throw TorchError("\(type(of: self)): spatial size \(x.shape[2 + axis]) (axis \(axis)) is not divisible by \(divisors[axis]) "
+                             + "(2^(poolings on that axis)); pad or pick another patch size")
         }
     }
 }
