@@ -13,7 +13,8 @@ build: setup
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	# Passive OpenMP waiting: on a loaded 2-core machine spinning libgomp threads made single-process runs up to 20× slower.
+	OMP_WAIT_POLICY=PASSIVE $(SWIFT) test --skip-build --disable-swift-testing
 
 demo: build
 	.build/release/contour demo
@@ -42,6 +43,7 @@ fixtures: tensorboard-fixture
 	$(BENCH_PY) scripts/fixtures/make_pseudolabel_fixtures.py
 	python3 scripts/fixtures/make_hadwiger_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_hadwiger_torch_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_compare_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_resample_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_planned_prediction_fixtures.py
 

@@ -12,6 +12,8 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #pragma pop_macro("DEBUG")
 
+#include <torch/csrc/autograd/custom_function.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -116,6 +118,29 @@ void run(ct_process_group_s &pg, const char *what, const std::function<c10::intr
   throw std::runtime_error(std::string("distributed ") + what + " on rank " + std::to_string(pg.rank) + " of " +
                            std::to_string(pg.world) + " failed: " + (who.empty() ? "" : who + "; ") + reason);
 }
+/// The sum of a tensor over the ranks (a new tensor on the input's device; CUDA staged through the CPU).
+at::Tensor summed(ct_process_group_s &g, const at::Tensor &x) {
+  at::Tensor t = x.detach().to(at::kCPU).contiguous().clone();
+  c10d::AllreduceOptions o;
+  o.reduceOp = c10d::ReduceOp::SUM;
+  o.timeout = g.timeout;
+  std::vector<at::Tensor> ts{t};
+  run(g, "allreduce", [&] { return g.backend->allreduce(ts, o); });
+  return t.to(x.device());
+}
+
+/// y = Σ_ranks x with autograd: every rank's loss depends on y, so ∂L/∂x on each rank is the sum
+/// of all ranks' ∂L/∂y — an all-reduce in backward (SyncBatchNorm's statistics).
+struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, int64_t handle) {
+    ctx->saved_data["pg"] = handle;
+    return summed(*reinterpret_cast<ct_process_group_s *>(handle), x);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::tensor_list grads) {
+    auto &g = *reinterpret_cast<ct_process_group_s *>(ctx->saved_data["pg"].toInt());
+    return {summed(g, grads[0]), at::Tensor()};
+  }
+};
 }  // namespace
 
 extern "C" {
@@ -221,6 +246,13 @@ ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *ou
     o.timeout = g.timeout;
     run(g, "allgather", [&] { return g.backend->allgather(outputs, inputs, o); });
     return at::stack(outputs[0]);
+  })())
+}
+
+ct_status ct_dist_allreduce_sum_autograd(ct_process_group pg, ct_tensor tensor, ct_tensor *out) noexcept {
+  CT_OUT(([&] {
+    auto &g = G(pg);
+    return AllReduceSum::apply(ctorch::T(tensor), static_cast<int64_t>(reinterpret_cast<intptr_t>(&g)));
   })())
 }
 

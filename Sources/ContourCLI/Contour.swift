@@ -13,7 +13,7 @@ public struct Contour: AsyncParsableCommand {
         abstract: "Geometry-aware medical image segmentation and landmark detection on libtorch.",
         version: version,
         subcommands: [Info.self, Demo.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, DataCommand.self,
-                      ModelsCommand.self, WeightsCommand.self, MetricsCommand.self, LossCommand.self, BalanceCommand.self, PseudoLabelCommand.self,
+                      CompareCommand.self, ModelsCommand.self, WeightsCommand.self, MetricsCommand.self, LossCommand.self, BalanceCommand.self, PseudoLabelCommand.self,
                       Bench.self]
     )
 
@@ -34,6 +34,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
         subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self,
-                      ModelsBench.self, DistributedBench.self]
+                      ModelsBench.self, DistributedBench.self, SoakBench.self]
     )
 }

@@ -9,7 +9,11 @@ import Training
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Predict and score a dataset's validation, test or all cases; per-case CSV and JSON summary.")
+        abstract: "Predict and score a dataset's validation, test or all cases; per-case CSV and JSON summary.",
+        discussion: """
+        --nproc-per-node N (or torchrun/SLURM variables) splits the cases over N workers: worker r \
+        scores cases r, r + N, …, and rank 0 gathers the rows and writes the same files as one process.
+        """)
 
     @Option(help: "Checkpoint folder, or a run folder (uses its best checkpoint).") var checkpoint: String
     @Option(help: "Dataset folder.") var dataset: String
@@ -23,19 +27,27 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Device: auto, cpu, cuda, cuda:N.") var device = "auto"
     @Flag(help: "ConDSeg's per-image conventions (1e-15 smoothing, so empty masks score instead of NaN); summary.json adds accuracy and f2.")
     var condsegConventions = false
+    @OptionGroup var distributed: DistributedOptions
 
     func run() throws {
-        let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
+        if try distributed.launchWorkers() { return }
+        let group = try distributed.join()
+        let isMain = (group?.rank ?? 0) == 0
+        let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device, localRank: group?.localRank))
         let ds = try Dataset.open(dataset)
         let resolved = try Predictor.resolve(checkpoint)
-        for line in RunWarnings.checkpointMismatch(state, dataset: ds.description, root: dataset) { RunWarnings.emit(line) }
-        let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved))
+        if isMain { for line in RunWarnings.checkpointMismatch(state, dataset: ds.description, root: dataset) { RunWarnings.emit(line) } }
+        let cases = try Evaluation.cases(split: split, dataset: ds, state: state, run: RunFolder.containing(checkpoint: resolved),
+                                         warn: isMain ? RunWarnings.emit : { _ in })
         guard !cases.isEmpty else { throw CommandLineError("--dataset \(dataset): no labelled cases in the \(split) split (images in imagesTr/ with labels in labelsTr/ or landmarks in landmarksTr/)") }
         var policy = try Self.policy(state: state, topology: !noTopology, mirror: mirror, sdrRadii: sdrRadii, extraction: landmarkExtraction)
         policy.condsegConventions = condsegConventions
+        // Distributed: each rank predicts its share; rank 0 gathers the rows and writes.
         let outcome = try Evaluation.evaluateAll(predictor, cases: cases, labels: ds.description.foregroundLabels,
                                                  landmarkNames: ds.description.landmarkNames, policy: policy,
-                                                 progress: Progress(total: cases.count, label: "evaluate", quiet: false))
+                                                 progress: Progress(total: Evaluation.share(cases, of: group).count, label: "evaluate", quiet: !isMain),
+                                                 distributed: group)
+        guard isMain else { return }
         let folder = output ?? URL(fileURLWithPath: resolved).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("evaluation-\(split)").path
         let names = LabelNames(datasetLabels: ds.description.labels)

@@ -13,7 +13,10 @@ struct MetricsCommand: ParsableCommand {
         discussion: """
         Files in --pred and --truth are paired by case name (the file name without its extension).
         Formats: 8/16-bit gray PNG and TIFF (2D), NIfTI .nii/.nii.gz (3D, with its header spacing) and \
-        integer or boolean .npy (2D or 3D). One row is written per case and label. A missing counterpart, \
+        integer or boolean .npy (2D or 3D). One row is written per case and label, also where both masks lack \
+        the label (an empty case): its overlap and distance metrics are NaN (undefined; empty in CSV, null in \
+        JSON) and its Betti errors 0, as in MONAI and nnU-Net. Means skip NaN (nnU-Net's nanmean); the JSON \
+        summary's n counts the values averaged and nan the undefined ones. A missing counterpart, \
         a shape mismatch or an unreadable file is reported with the file's path; the other cases are \
         still scored and the exit code is then non-zero.
         """)
@@ -90,7 +93,7 @@ struct MetricsCommand: ParsableCommand {
         }
 
         let predFiles = try MaskFiles.list(pred, option: "--pred"), truthFiles = try MaskFiles.list(truth, option: "--truth")
-        var rows: [CaseMetricsRow] = []
+        var scored: [(name: String, shape: [Int], spacing: [Double]?, rows: [CaseMetricsRow])] = []
         var failures: [String] = []
         for name in Set(predFiles.keys).union(truthFiles.keys).sorted() {
             guard let p = predFiles[name] else {
@@ -111,11 +114,14 @@ struct MetricsCommand: ParsableCommand {
                     throw ValidationError("--spacing has \(sp.count) values but \(t) is \(g.rank)D")
                 }
                 caseOptions.spacing = options.spacing ?? g.spacing
-                rows += try CaseMetrics.evaluate(caseName: name, prediction: a, truth: g, labels: wanted, options: caseOptions)
+                scored.append((name, g.shape, caseOptions.spacing,
+                               try CaseMetrics.evaluate(caseName: name, prediction: a, truth: g, labels: wanted, options: caseOptions)))
             } catch {
                 failures.append("\(error)")
             }
         }
+        // A case without a label in either mask stays in the table, with NaN where undefined.
+        let rows = try CaseMetrics.keepingEveryCase(scored, labels: wanted, options: options)
 
         if let csv {
             do {

@@ -17,6 +17,9 @@ struct PredictCommand: ParsableCommand {
         A model with a heatmap head (unet2d-mt, resunet3d-mt, …) also writes each case's landmarks as \
         OUTPUT/landmarksTs/CASE.json in the dataset landmark format (x/y/z order; voxel space, or millimetres \
         through the image's affine with --landmark-space world).
+
+        --nproc-per-node N (or torchrun/SLURM variables) splits the cases over N workers: worker r \
+        predicts cases r, r + N, …; the outputs are those of one process.
         """)
 
     @Option(help: "Checkpoint folder, or a run folder (uses its best checkpoint).") var checkpoint: String
@@ -32,14 +35,18 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Plans file (contour data plan) of a model trained on preprocessed data: each image is cropped, normalised and resampled as `contour data preprocess` does, and the prediction mapped back to the image's geometry.")
     var plans: String?
     @Option(help: "The configuration of --plans.") var configuration: String?
+    @OptionGroup var distributed: DistributedOptions
 
     func run() throws {
+        if try distributed.launchWorkers() { return }
+        let group = try distributed.join()
+        let isMain = (group?.rank ?? 0) == 0
         guard ["voxel", "world"].contains(landmarkSpace) else {
             throw CommandLineError("--landmark-space: expected voxel or world, got '\(landmarkSpace)'")
         }
         let cases = try Self.groupCases(in: input)
         guard !cases.isEmpty else { throw CommandLineError("--input \(input): no images (expected \(Self.imageKinds) files)") }
-        let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device))
+        let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device, localRank: group?.localRank))
         var preprocessor: Preprocessor?
         if let plans {
             guard let configuration else { throw CommandLineError("--plans \(plans): name its configuration with --configuration") }
@@ -54,9 +61,11 @@ struct PredictCommand: ParsableCommand {
         if predictor.heatmapHead != nil && !landmarkNames.isEmpty {
             try CommandLineError.makeFolder("\(output)/landmarksTs", option: "--output")
         }
-        let progress = Progress(total: cases.count, label: "predict", quiet: false)
+        // Distributed: each rank predicts and writes its share of the cases.
+        let mine = Evaluation.share(cases, of: group)
+        let progress = Progress(total: mine.count, label: "predict", quiet: !isMain)
         var failures = 0
-        for (i, (id, paths)) in cases.enumerated() {
+        for (i, (id, paths)) in mine.enumerated() {
             do {
                 var channels: [Grid<Float>] = []
                 var header: ImageHeader?
@@ -87,6 +96,8 @@ struct PredictCommand: ParsableCommand {
             }
             progress.update(i + 1, id)
         }
+        if let group, group.worldSize > 1 { failures = Int(try group.allReduce([Double(failures)], .sum)[0]) }
+        guard isMain else { return }
         print("wrote \(cases.count - failures) prediction(s) to \(output)")
         if failures > 0 { throw ExitCode(1) }
     }
@@ -97,6 +108,8 @@ struct PredictCommand: ParsableCommand {
         var groups: [String: [(Int, String)]] = [:]
         for name in names where ImageFile.format(of: name) != nil {
             let stem = ImageFile.stem(name)
+            // The case name becomes the output's file name.
+            try SafeName.check(stem, "case name", in: "--input \(folder)/\(name)")
             if stem.count > 5, stem[stem.index(stem.endIndex, offsetBy: -5)] == "_", let ch = Int(stem.suffix(4)) {
                 groups[String(stem.dropLast(5)), default: []].append((ch, "\(folder)/\(name)"))
             } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Geometry
 import Torch
 import Training
 
@@ -23,10 +24,16 @@ struct TrainCommand: ParsableCommand {
         started by torchrun, SLURM or by hand joins the job the variables MASTER_ADDR, MASTER_PORT, RANK, \
         WORLD_SIZE (and LOCAL_RANK, LOCAL_WORLD_SIZE) describe. Each worker reads data.batchSize samples per \
         step, so a step's global batch is data.batchSize × the number of workers; rank 0 writes the run folder.
+
+        While training, the run folder is locked (RUN/train.lock): a second train into it refuses, naming the \
+        process. Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves checkpoints/latest and exits with \
+        130 / 143; --resume RUN continues at the next step. A second signal exits at once.
         """)
 
     @Option(help: "Configuration file (YAML or JSON).") var config: String?
     @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
+    @Option(help: "With --resume: the checkpoint to continue from, latest or previous (the one before, kept for when latest is damaged).")
+    var resumeFrom = "latest"
     @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
     @Option(help: "A plans file from `contour data plan`: dataset, patch, batch, U-Net topology and normalisation of --configuration (before --set).") var plans: String?
     @Option(help: "The configuration of --plans to train: 3d_fullres, 3d_lowres or 2d.") var configuration: String?
@@ -47,9 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Load --pretrained into the submodule with this key prefix, e.g. encoder. (model.pretrained.prefix).") var pretrainedPrefix: String?
     @Flag(help: "If the run folder holds a run, move it aside to FOLDER.replaced-DATE (never deleted) and start again.") var overwrite = false
     @Flag(help: "Only print the final summary.") var quiet = false
-    @Option(help: "Start this many data-parallel workers on this machine (Gloo), like torchrun --nproc-per-node.") var nprocPerNode: Int?
-    @Option(help: "Distributed: seconds a worker waits for the others to join and for each collective before failing.")
-    var distTimeout: Double = 300
+    @OptionGroup var distributed: DistributedOptions
 
     func overrides() throws -> [String] {
         var o: [String] = []
@@ -81,12 +86,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let n = nprocPerNode {
-            try WorkerLauncher(count: n, arguments: WorkerLauncher.workerArguments(Array(CommandLine.arguments.dropFirst()))).run()
-            return
-        }
+        if try distributed.launchWorkers() { return }
         let experiment: ExperimentConfig
+        if resume == nil && resumeFrom != "latest" { throw ValidationError("--resume-from \(resumeFrom) needs --resume RUN") }
         if let resume {
+            guard ["latest", "previous"].contains(resumeFrom) else { throw ValidationError("--resume-from: expected latest or previous, got \(resumeFrom)") }
             if overwrite { throw ValidationError("--resume \(resume) continues that run, --overwrite starts a new one: give one of them") }
             if output != nil { throw ValidationError("--output: a resumed run continues in its own folder (\(resume)); copy the folder and --resume the copy") }
             if config != nil { throw ValidationError("--config: --resume uses \(resume)/config.yaml; change its fields with --set key=value") }
@@ -96,10 +100,17 @@ struct TrainCommand: ParsableCommand {
         } else {
             experiment = try ExperimentConfig.fromOverrides(try overrides())
         }
-        // A worker of a distributed job joins it (the error names a missing or inconsistent variable).
-        let group = try DistributedEnvironment.read(ProcessInfo.processInfo.environment).map { try Distributed($0, timeout: distTimeout) }
+        let group = try distributed.join()
+        // Ctrl-C / SIGTERM: finish the step, save `latest`, say how to resume, exit 130 / 143.
+        Interruption.install()
         let trainer = try Trainer(config: experiment, quiet: quiet, distributed: group)
-        let summary = try trainer.train(resume: resume != nil, overwrite: overwrite)
+        let summary: TrainingSummary
+        do {
+            summary = try trainer.train(resume: resume != nil, resumeFrom: resumeFrom, overwrite: overwrite)
+        } catch let stop as TrainingInterrupted {
+            if trainer.isMain { fputs("\(stop)\n", stderr) }
+            throw ExitCode(Interruption.exitCode)
+        }
         guard trainer.isMain else { return }
         let v = summary.validation
         let landmarks = v["mre"].map { String(format: ", landmark MRE %.2f mm", $0) } ?? ""

@@ -1,4 +1,8 @@
+import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Torch
 
 /// `--nproc-per-node N` on one machine, like `torchrun --standalone`: starts N copies of this
@@ -6,6 +10,9 @@ import Torch
 /// LOCAL_RANK/LOCAL_WORLD_SIZE set, forwards their output line by line prefixed `[rank i]`, and
 /// when one fails gives the others `grace` seconds to stop on their own (they report the rank
 /// that stopped) before terminating them; the launcher then fails naming the first failed rank.
+/// SIGINT/SIGTERM reaching the launcher (Ctrl-C, scancel) are passed on to every worker — they
+/// run in their own process groups — so training stops cleanly at a step; a second signal is
+/// passed on too (the workers then quit at once), and the launcher exits 128 + the signal.
 struct WorkerLauncher {
     let count: Int
     let arguments: [String]
@@ -73,6 +80,8 @@ struct WorkerLauncher {
             readers.append(output.reader(err.fileHandleForReading, prefix: "[rank \(rank)] ", toStandardError: true))
             processes.append(p)
         }
+        let forwarded = SignalForwarder(processes)
+        defer { forwarded.stop() }
         for (rank, p) in processes.enumerated() {
             do { try p.run() } catch {
                 processes.prefix(rank).forEach { $0.terminate() }
@@ -100,9 +109,46 @@ struct WorkerLauncher {
             }
         }
         output.drain()
+        if let sig = forwarded.signal, processes.allSatisfy({ $0.terminationReason == .exit && [0, 128 + sig].contains($0.terminationStatus) }) {
+            throw ExitCode(128 + sig)
+        }
         if let failure {
             throw CommandLineError("worker rank \(failure.rank) of \(count) \(failure.why); the other workers were stopped")
         }
+    }
+}
+
+/// Passes SIGINT and SIGTERM on to the running workers while the launcher waits for them.
+private final class SignalForwarder: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var received: Int32?
+
+    init(_ processes: [Process]) {
+        for sig in [SIGINT, SIGTERM] {
+            Glibc.signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                lock.lock()
+                if received == nil { received = sig }
+                lock.unlock()
+                for p in processes where p.isRunning { kill(p.processIdentifier, sig) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The first signal passed on, if any.
+    var signal: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    func stop() {
+        sources.forEach { $0.cancel() }
+        for sig in [SIGINT, SIGTERM] { Glibc.signal(sig, SIG_DFL) }
     }
 }
 

@@ -146,8 +146,8 @@ public final class DataLoader: Sendable {
         return (all + sh.count - 1) / sh.count
     }
 
-    /// The epoch's batches before sharding.
-    var unshardedBatches: Int {
+    /// The epoch's batches before sharding (of `batchSize` each): the units of a data position.
+    public var unshardedBatches: Int {
         if let c = configuration.composition { return c.batchesPerEpoch }
         return configuration.dropLast ? count / configuration.batchSize : (count + configuration.batchSize - 1) / configuration.batchSize
     }
@@ -167,10 +167,14 @@ public final class DataLoader: Sendable {
         return per * b - (shortBy > 0 && readsLast ? shortBy : 0)
     }
 
-    /// The unsharded batch indices a shard reads, in order.
-    func shardBatches(_ sh: DataShard) -> [Int] {
+    /// The unsharded batch indices a shard reads, in order, when the epoch's first `offset`
+    /// batches are done: offset + index, offset + index + count, … (the last round wraps to the
+    /// epoch's first batches). The one short batch, the epoch's last, is always a shard's last.
+    func shardBatches(_ sh: DataShard, offset: Int = 0) -> [Int] {
         let all = unshardedBatches
-        return (0..<batchesPerEpoch).map { b in (b * sh.count + sh.index) % Swift.max(all, 1) }
+        guard offset < all else { return [] }
+        let n = (all - offset + sh.count - 1) / sh.count
+        return (0..<n).map { k in (offset + k * sh.count + sh.index) % all }
     }
 
     func unshardedRange(_ b: Int) -> Range<Int> {
@@ -178,12 +182,17 @@ public final class DataLoader: Sendable {
         return lo..<Swift.min(unshardedLength, lo + configuration.batchSize)
     }
 
-    /// Sample indices of `epoch` in batch order (with a composition, repeats as `index + r·count`);
+    /// Sample indices of `epoch` in batch order (with a composition, repeats as `index + r·count`)
+    /// from unsharded batch `offset` on (a data position: the batches all processes have read);
     /// with a shard, the draws of this process's batches.
-    public func order(epoch: Int) -> [Int] {
+    public func order(epoch: Int, offset: Int = 0) -> [Int] {
         let all = unshardedOrder(epoch: epoch)
-        guard let sh = configuration.shard else { return all }
-        return shardBatches(sh).flatMap { all[unshardedRange($0)] }
+        guard let sh = configuration.shard else {
+            // drop-last leaves the draws of the last, partial batch out.
+            let end = Swift.min(all.count, unshardedBatches * configuration.batchSize)
+            return Array(all[Swift.min(offset * configuration.batchSize, end)..<end])
+        }
+        return shardBatches(sh, offset: offset).flatMap { all[unshardedRange($0)] }
     }
 
     func unshardedOrder(epoch: Int) -> [Int] {
@@ -206,22 +215,24 @@ public final class DataLoader: Sendable {
         SeededGenerator(seed: Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), UInt64(index)))
     }
 
-    /// Batches of `epoch` from `startBatch` on (resume position), prepared in the background.
-    public func batches(epoch: Int, startingAt startBatch: Int = 0) -> BatchIterator {
-        BatchIterator(loader: self, epoch: epoch, order: order(epoch: epoch), startBatch: Swift.max(0, startBatch))
+    /// Batches of `epoch` from `startBatch` on (resume position), prepared in the background;
+    /// `offset`: the epoch's unsharded batches already read by all processes (`order(epoch:offset:)`).
+    public func batches(epoch: Int, startingAt startBatch: Int = 0, offset: Int = 0) -> BatchIterator {
+        BatchIterator(loader: self, epoch: epoch, order: order(epoch: epoch, offset: offset), startBatch: Swift.max(0, startBatch))
     }
 
     /// One batch, synchronously on the calling thread (same result as the iterator's).
     public func batch(epoch: Int, index: Int, order: [Int]? = nil) throws -> Batch {
         let order = order ?? self.order(epoch: epoch)
-        let range = positions(ofBatch: index)
+        let range = positions(ofBatch: index, length: order.count)
         let samples = try range.map { try sample(epoch: epoch, index: order[$0]) }
         return try Batch(samples: samples, epoch: epoch, index: index, landmarkNames: configuration.landmarkNames)
     }
 
-    func positions(ofBatch b: Int) -> Range<Int> {
+    /// Batch `b`'s positions in an order of `length` draws (every batch is full but the last).
+    func positions(ofBatch b: Int, length: Int) -> Range<Int> {
         let lo = b * configuration.batchSize
-        return lo..<Swift.min(epochLength, lo + configuration.batchSize)
+        return lo..<Swift.min(length, lo + configuration.batchSize)
     }
 
     /// Loads, normalises and augments sample `index` for `epoch` (a draw `index + r·count` is
@@ -272,7 +283,7 @@ public final class BatchIterator: @unchecked Sendable {
         self.epoch = epoch
         self.order = order
         self.startBatch = startBatch
-        endBatch = loader.batchesPerEpoch
+        endBatch = (order.count + loader.configuration.batchSize - 1) / loader.configuration.batchSize
         nextBatch = startBatch
         nextPosition = startBatch * loader.configuration.batchSize
         guard startBatch < endBatch else { return }
@@ -330,13 +341,13 @@ public final class BatchIterator: @unchecked Sendable {
 
     func work() {
         let batchSize = loader.configuration.batchSize, ahead = loader.configuration.prefetchBatches
-        let total = endBatch * batchSize
+        let total = order.count
         monitor.lock()
         while true {
             if cancelled { break }
             let position = nextPosition
-            let range = loader.positions(ofBatch: position / batchSize)
-            guard position < Swift.min(total, loader.epochLength) else { break }
+            let range = loader.positions(ofBatch: position / batchSize, length: total)
+            guard position < total else { break }
             let b = position / batchSize
             if b >= nextBatch + ahead { monitor.wait(); continue }
             nextPosition += 1

@@ -44,7 +44,9 @@ public struct Dataset: Sendable {
         let ending = description.fileEnding
         var ids = Set<String>()
         for name in try FileSystem.list(folder) {
-            if let (id, _) = imageName(name, ending: ending) { ids.insert(id) }
+            guard let (id, _) = imageName(name, ending: ending) else { continue }
+            try SafeName.check(id, "case identifier", in: "\(folder)/\(name)")
+            ids.insert(id)
         }
         return ids.sorted().map { id in
             let images = (0..<description.channelNames.count).map { c -> String in

@@ -80,6 +80,7 @@ public struct DatasetDescription: Sendable, Equatable {
 
     public static func read(path: String) throws -> DatasetDescription {
         let raw = try decode(try JSONDocument.read(path: path), path: path)
+        try checkNames(raw, path: path)
         var channels: [String] = []
         for i in 0..<raw.channel_names.count {
             guard let name = raw.channel_names[String(i)] else {
@@ -126,6 +127,20 @@ public struct DatasetDescription: Sendable, Equatable {
         }
         return DatasetDescription(channelNames: channels, labels: labels, numTraining: raw.numTraining,
                                   fileEnding: raw.file_ending, landmarkNames: landmarkNames, tasks: tasks, landmarkRelations: relations)
+    }
+
+    /// Names that can become file names (case ids, label, landmark and channel names, the file
+    /// ending) hold no path separator, `..` or NUL.
+    static func checkNames(_ raw: Raw, path: String) throws {
+        for name in raw.labels.keys.sorted() { try SafeName.check(name, "label name", in: "\(path): labels") }
+        for name in raw.landmarks ?? [] { try SafeName.check(name, "landmark name", in: "\(path): landmarks") }
+        for key in raw.channel_names.keys.sorted() { try SafeName.check(raw.channel_names[key]!, "channel name", in: "\(path): channel_names") }
+        for id in (raw.tasks ?? [:]).keys.sorted() { try SafeName.check(id, "case identifier", in: "\(path): tasks") }
+        // ".nii.gz" is fine; the ending only must not lead elsewhere.
+        let ending = raw.file_ending
+        if ending.utf8.contains(0) || ending.contains("/") || ending.contains("\\") {
+            throw ImagingError("\(path): file_ending \(SafeName.printable(ending)) contains a path separator or NUL; expected an extension such as \".nii.gz\"")
+        }
     }
 
     /// Checks keys and types in the user's terms ("labels: expected an object {name: value},

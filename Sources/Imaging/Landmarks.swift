@@ -34,6 +34,7 @@ public struct Landmarks: Sendable, Equatable {
             file.space = text
         }
         for (name, value) in members {
+            try SafeName.check(name, "landmark name", in: "\(path): points")
             guard let list = value.elements, let xyz = Optional(list.compactMap(\.double)), xyz.count == list.count else {
                 throw JSONDocument.error(path, at: value, "points[\"\(name)\"]: expected coordinates [x, y(, z)], found \(value.found)")
             }

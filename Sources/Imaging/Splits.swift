@@ -39,6 +39,7 @@ public enum Splits {
                 guard let list = value.elements, let names = Optional(list.compactMap(\.string)), names.count == list.count else {
                     throw JSONDocument.error(path, at: value, "fold \(k) \(key): expected a list of case ids, found \(value.found)")
                 }
+                for name in names { try SafeName.check(name, "case identifier", in: "\(path): fold \(k) \(key)") }
                 return names
             }
             return Split(train: try ids("train"), val: try ids("val"))

@@ -23,7 +23,7 @@ public struct CaseMetricsOptions: Sendable {
 
 /// One row of an evaluation: a case and a foreground label. NaN means "not defined" (e.g. both
 /// masks empty); distances are +inf when exactly one mask is empty.
-public struct CaseMetricsRow: Sendable, Equatable {
+public struct CaseMetricsRow: Sendable, Equatable, Codable {
     public var caseName: String
     public var label: Int
     public var dice = Double.nan
@@ -117,6 +117,34 @@ public enum CaseMetrics {
             row.cldice = try ClDiceScore(prediction: prediction, truth: truth).clDice
         }
         return row
+    }
+
+    /// The row of `label` in a case where neither mask holds it (shape and spacing of the case):
+    /// NaN overlap and distances (undefined), 0 Betti errors, as every label of a both-empty case.
+    public static func absent(caseName: String, label: Int, shape: [Int], spacing: [Double]?,
+                              options: CaseMetricsOptions = CaseMetricsOptions()) throws -> CaseMetricsRow {
+        let empty = Grid<Bool>(shape: shape, spacing: spacing, repeating: false)
+        return try evaluate(caseName: caseName, label: label, prediction: empty, truth: empty, options: options)
+    }
+
+    /// Every case with a row for every label: a case that lacks a label of `labels` (or, when nil,
+    /// of the labels any case has; label 1 when none has one) in both masks gets the `absent` row,
+    /// instead of vanishing from the table (MONAI/nnU-Net keep such cases, with NaN).
+    public static func keepingEveryCase(_ cases: [(name: String, shape: [Int], spacing: [Double]?, rows: [CaseMetricsRow])],
+                                        labels: [Int]? = nil, options: CaseMetricsOptions = CaseMetricsOptions()) throws -> [CaseMetricsRow] {
+        var wanted = labels ?? Set(cases.flatMap { $0.rows.map(\.label) }).sorted()
+        if wanted.isEmpty { wanted = [1] }
+        var out: [CaseMetricsRow] = []
+        for c in cases {
+            var rows = c.rows
+            for label in wanted where !rows.contains(where: { $0.label == label }) {
+                var o = options
+                o.spacing = options.spacing ?? c.spacing
+                rows.append(try absent(caseName: c.name, label: label, shape: c.shape, spacing: c.spacing, options: o))
+            }
+            out += rows.sorted { $0.label < $1.label }
+        }
+        return out
     }
 
     /// A summary per metric column (NaN skipped), in column order.

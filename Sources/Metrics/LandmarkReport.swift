@@ -2,7 +2,7 @@ import Geometry
 
 /// One scored landmark of one case: predicted and true voxel coordinates (numpy axis order) and
 /// the radial error in the spacing's units (mm).
-public struct LandmarkRow: Sendable, Equatable {
+public struct LandmarkRow: Sendable, Equatable, Codable {
     public var caseName: String
     public var landmark: String
     public var predicted: [Double]

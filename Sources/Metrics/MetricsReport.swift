@@ -8,12 +8,13 @@ public enum MetricsReport {
 
     /// `{"cases":[{"case":…,"label":…,"label_name":…,"dice":…,…}],"summary":{"dice":{"mean":…,"std":…,"n":…},…},
     /// "labels":[{"name":…,"value":…,"metrics":{"dice":{"mean":…,"std":…,"n":…},…}},…],"foreground mean":{"dice":…,…}}`
-    /// with `null` for NaN and `"inf"` for +inf. `summary` pools every row (cases × labels);
+    /// with `null` for NaN and `"inf"` for +inf; `n` counts the values in the mean, `nan` the
+    /// undefined ones left out (both masks empty). `summary` pools every row (cases × labels);
     /// `labels` summarises each label and `foreground mean` is the mean of the labels' means.
     public static func json(_ rows: [CaseMetricsRow], names: LabelNames = LabelNames(), columns wanted: [String] = jsonColumns) -> String {
         let columns = wanted.map { name in CaseMetricsRow.columns.first { $0.name == name }! }
         func summaryObject(_ s: Summary) -> String {
-            "{\"mean\":\(jsonNumber(s.mean)),\"std\":\(jsonNumber(s.std)),\"n\":\(s.n)}"
+            "{\"mean\":\(jsonNumber(s.mean)),\"std\":\(jsonNumber(s.std)),\"n\":\(s.n),\"nan\":\(s.undefined)}"
         }
         var out = "{\"cases\":["
         out += rows.map { row in
@@ -48,9 +49,10 @@ public enum MetricsReport {
                 // std is NaN when a value is infinite: "HD95 inf", not "inf ± nan".
                 return "\(displayName(m)) \(consoleNumber(s.mean))" + (s.std.isNaN ? "" : " ± \(consoleNumber(s.std))")
             }
-            let n = l["dice"]?.n ?? 0
+            let n = rows.filter { $0.label == l.label }.count, undefined = l["dice"]?.undefined ?? 0
             let title = l.name == "label \(l.label)" ? l.name : "\(l.name) (label \(l.label))"
-            return "\(title): " + parts.joined(separator: ", ") + " (n = \(n))"
+            return "\(title): " + parts.joined(separator: ", ")
+                + " (n = \(n)\(undefined > 0 ? ", Dice undefined for \(undefined): both masks empty" : ""))"
         }
         if labels.count > 1 {
             let means = LabelSummary.foregroundMean(labels)

@@ -1,9 +1,10 @@
 import NeuralNet
 import Torch
 
-/// Normalisation after each convolution.
+/// Normalisation after each convolution. `syncbatch`: batch norm over the global batch of a
+/// data-parallel job (`SyncBatchNorm`; plain batch norm in one process).
 public enum NormKind: String, Sendable, CaseIterable {
-    case instance, batch, group
+    case instance, batch, group, syncbatch
 }
 
 /// Builders that pick the 2D or 3D layer, so one model definition serves both.
@@ -46,6 +47,7 @@ enum Layers {
         case .instance: return spatial == 2 ? try InstanceNorm2d(channels, affine: true) : try InstanceNorm3d(channels, affine: true)
         case .batch: return spatial == 2 ? try BatchNorm2d(channels) : try BatchNorm3d(channels)
         case .group: return try GroupNorm(groups: Swift.min(8, channels), channels: channels)
+        case .syncbatch: return try SyncBatchNorm(spatial: spatial, channels)
         }
     }
 }

@@ -18,12 +18,15 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The best available device: `cuda(0)` when CUDA is usable, else `cpu`.
     public static var best: Device { isCUDAAvailable ? .cuda(0) : .cpu }
 
-    /// Parses `cpu`, `cuda`, `cuda:N`, or `auto`.
-    public init(parsing text: String) throws {
+    /// Parses `cpu`, `cuda`, `cuda:N`, or `auto`. A distributed worker passes its `localRank`:
+    /// `cuda` and `auto` (with CUDA) then mean its own GPU, cuda:(localRank mod GPUs), as torchrun's
+    /// convention; an explicit `cuda:N` is kept.
+    public init(parsing text: String, localRank: Int? = nil) throws {
         let t = text.lowercased()
+        let own = localRank.map { $0 % Swift.max(Device.cudaDeviceCount, 1) } ?? 0
         if t == "cpu" { self = .cpu; return }
-        if t == "auto" { self = .best; return }
-        if t == "cuda" || t == "gpu" { self = .cuda(0); return }
+        if t == "auto" { self = Device.isCUDAAvailable ? .cuda(own) : .cpu; return }
+        if t == "cuda" || t == "gpu" { self = .cuda(own); return }
         if t.hasPrefix("cuda:"), let n = Int(t.dropFirst(5)), n >= 0 { self = .cuda(n); return }
         throw TorchError("unknown device '\(text)': expected cpu, cuda, cuda:N or auto")
     }

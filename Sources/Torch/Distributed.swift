@@ -21,6 +21,8 @@ public final class Distributed: @unchecked Sendable {
 
     public let rank: Int
     public let worldSize: Int
+    /// The rank among this machine's workers (LOCAL_RANK): which GPU is this worker's.
+    public let localRank: Int
     public let timeout: Double
     private let raw: OpaquePointer
 
@@ -28,7 +30,7 @@ public final class Distributed: @unchecked Sendable {
     /// Rank 0 hosts the rendezvous store unless `hostsStore` is false (torchrun's agent hosts it);
     /// the group's keys live under `prefix` there.
     public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, timeout: Double = 300,
-                hostsStore: Bool = true, prefix: String = "contour/") throws {
+                hostsStore: Bool = true, prefix: String = "contour/", localRank: Int? = nil) throws {
         guard timeout > 0, timeout.isFinite else { throw TorchError("distributed timeout must be a positive number of seconds, got \(timeout)") }
         var out: OpaquePointer?
         try check(ct_dist_init(masterAddress, Int32(clamping: masterPort), Int32(clamping: rank), Int32(clamping: worldSize),
@@ -37,6 +39,7 @@ public final class Distributed: @unchecked Sendable {
         raw = out
         self.rank = rank
         self.worldSize = worldSize
+        self.localRank = localRank ?? rank
         self.timeout = timeout
     }
 
@@ -44,7 +47,7 @@ public final class Distributed: @unchecked Sendable {
     public convenience init(_ environment: DistributedEnvironment, timeout: Double = 300) throws {
         try self.init(masterAddress: environment.masterAddress, masterPort: environment.masterPort, rank: environment.rank,
                       worldSize: environment.worldSize, timeout: timeout, hostsStore: !environment.agentStore,
-                      prefix: "contour/\(environment.restart)/")
+                      prefix: "contour/\(environment.restart)/", localRank: environment.localRank)
     }
 
     deinit { ct_dist_free(raw) }
@@ -79,6 +82,13 @@ public final class Distributed: @unchecked Sendable {
         return try back(g, like: t)
     }
 
+    /// The sum of `t` over the ranks, with autograd: the gradient flowing back to `t` is the sum
+    /// over the ranks of the gradients reaching the result (all ranks must run that backward).
+    /// SyncBatchNorm's statistics.
+    public func differentiableSum(_ t: Tensor) throws -> Tensor {
+        try withExtendedLifetime((self, t.handle)) { try Tensor.make { ct_dist_allreduce_sum_autograd(raw, t.handle.raw, $0) } }
+    }
+
     public func barrier() throws {
         try withExtendedLifetime(self) { try check(ct_dist_barrier(raw)) }
     }
@@ -87,6 +97,16 @@ public final class Distributed: @unchecked Sendable {
     public func allReduce(_ values: [Double], _ op: Reduction = .sum) throws -> [Double] {
         guard !values.isEmpty else { return [] }
         return try allReduce(try Tensor(values), op).doubles()
+    }
+
+    /// Every rank's bytes (any length), in rank order: the lengths are gathered first, then the
+    /// payloads padded to the longest.
+    public func allGather(bytes: [UInt8]) throws -> [[UInt8]] {
+        let lengths = try allGather(try Tensor([Int64(bytes.count)], shape: [1])).ints()
+        let width = Swift.max(lengths.max() ?? 0, 1)
+        let padded = bytes + [UInt8](repeating: 0, count: width - bytes.count)
+        let all = try allGather(try Tensor(padded, shape: [width])).rawBytes()
+        return lengths.enumerated().map { r, n in Array(all[(r * width)..<(r * width + n)]) }
     }
 
     /// Overwrites `tensors` (parameters, buffers) with rank `root`'s values: one broadcast per

@@ -28,6 +28,24 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var step: [String: ConfigValue]?
     public var plateau: ReduceOnPlateau?
     public var earlyStopping: EarlyStopping?
+    /// The stage's data position and the number of workers that trained (nil: a checkpoint of an
+    /// older version, whose position follows from `iteration`).
+    public var data: DataPosition?
+    public var worldSize: Int?
+    /// Set when the run was interrupted inside epoch `stageEpoch + 1`: what that epoch had done.
+    public var partialEpoch: PartialEpoch?
+
+    /// The steps of an unfinished epoch and its running sums, so a resumed epoch continues at the
+    /// next step and its log line still averages over all of its steps.
+    public struct PartialEpoch: Codable, Sendable, Equatable {
+        public var steps: Int
+        public var lossSum: Double
+        public var counted: Int
+        public var termSums: [Double]
+        public var weightSums: [Double]
+        public var weighted: Int
+        public var seconds: Double
+    }
 
     public init(epoch: Int, iteration: Int, bestValue: Double?, bestEpoch: Int?, skippedSteps: Int,
                 config: [String: ConfigValue], contourVersion: String, channelNames: [String]? = nil,
@@ -49,7 +67,10 @@ public struct TrainingState: Codable, Sendable, Equatable {
 /// (`model.safetensors` — PyTorch-loadable state dict —, `optimizer.safetensors`,
 /// `state.json`), flushes it, then swaps the `latest`/`best` symlink to it with one
 /// `rename`: a process killed at any moment leaves the previous or the new checkpoint,
-/// never a partial one.
+/// never a partial one. Saving `latest` keeps the one before as `previous` (the last two are
+/// retained), the fallback when `latest` turns out damaged. A save that fails (full disk,
+/// read-only folder, file-size limit) removes its partial folder and throws naming the file;
+/// the links still point at the previous checkpoints.
 public struct CheckpointStore {
     public let folder: String
 
@@ -66,13 +87,23 @@ public struct CheckpointStore {
             }
         }
         let dir = "\(folder)/\(name)-e\(String(format: "%04d", state.epoch))-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try model.save(to: "\(dir)/model.safetensors", metadata: ["format": "pt", "epoch": "\(state.epoch)"])
-        try Safetensors.save(try optimizer.stateTensors(), to: "\(dir)/optimizer.safetensors")
-        if let rng { try Safetensors.save([("cpu", rng)], to: "\(dir)/rng.safetensors") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(state)), to: "\(dir)/state.json")
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try model.save(to: "\(dir)/model.safetensors", metadata: ["format": "pt", "epoch": "\(state.epoch)"])
+            try Safetensors.save(try optimizer.stateTensors(), to: "\(dir)/optimizer.safetensors")
+            if let rng { try Safetensors.save([("cpu", rng)], to: "\(dir)/rng.safetensors") }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(Array(try encoder.encode(state)), to: "\(dir)/state.json")
+        } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            let kept = path(name).map { "; \($0) still holds the previous checkpoint" } ?? ""
+            throw TrainingError("cannot save checkpoint '\(name)' (epoch \(state.epoch)): \(error)\(kept)")
+        }
+        if name == "latest", let old = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/latest") {
+            // No clean-up yet: the new folder is not linked until the next line.
+            try point("previous", at: old, clean: false)
+        }
         try point(name, at: URL(fileURLWithPath: dir).lastPathComponent)
     }
 
@@ -85,8 +116,8 @@ public struct CheckpointStore {
         try point(name, at: target)
     }
 
-    /// Swaps link `name` to `target` with one rename, then removes what nothing points to.
-    private func point(_ name: String, at target: String) throws {
+    /// Swaps link `name` to `target` with one rename, then (with `clean`) removes what nothing points to.
+    private func point(_ name: String, at target: String, clean: Bool = true) throws {
         let link = "\(folder)/\(name)"
         let previous = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
         let tmp = "\(link).tmp-\(UInt32.random(in: 0...UInt32.max))"
@@ -99,6 +130,7 @@ public struct CheckpointStore {
         }
         let dfd = open(folder, O_RDONLY | O_DIRECTORY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
+        guard clean else { return }
         if let previous, previous != target, !isReferenced(previous) {
             try? FileManager.default.removeItem(atPath: "\(folder)/\(previous)")
         }

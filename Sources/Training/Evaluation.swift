@@ -72,7 +72,7 @@ public enum Evaluation {
     }
 
     /// Segmentation rows, landmark rows and each case's predicted landmarks (numpy-order voxels).
-    public struct Outcome {
+    public struct Outcome: Codable {
         public var rows: [CaseMetricsRow] = []
         public var landmarkRows: [LandmarkRow] = []
         public var landmarks: [String: [String: [Double]]] = [:]

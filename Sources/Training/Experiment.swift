@@ -24,10 +24,11 @@ public struct Experiment {
     public let modelOptions: [String: ConfigValue]
     public var classes: Int { dataset.description.labels.count }
 
-    public init(config: ExperimentConfig) throws {
+    /// `localRank`: a distributed worker's rank on its machine, which picks its GPU (`Device(parsing:localRank:)`).
+    public init(config: ExperimentConfig, localRank: Int? = nil) throws {
         self.config = config
         if config.run.threads > 0 { try Torch.setThreads(config.run.threads) }
-        device = try Device(parsing: config.run.device)
+        device = try Device(parsing: config.run.device, localRank: localRank)
         try Torch.manualSeed(config.run.seed)
         dataset = try Dataset.open(config.data.dataset)
         guard !dataset.training.isEmpty else { throw TrainingError("\(config.data.dataset): imagesTr holds no cases") }

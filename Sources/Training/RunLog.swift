@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// One line of `log.jsonl`: an epoch's losses, learning rate, time and validation metrics.
 public struct EpochRecord: Codable, Sendable, Equatable {
@@ -95,11 +96,16 @@ public struct RunLog {
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(record)
         line.append(0x0A)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: line)
+        do {
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+            try handle.synchronize()
+        } catch {
+            throw TrainingError("cannot append to \(path): \(error)")
+        }
     }
 
     public func read() throws -> [EpochRecord] {
@@ -128,7 +134,11 @@ public struct RunLog {
     /// Keeps the first `epochs` records (a resumed run rewrites the epochs after its checkpoint).
     public func truncate(toEpochs epochs: Int) throws {
         let kept = try read().filter { $0.epoch <= epochs }
-        try? FileManager.default.removeItem(atPath: path)
-        for r in kept { try append(r) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes: [UInt8] = []
+        for r in kept { bytes += try encoder.encode(r) + [0x0A] }
+        // One atomic replace: a failure leaves the old log, never a shortened one.
+        try AtomicFile.write(bytes, to: path)
     }
 }

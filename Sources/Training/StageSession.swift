@@ -35,7 +35,7 @@ final class StageSession {
         self.config = config
         let stageLabel = index == 0 && name == "main" ? "" : "stage '\(name)': "
         do {
-            experiment = try Experiment(config: config)
+            experiment = try Experiment(config: config, localRank: distributed?.localRank)
             let model = experiment.model
             objective = try experiment.objective()
             // Each objective's heads against the model, and the targets it needs against the data.
@@ -130,6 +130,10 @@ final class StageSession {
                                   foregroundClasses: Set(description.foregroundLabels), heatmap: heatmap, cache: mapCache)
             context.landmarkRelations = description.landmarkRelations
             context.distributed = distributed
+            // SyncBatchNorm layers (norm: syncbatch) normalise over the job's global batch.
+            if let distributed {
+                for case let layer as SyncBatchNorm in model.namedModules().map(\.module) { layer.group = distributed }
+            }
         } catch let e as TrainingError where !stageLabel.isEmpty {
             throw TrainingError(stageLabel + e.description)
         }

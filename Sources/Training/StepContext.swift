@@ -96,10 +96,21 @@ public final class StepContext {
         let values = try losses.map { try $0.item() }
         let weights = objective.terms.map(\.weight)
         let total = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }
-        guard values.allSatisfy(\.isFinite) else { return StepOutcome(losses: values, total: total, applied: false) }
+        var finite = values.allSatisfy(\.isFinite)
+        // What the balancer sees: under data parallelism the global batch's losses (the mean over
+        // the ranks), so that every rank takes the same decision. The ranks also agree on a finite
+        // step before any backward: collectives inside it (SyncBatchNorm) need every rank.
+        var global = values
+        let group = distributed.flatMap { $0.worldSize > 1 ? $0 : nil }
+        if let d = group {
+            let sums = try d.allReduce([finite ? 1 : 0] + (finite ? values : values.map { _ in 0 }), .sum)
+            finite = sums[0] == Double(d.worldSize)
+            global = sums.dropFirst().map { $0 / Double(d.worldSize) }
+        }
+        guard finite else { return StepOutcome(losses: values, total: total, applied: false) }
         if !balancer.needsGradients {
             // dwa scales the losses from their values alone; sum leaves them as configured.
-            let factors = try balancer.lossWeights(values)
+            let factors = try balancer.lossWeights(global)
             try backward(losses, coefficients: factors.map { f in zip(weights, f).map { $0 * $1 } } ?? weights)
             return StepOutcome(losses: values, total: total, applied: true, weights: factors)
         }
@@ -114,16 +125,20 @@ public final class StepContext {
             let grads: [Tensor?] = weighted.requiresGrad
                 ? try gradients(of: weighted, with: parameters, retainGraph: k < losses.count - 1, allowUnused: true)
                 : Array(repeating: nil, count: parameters.count)
-            flat.append(try Tensor.cat(try zip(grads, parameters).map { g, p in try (g ?? Tensor.zeros(like: p)).reshape([-1]) }))
+            let g = try Tensor.cat(try zip(grads, parameters).map { g, p in try (g ?? Tensor.zeros(like: p)).reshape([-1]) })
+            // Data parallel: balance the global batch's gradients (each objective's averaged over the ranks).
+            flat.append(try group.map { try $0.allReduce(g, .average) } ?? g)
         }
-        let direction = try balancer.combine(flat, losses: values)
+        let direction = try balancer.combine(flat, losses: global)
         guard try direction.isFinite().all().item() == 1 else { return StepOutcome(losses: values, total: total, applied: false) }
         var offset = 0
         for p in parameters {
             try p.setGrad(try direction.narrow(dim: 0, start: offset, length: p.count).reshape(p.shape))
             offset += p.count
         }
-        return StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
+        var outcome = StepOutcome(losses: values, total: total, applied: true, weights: balancer.lastWeights)
+        outcome.averaged = group != nil
+        return outcome
     }
 }
 
@@ -141,7 +156,8 @@ extension StepContext {
         o.applied = sums[0] == n
         o.total = sums[1] / n
         o.losses = sums.dropFirst(2).map { $0 / n }
-        if o.applied { try d.averageGradients(parameters) }
+        // Balanced steps wrote the same average on every rank already.
+        if o.applied && !o.averaged { try d.averageGradients(parameters) }
         return o
     }
 
@@ -163,6 +179,8 @@ public struct StepOutcome: Sendable {
     public var total: Double
     public var applied: Bool
     public var weights: [Double]?
+    /// The update is already the ranks' average (balanced global gradients): `synchronize` keeps it.
+    public var averaged = false
     public init(losses: [Double], total: Double, applied: Bool, weights: [Double]? = nil) {
         self.losses = losses
         self.total = total

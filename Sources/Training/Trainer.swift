@@ -96,35 +96,68 @@ public final class Trainer {
     /// (counted across stages), as an interrupted run would, so the run can be resumed later.
     /// A fresh run into a folder that holds one is an error unless `overwrite`, which moves the
     /// old run aside (`RunFolder.moveAside`) instead of deleting anything.
-    public func train(resume: Bool = false, overwrite: Bool = false, untilEpoch: Int? = nil) throws -> TrainingSummary {
+    ///
+    /// The run folder is locked (`RunFolderLock`, rank 0 only) until this returns. When
+    /// `Interruption.requested` turns true (SIGINT/SIGTERM after `Interruption.install()`), the
+    /// current step finishes, `latest` records the unfinished epoch, and this throws `TrainingInterrupted`.
+    /// `resumeFrom: "previous"` continues from the checkpoint before `latest` (when `latest` is damaged).
+    public func train(resume: Bool = false, resumeFrom: String = "latest", overwrite: Bool = false,
+                      untilEpoch: Int? = nil) throws -> TrainingSummary {
         let totalEpochs = sessions.map(\.epochs).reduce(0, +)
         var stageIndex = 0, stageEpoch = 0, iteration = 0, skipped = 0
+        var data = DataPosition()
         var best: (value: Double, epoch: Int)?
         var resumedInside = false
+        var partial: TrainingState.PartialEpoch?
+        var lock: RunFolderLock?
+        if isMain { lock = try RunFolderLock(folder: runFolder) }
+        defer { lock?.release() }
         if resume {
-            guard let dir = store.path("latest") else {
-                throw TrainingError("\(runFolder): nothing to resume (no checkpoints/latest); start it again with --overwrite")
+            guard ["latest", "previous"].contains(resumeFrom) else {
+                throw TrainingError("resume from '\(resumeFrom)': expected latest or previous")
             }
-            let state = try CheckpointStore.readState(dir)
-            stageIndex = state.stage ?? 0
-            guard stageIndex < sessions.count, (state.stageName ?? sessions[stageIndex].name) == sessions[stageIndex].name else {
-                throw TrainingError("\(dir): the checkpoint is of stage \(state.stageName ?? "?"), which this configuration's stages "
-                                    + "(\(sessions.map(\.name).joined(separator: ", "))) do not have at position \(stageIndex + 1)")
+            guard let dir = store.path(resumeFrom) else {
+                throw TrainingError("\(runFolder): nothing to resume (no checkpoints/\(resumeFrom)); start it again with --overwrite")
+            }
+            // A damaged or mismatched checkpoint is an error naming it, never a fresh start; `previous` is offered.
+            let state: TrainingState
+            do {
+                state = try CheckpointStore.readState(dir)
+                stageIndex = state.stage ?? 0
+                guard stageIndex < sessions.count, (state.stageName ?? sessions[stageIndex].name) == sessions[stageIndex].name else {
+                    throw TrainingError("\(dir): the checkpoint is of stage \(state.stageName ?? "?"), which this configuration's stages "
+                                        + "(\(sessions.map(\.name).joined(separator: ", "))) do not have at position \(stageIndex + 1)")
+                }
+                let s = sessions[stageIndex]
+                _ = try CheckpointStore.load(dir, into: s.experiment.model, optimizer: s.optimizer)
+                try restore(state, checkpoint: dir, into: s)
+            } catch {
+                throw TrainingError("cannot resume from \(dir): \(error)" + fallbackHint(after: resumeFrom))
             }
             let s = sessions[stageIndex]
-            _ = try CheckpointStore.load(dir, into: s.experiment.model, optimizer: s.optimizer)
-            try restore(state, checkpoint: dir, into: s)
+            if resumeFrom == "previous" {
+                // From now on the run continues from here; the damaged checkpoint is let go.
+                if isMain { try store.alias("latest", to: "previous") }
+                warn("warning: continuing from \(dir) (epoch \(state.epoch)), the checkpoint before latest")
+            }
             stageEpoch = state.stageEpoch ?? state.epoch
             iteration = state.iteration
+            data = state.data ?? DataPosition(iteration: iteration, loader: s.loader)
+            let workers = distributed?.worldSize ?? 1, before = state.worldSize ?? workers
+            if before != workers {
+                say("resuming a run trained by \(before) worker(s) with \(workers): the global batch is now \(workers) × \(s.config.data.batchSize); "
+                    + "the data continue after sample \(data.samples) of loader epoch \(data.epoch)")
+            }
             skipped = state.skippedSteps
             if let v = state.bestValue, let e = state.bestEpoch { best = (v, e) }
+            partial = state.partialEpoch
             if isMain { try log.truncate(toEpochs: state.epoch) }
             let saved = try? ExperimentConfig(tree: state.config, name: "\(dir)/state.json", requireDataset: false)
             // A stage that ended by reaching its epochs continues when run.epochs grew; an early-stopped one stays done.
             let extended = state.stageFinished == true && stageEpoch == saved?.run.epochs && s.epochs > stageEpoch
             if (state.stageFinished == true && !extended) || stageEpoch >= s.epochs {
                 stageIndex += 1
-                (stageEpoch, iteration, best) = (0, 0, nil)
+                (stageEpoch, iteration, best, data, partial) = (0, 0, nil, DataPosition(), nil)
             } else {
                 resumedInside = true
                 if let saved { scheduleChangeWarning(saved: saved, session: s, iteration: iteration) }
@@ -137,6 +170,10 @@ public final class Trainer {
                 let aside = try RunFolder.moveAside(runFolder)
                 replacedRun = aside
                 try FileManager.default.createDirectory(atPath: store.folder, withIntermediateDirectories: true)
+                // The lock file moved with the old run: lock the new folder, then let the old one go.
+                let fresh = try RunFolderLock(folder: runFolder)
+                lock?.release()
+                lock = fresh
                 warn("moved the previous run in \(runFolder) to \(aside)")
             }
             // What ran: every model and objective default written out, paths absolute.
@@ -168,7 +205,7 @@ public final class Trainer {
             let model = s.experiment.model
             let epochsBefore = sessions[..<si].map(\.epochs).reduce(0, +)
             if !(si == stageIndex && resumedInside) {
-                (stageEpoch, iteration, best) = (0, 0, nil)
+                (stageEpoch, iteration, best, data) = (0, 0, nil, DataPosition())
                 if let p = s.config.model.pretrained {
                     if let until = untilEpoch, epochsBefore >= until { break }
                     try loadPretrained(s, p)
@@ -188,24 +225,44 @@ public final class Trainer {
                 model.train()
                 try s.step.epochWillStart(e + 1, context: ctx)
                 try s.balancer.epochWillStart(e + 1)
-                let started = Date()
+                // An epoch an interruption cut short continues at its next step, with its sums.
+                let resumed = partial
+                partial = nil
+                let started = Date().addingTimeInterval(-(resumed?.seconds ?? 0))
                 let label = sessions.count > 1 ? "\(s.name) epoch \(e + 1)/\(s.epochs)" : "epoch \(epoch)/\(totalEpochs)"
                 let progress = Progress(total: config.run.iterationsPerEpoch, label: label, quiet: quiet)
-                var lossSum = 0.0, counted = 0
-                var termSums = [Double](repeating: 0, count: s.objective.terms.count)
-                var weightSums = [Double](repeating: 0, count: s.objective.terms.count), weighted = 0
-                var lr = 0.0
+                let terms = s.objective.terms.count
+                var lossSum = resumed?.lossSum ?? 0, counted = resumed?.counted ?? 0
+                var termSums = resumed?.termSums.count == terms ? resumed!.termSums : [Double](repeating: 0, count: terms)
+                var weightSums = resumed?.weightSums.count == terms ? resumed!.weightSums : [Double](repeating: 0, count: terms)
+                var weighted = resumed?.weightSums.count == terms ? resumed!.weighted : 0
+                var lr = s.optimizer.groups[0].learningRate
                 var iterator: BatchIterator?
                 var loaderEpoch = -1
-                for step in 0..<config.run.iterationsPerEpoch {
-                    // Global batch g → (loader epoch, batch): deterministic and resumable by iteration count.
+                let firstStep = Swift.min(resumed?.steps ?? 0, config.run.iterationsPerEpoch)
+                // Saves `latest` inside the epoch after `steps` steps and stops the run.
+                func interrupt(after steps: Int) throws -> Never {
+                    if isMain {
+                        var st = state(s, epoch: epoch - 1, stageEpoch: e, iteration: iteration, data: data, best: best, skipped: skipped, finished: false)
+                        st.partialEpoch = TrainingState.PartialEpoch(steps: steps, lossSum: lossSum, counted: counted, termSums: termSums,
+                                                                     weightSums: weightSums, weighted: weighted,
+                                                                     seconds: Date().timeIntervalSince(started))
+                        try store.save("latest", model: model, optimizer: s.optimizer, state: st, rng: try Torch.defaultGeneratorState())
+                    }
+                    throw TrainingInterrupted(runFolder: runFolder, epoch: epoch, step: steps, stepsPerEpoch: config.run.iterationsPerEpoch,
+                                              signal: Interruption.signalName)
+                }
+                for step in firstStep..<config.run.iterationsPerEpoch {
+                    if step > firstStep, try stopRequested() { try interrupt(after: step) }
+                    // The data position (global samples read) → this worker's next batch: deterministic and resumable.
                     let g = iteration
-                    let (le, lb) = (g / s.loader.batchesPerEpoch, g % s.loader.batchesPerEpoch)
-                    if le != loaderEpoch || iterator == nil {
-                        iterator = s.loader.batches(epoch: le, startingAt: lb)
-                        loaderEpoch = le
+                    let offset = data.offset(in: s.loader)
+                    if data.epoch != loaderEpoch || iterator == nil {
+                        iterator = s.loader.batches(epoch: data.epoch, offset: offset)
+                        loaderEpoch = data.epoch
                     }
                     guard let batch = try iterator!.next() else { throw TrainingError("data loader ended early") }
+                    data.advance(in: s.loader)
                     iteration += 1
                     s.optimizer.scaleLearningRate(by: s.schedule.factor(at: g) * (s.plateau?.factor ?? 1))
                     lr = s.optimizer.groups[0].learningRate
@@ -248,6 +305,7 @@ public final class Trainer {
                     }
                     progress.update(step + 1, String(format: "loss %.4f", lossSum / Double(Swift.max(counted, 1))))
                 }
+                if try stopRequested() { try interrupt(after: config.run.iterationsPerEpoch) }
                 var record = EpochRecord(epoch: epoch, trainLoss: counted > 0 ? lossSum / Double(counted) : .nan,
                                          objectives: Dictionary(uniqueKeysWithValues: zip(s.termNames, termSums.map { $0 / Double(Swift.max(counted, 1)) })),
                                          learningRate: lr, seconds: 0, skippedSteps: skipped, validation: nil,
@@ -268,7 +326,7 @@ public final class Trainer {
                     if try MetricCatalog.becomesBest(value, over: best, metric: config.run.bestMetric) {
                         best = (value, epoch)
                         if isMain { try store.save("best", model: model, optimizer: s.optimizer,
-                                       state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: false),
+                                       state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, data: data, best: best, skipped: skipped, finished: false),
                                        rng: try Torch.defaultGeneratorState()) }
                     }
                     if s.plateau != nil {
@@ -290,7 +348,7 @@ public final class Trainer {
                 let finished = isLast || stopped
                 if isMain {
                     try store.save("latest", model: model, optimizer: s.optimizer,
-                                   state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, best: best, skipped: skipped, finished: finished),
+                                   state: state(s, epoch: epoch, stageEpoch: e + 1, iteration: iteration, data: data, best: best, skipped: skipped, finished: finished),
                                    rng: try Torch.defaultGeneratorState())
                     if finished && sessions.count > 1 { try store.alias("stage-\(s.name)", to: "latest") }
                     try log.append(record)
@@ -316,6 +374,23 @@ public final class Trainer {
         if isMain { try writeReport(rows: lastRows) }
         return TrainingSummary(runFolder: runFolder, epochs: totalEpochs, bestEpoch: best?.epoch, bestValue: best?.value,
                                validation: lastValidation, skippedSteps: skipped)
+    }
+
+    /// What to do when `latest` cannot be loaded: the previous checkpoint, when there is one.
+    func fallbackHint(after failed: String) -> String {
+        guard failed == "latest" else { return "" }
+        guard let previous = store.path("previous"), let state = try? CheckpointStore.readState(previous) else {
+            return "; there is no previous checkpoint to fall back to"
+        }
+        return "; the checkpoint before it, \(previous) (epoch \(state.epoch)), is kept: continue from it with "
+            + "`contour train --resume \(runFolder) --resume-from previous`"
+    }
+
+    /// Whether to stop now: a signal reached this process (or, distributed, any rank), so all ranks stop at the same step.
+    func stopRequested() throws -> Bool {
+        var stop = Interruption.requested
+        if let d = distributed, d.worldSize > 1 { stop = try d.allReduce([stop ? 1 : 0], .max)[0] > 0 }
+        return stop
     }
 
     /// Saves the resolved split as `splits.json` (a fresh run, or a run from before it was kept);
@@ -360,8 +435,8 @@ public final class Trainer {
         if isMain { RunWarnings.emit(line) }
     }
 
-    func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, best: (value: Double, epoch: Int)?, skipped: Int,
-               finished: Bool) -> TrainingState {
+    func state(_ s: StageSession, epoch: Int, stageEpoch: Int, iteration: Int, data: DataPosition, best: (value: Double, epoch: Int)?,
+               skipped: Int, finished: Bool) -> TrainingState {
         let d = s.experiment.dataset.description
         var st = TrainingState(epoch: epoch, iteration: iteration, bestValue: best?.value, bestEpoch: best?.epoch, skippedSteps: skipped,
                                config: s.config.tree, contourVersion: ContourInfo.version, channelNames: d.channelNames, labels: d.labels,
@@ -376,6 +451,8 @@ public final class Trainer {
         st.step = t.isEmpty ? nil : t
         st.plateau = s.plateau
         st.earlyStopping = s.stopping
+        st.data = data
+        st.worldSize = distributed?.worldSize ?? 1
         return st
     }
 
@@ -451,12 +528,13 @@ public final class Trainer {
 
     /// Sliding-window prediction of every validation case and its metrics (means over cases
     /// and foreground labels; NaN skipped).
-    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means.
+    /// With a heatmap head, `mre` and `sdr_R` of the landmark cases join the means. Distributed:
+    /// each rank predicts its share of the cases and every rank gets all the rows.
     public func validate() throws -> ([String: Double], [CaseMetricsRow]) {
         let d = experiment.dataset.description
         let outcome = try Evaluation.evaluateAll(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
                                                  labels: d.foregroundLabels, landmarkNames: d.landmarkNames,
-                                                 policy: try EvaluationPolicy(config: experiment.config))
+                                                 policy: try EvaluationPolicy(config: experiment.config), distributed: distributed)
         var means = Evaluation.means(outcome.rows)
         let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
         means.merge(LandmarkReport.means(scores)) { a, _ in a }

@@ -26,12 +26,13 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// An InstanceNorm U-Net with augmentation and random crops (so the samples' own random draws matter).
-    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String) throws -> String {
+    func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String, norm: String = "instance",
+                objectives: String = "[cedice]") throws -> String {
         let path = "\(dir!)/\(output).yaml"
         try """
         data: {dataset: \(dir!)/data, patchSize: [24, 24], batchSize: \(batch), workers: 1, preset: nnunet-default}
-        model: {name: unet2d, options: {stages: 2, baseWidth: 4, norm: instance}}
-        objectives: [cedice]
+        model: {name: unet2d, options: {stages: 2, baseWidth: 4, norm: \(norm)}}
+        objectives: \(objectives)
         optimizer: {name: sgd, learningRate: 0.05, momentum: 0.9, schedule: constant}
         run: {epochs: \(epochs), iterationsPerEpoch: \(iterations), validationInterval: 1, seed: 3, threads: 1, output: \(dir!)/\(output)}
         """.write(toFile: path, atomically: true, encoding: .utf8)
@@ -77,9 +78,33 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     func testTwoWorkersEqualOneProcessWithTheGlobalBatch() throws {
-        let one = try run(["train", "--config", try config(batch: 4, output: "one")])
+        try assertTwoWorkersEqualOneProcess(norm: "instance")
+    }
+
+    /// norm: syncbatch — batch statistics of the global batch, gradients across ranks — equals one
+    /// process's batch norm over the same 4 samples (weights and running statistics); plain batch
+    /// norm per worker does not.
+    func testSyncBatchNormEqualsOneProcessBatchNorm() throws {
+        try assertTwoWorkersEqualOneProcess(norm: "syncbatch")
+        let local = try run(["train", "--config", try config(batch: 2, output: "local", norm: "batch"), "--nproc-per-node", "2"])
+        XCTAssertEqual(local.status, 0, local.stdout + local.stderr)
+        let a = try weights("one"), b = try weights("local")
+        let worst = a.map { k, x in zip(x, b[k]!).map { Double(Swift.abs($0 - $1)) }.max() ?? 0 }.max() ?? 0
+        XCTAssertGreaterThan(worst, 1e-3, "per-worker batch norm should differ from the global batch's")
+    }
+
+    /// A gradient balancer sees each objective's gradient of the global batch (averaged over the
+    /// ranks before balancing), so 2 workers take one process's steps; balancing each worker's own
+    /// gradients and averaging the results would not.
+    func testBalancerBalancesTheGlobalGradients() throws {
+        // Balancing each worker's gradients, then averaging, differs here by 1e-3 (measured).
+        try assertTwoWorkersEqualOneProcess(norm: "instance", objectives: "[ce, dice]\nbalancer: {name: caob}")
+    }
+
+    func assertTwoWorkersEqualOneProcess(norm: String, objectives: String = "[cedice]") throws {
+        let one = try run(["train", "--config", try config(batch: 4, output: "one", norm: norm, objectives: objectives)])
         XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
-        let two = try run(["train", "--config", try config(batch: 2, output: "two"), "--nproc-per-node", "2"])
+        let two = try run(["train", "--config", try config(batch: 2, output: "two", norm: norm, objectives: objectives), "--nproc-per-node", "2"])
         XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
         // Rank 0 alone reports and writes; its lines carry its prefix.
         XCTAssertTrue(two.stdout.contains("[rank 0] done: "), two.stdout)
@@ -94,6 +119,12 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-5, "largest weight difference")
         let log = try String(contentsOfFile: "\(dir!)/two/log.jsonl", encoding: .utf8)
         XCTAssertEqual(log.split(separator: "\n").count, 1)
+        // The checkpoint records the workers and the global data position: 5 steps of 2 × 2 samples over 4 cases.
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir!)/two/checkpoints/latest/state.json"))) as? [String: Any]
+        XCTAssertEqual(state?["worldSize"] as? Int, 2)
+        let data = state?["data"] as? [String: Any]
+        XCTAssertEqual(data?["epoch"] as? Int, 4)
+        XCTAssertEqual(data?["samples"] as? Int, 4)
     }
 
     /// A 2-worker run stopped after epoch 1 and resumed with 2 workers ends with the weights of an
@@ -138,6 +169,33 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-5, "largest weight difference")
     }
 
+    /// `evaluate` and `predict` with --nproc-per-node 2 (cases split 3 + 2 over the ranks) write
+    /// exactly the files one process writes.
+    func testEvaluateAndPredictOverTwoWorkersEqualOneProcess() throws {
+        let trained = try run(["train", "--config", try config(batch: 4, iterations: 2, output: "base")])
+        XCTAssertEqual(trained.status, 0, trained.stdout + trained.stderr)
+        let base = ["--checkpoint", "\(dir!)/base"]
+        for (out, extra) in [("ev1", [String]()), ("ev2", ["--nproc-per-node", "2"])] {
+            let r = try run(["evaluate"] + base + ["--dataset", "\(dir!)/data", "--split", "all", "--output", "\(dir!)/\(out)"] + extra)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        }
+        for file in ["metrics.csv", "summary.json"] {
+            let a = try String(contentsOfFile: "\(dir!)/ev1/\(file)", encoding: .utf8)
+            XCTAssertEqual(a, try String(contentsOfFile: "\(dir!)/ev2/\(file)", encoding: .utf8), file)
+        }
+        XCTAssertEqual(try String(contentsOfFile: "\(dir!)/ev1/metrics.csv", encoding: .utf8).split(separator: "\n").count, 6)
+        for (out, extra) in [("p1", [String]()), ("p2", ["--nproc-per-node", "2"])] {
+            let r = try run(["predict"] + base + ["--input", "\(dir!)/data/imagesTr", "--output", "\(dir!)/\(out)"] + extra)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/p1").sorted()
+        XCTAssertEqual(files.count, 5)
+        XCTAssertEqual(files, try FileManager.default.contentsOfDirectory(atPath: "\(dir!)/p2").sorted())
+        for f in files {
+            XCTAssertEqual(FileManager.default.contents(atPath: "\(dir!)/p1/\(f)"), FileManager.default.contents(atPath: "\(dir!)/p2/\(f)"), f)
+        }
+    }
+
     static func torchrun() -> String? {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         var candidates = [ProcessInfo.processInfo.environment["TORCHRUN"], "\(root)/.venv-bench/bin/torchrun"].compactMap { $0 }
@@ -160,6 +218,24 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(result.seconds, 90)
         // The last checkpoint rank 0 wrote loads.
         XCTAssertFalse(try weights("killed").isEmpty)
+    }
+
+    /// SIGTERM to the launcher (scancel, kill) reaches the workers, which live in their own process
+    /// groups: they finish the step, rank 0 saves `latest`, the launcher exits 143, and the run resumes.
+    func testSignalToTheLauncherStopsTheWorkersAtAStep() throws {
+        let result = try run(["train", "--config", try config(batch: 2, epochs: 1, iterations: 150, output: "stopped"), "--nproc-per-node", "2"]) { launcher, stdout in
+            // Rank 0 writes config.yaml before the first step; then let a few steps run.
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: "\(self.dir!)/stopped/config.yaml") && Date() < deadline && launcher.isRunning { usleep(100_000) }
+            usleep(1_500_000)
+            kill(launcher.processIdentifier, SIGTERM)
+        }
+        XCTAssertEqual(result.status, 143, result.stdout + result.stderr)
+        XCTAssertTrue((result.stdout + result.stderr).contains("interrupted by SIGTERM"), result.stdout + result.stderr)
+        XCTAssertFalse(try weights("stopped").isEmpty)
+        let resumed = try run(["train", "--resume", "\(dir!)/stopped", "--nproc-per-node", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("[rank 0] done: "), resumed.stdout)
     }
 
     func testBadWorkerEnvironmentIsNamed() throws {

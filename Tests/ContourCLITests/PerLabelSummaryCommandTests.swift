@@ -98,8 +98,11 @@ final class PerLabelSummaryCommandTests: XCTestCase {
                            "--no-topology", "--csv", "\(dir!)/m.csv"])
         let rows = try String(contentsOfFile: "\(dir!)/m.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
         XCTAssertEqual(rows[0].prefix(3), ["case", "label", "label_name"])
-        // Without --labels, only the labels present in a case are scored: c has no spleen row.
-        XCTAssertEqual(rows.dropFirst().map { "\($0[0]) \($0[2])" }, ["a liver", "a spleen", "b liver", "b spleen", "c liver"])
+        // Without --labels, every label present in any case is scored in every case: c keeps a spleen
+        // row though neither of its masks has spleen, with Dice undefined (empty) and β0 error 0 (issue 15).
+        XCTAssertEqual(rows.dropFirst().map { "\($0[0]) \($0[2])" }, ["a liver", "a spleen", "b liver", "b spleen", "c liver", "c spleen"])
+        let csvLines = try String(contentsOfFile: "\(dir!)/m.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(csvLines[6].hasPrefix("c,2,spleen,,"), "Dice of c's spleen is NaN, an empty CSV field: \(csvLines[6])")
         do {
             try await contour(["metrics", "--pred", "\(dir!)/pred", "--truth", "\(dir!)/truth", "--dataset", "\(dir!)/pred"])
             XCTFail("a folder without dataset.json is an error")

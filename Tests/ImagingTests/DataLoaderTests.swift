@@ -91,6 +91,27 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertThrowsError(try loader(batch: 3, shard: DataShard(index: 2, count: 2))) { XCTAssertTrue("\($0)".contains("shard 2 of 2")) }
     }
 
+    /// A data position (unsharded batches all processes read) continued by another number of
+    /// shards: they read the batches that follow, whatever the shard count before.
+    func testShardsContinueFromAnOffset() throws {
+        let plain = try collect(try loader(batch: 3, shard: nil).batches(epoch: 1)).map(\.ids)
+        XCTAssertEqual(plain.map(\.count), [3, 3, 3, 1])
+        // One process from batch 2.
+        XCTAssertEqual(try collect(try loader(batch: 3, shard: nil).batches(epoch: 1, offset: 2)).map(\.ids), [plain[2], plain[3]])
+        // Three shards from batch 2: one round of batches 2, 3 and (wrapped) 0; the short batch is its shard's last.
+        for (r, expected) in [[2], [3], [0]].enumerated() {
+            let l = try loader(batch: 3, shard: DataShard(index: r, count: 3))
+            XCTAssertEqual(try collect(l.batches(epoch: 1, offset: 2)).map(\.ids), expected.map { plain[$0] }, "rank \(r)")
+            XCTAssertEqual(l.order(epoch: 1, offset: 2).count, expected.map { plain[$0].count }.reduce(0, +))
+        }
+        // Two shards from batch 1: rounds (1, 2), (3, 0 wrapped).
+        for (r, expected) in [[1, 3], [2, 0]].enumerated() {
+            let l = try loader(batch: 3, shard: DataShard(index: r, count: 2))
+            XCTAssertEqual(try collect(l.batches(epoch: 1, offset: 1)).map(\.ids), expected.map { plain[$0] }, "rank \(r)")
+        }
+        XCTAssertNil(try loader(batch: 3, shard: DataShard(index: 0, count: 2)).batches(epoch: 1, offset: 4).next())
+    }
+
     func testResumeStartsAtTheGivenBatch() throws {
         let l = try loader()
         let full = try collect(l.batches(epoch: 3))

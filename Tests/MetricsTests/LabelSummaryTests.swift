@@ -70,7 +70,7 @@ final class LabelSummaryTests: XCTestCase {
         let lines = MetricsReport.summaryLines(rows(), names: names, metrics: ["dice", "hd95", "cldice"])
         XCTAssertEqual(lines, [
             "liver (label 1): Dice 0.7000 ± 0.1000, HD95 3.0000 ± 1.0000 (n = 2)",
-            "spleen (label 2): Dice 0.4000 ± 0.0000, HD95 10.0000 ± 0.0000 (n = 1)",
+            "spleen (label 2): Dice 0.4000 ± 0.0000, HD95 10.0000 ± 0.0000 (n = 2, Dice undefined for 1: both masks empty)",
             "foreground mean (2 labels): Dice 0.5500, HD95 6.5000",
         ])
         var infinite = rows()

@@ -78,7 +78,7 @@ final class MetricsUnitTests: XCTestCase {
         XCTAssertTrue(json.hasPrefix("{\"cases\":[{\"case\":\"a\\\"b\",\"label\":1,\"label_name\":\"label 1\",\"dice\":0.5,\"iou\":null,"), json)
         XCTAssertTrue(json.contains("\"betti0_error\":2,"), json)
         XCTAssertTrue(json.contains("\"hd\":\"inf\""), json)
-        XCTAssertTrue(json.contains("\"summary\":{\"dice\":{\"mean\":0.75,\"std\":0.25,\"n\":2}"), json)
+        XCTAssertTrue(json.contains("\"summary\":{\"dice\":{\"mean\":0.75,\"std\":0.25,\"n\":2,\"nan\":0}"), json)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.utf8)))
     }
 }

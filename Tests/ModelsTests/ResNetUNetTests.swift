@@ -29,7 +29,7 @@ final class ResNetUNetTests: XCTestCase {
         XCTAssertEqual(m.sizeDivisor, 32)
         XCTAssertEqual(try m(try Tensor.rand([1, 1, 64, 32])).shape, [1, 3, 64, 32])
         XCTAssertTrue(m.stateDict().contains { $0.name == "encoder.layer4.2.bn2.running_var" })
-        XCTAssertThrowsError(try m(try Tensor.rand([1, 1, 48, 32]))) { XCTAssertTrue("\($0)".contains("48 is not divisible by 32"), "\($0)") }
+        XCTAssertThrowsError(try m(try Tensor.rand([1, 1, 48, 32]))) { XCTAssertTrue("\($0)".contains("48 (axis 0) is not divisible by 32"), "\($0)") }
         XCTAssertThrowsError(try ModelRegistry.make("unet2d", options: try Options(json: "{\"encoder\": \"resnet34\", \"stages\": 4}", for: "unet2d"),
                                                     inChannels: 1, classes: 2)) {
             XCTAssertTrue("\($0)".contains("'stages'") && "\($0)".contains("encoder"), "\($0)")

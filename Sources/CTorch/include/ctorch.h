@@ -269,6 +269,10 @@ ct_status ct_dist_allreduce(ct_process_group pg, ct_tensor tensor, ct_collective
 ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) CT_NOEXCEPT;
 /// Every rank's `tensor` stacked along a new first dimension (world_size, …).
 ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *out) CT_NOEXCEPT;
+/// A new tensor holding the sum of `tensor` over the ranks, differentiable: its backward sums the
+/// incoming gradient over the ranks (every rank must run that backward too). The group must
+/// outlive the graph. CUDA tensors are staged through the CPU.
+ct_status ct_dist_allreduce_sum_autograd(ct_process_group pg, ct_tensor tensor, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_dist_barrier(ct_process_group pg) CT_NOEXCEPT;
 /// Why the nccl backend cannot be used here.
 const char *ct_dist_nccl_status(void) CT_NOEXCEPT;
