@@ -23,11 +23,16 @@ struct DataBench: ParsableCommand {
     @Option(help: "Augmentation preset: \(AugmentationPreset.names.joined(separator: ", ")).") var preset = "nnunet-default"
     @Option(help: "Folder for the generated files (default: a fresh temporary folder, removed after).") var work: String?
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Instead: memory-mapped preprocessed cases (contour data preprocess layout) of this side, 2D (--preprocessed-rank 2) or 3D, read as --patch patches.")
+    var preprocessed: Int?
+    @Option(help: "Rank of --preprocessed cases: 2 or 3.") var preprocessedRank = 3
+    @Option(help: "Patch side for --preprocessed.") var patch = 128
 
     func run() throws {
         guard pairs >= 1, images >= 1, batchSize >= 1, workers >= 1 else {
             throw ValidationError("--pairs, --images, --batch-size and --workers must be ≥ 1")
         }
+        if let side = preprocessed { return try runMapped(side: side) }
         let augmentation = try AugmentationPreset(name: preset).augmentation(rank: 2)
         let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-data-\(getpid())")
         defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
@@ -100,6 +105,74 @@ struct DataBench: ParsableCommand {
             print(String(format: "  one thread, ms per image: decode %.3f (of which one PNGFile.readImage %.3f), z-score %.3f, augment %.3f, collate %.3f",
                          decode * 1e3, pngOnly * 1e3, normalise * 1e3, augment * 1e3, collate * 1e3))
             print("  augmentation stages when applied, ms: " + stageCosts.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", "))
+        }
+    }
+
+    /// `--preprocessed SIDE`: --pairs cases of SIDE^rank float32 (.npy + CASE.json, a ball/disk of label 1),
+    /// loaded by memory map as --patch patches with --preset augmentation; samples/s and the cost of a patch read.
+    func runMapped(side: Int) throws {
+        guard [2, 3].contains(preprocessedRank), side >= 1, patch >= 1 else { throw ValidationError("--preprocessed-rank 2 or 3, positive --preprocessed and --patch") }
+        let rank = preprocessedRank
+        let shape = [Int](repeating: side, count: rank), size = [Int](repeating: patch, count: rank)
+        let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-mapped-\(getpid())")
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/preprocess.json"))
+        let n = shape.reduce(1, *)
+        var rng = SeededGenerator(seed: 7)
+        for i in 0..<pairs {
+            let id = String(format: "bench_%03d", i)
+            let centre = shape.map { _ in Double.random(in: 0.3...0.7, using: &rng) * Double(side) }, radius = Double(side) / 6
+            var image = [Float](repeating: 0, count: n), labels = [UInt8](repeating: 0, count: n)
+            var locations: [[Int]] = []
+            for k in 0..<n {
+                var rest = k, d2 = 0.0, index = [Int](repeating: 0, count: rank)
+                for a in stride(from: rank - 1, through: 0, by: -1) { index[a] = rest % side; rest /= side; d2 += (Double(index[a]) - centre[a]) * (Double(index[a]) - centre[a]) }
+                let inside = d2 <= radius * radius
+                labels[k] = inside ? 1 : 0
+                image[k] = (inside ? 1 : 0) + Float(rng.gaussian()) * 0.3
+                if inside && locations.count < 10_000 && k % 7 == 0 { locations.append(index) }
+            }
+            let imageBytes = NPYArray(shape: [1] + shape, elements: image).encoded(), labelBytes = NPYArray(shape: shape, elements: labels).encoded()
+            try Data(imageBytes).write(to: URL(fileURLWithPath: "\(dir)/\(id).npy"))
+            try Data(labelBytes).write(to: URL(fileURLWithPath: "\(dir)/\(id)_seg.npy"))
+            try PreprocessedCase(id: id, configuration: "bench", originalShape: shape, originalSpacing: [Double](repeating: 1, count: rank), affine: nil,
+                                 cropBox: CropBox(lower: [Int](repeating: 0, count: rank), upper: shape), shape: shape,
+                                 spacing: [Double](repeating: 1, count: rank), channels: 1, separateAxis: nil, foregroundLocations: ["1": locations],
+                                 imageBytes: imageBytes.count, labelBytes: labelBytes.count).write(path: "\(dir)/\(id).json")
+        }
+        let data = try PreprocessedDataset.open(dir)
+        let augmentation = try AugmentationPreset(name: preset).augmentation(rank: rank)
+        let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
+        let loader = try DataLoader(preprocessed: data, configuration: config)
+        _ = try drain(loader.batches(epoch: 0))
+        var done = 0, epoch = 1
+        let start = DispatchTime.now().uptimeNanoseconds
+        while done < images {
+            done += try drain(loader.batches(epoch: epoch))
+            epoch += 1
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var r = SeededGenerator(seed: 1)
+        let read = try time(16) { i in
+            _ = try data.patch(i % pairs, origin: data.origin(i % pairs, size: size, foregroundProbability: 0.33, using: &r), size: size)
+        }
+        let sample = try data.patch(0, origin: [Int](repeating: 0, count: rank), size: size)
+        let augment = try time(4) { i in
+            var g = SeededGenerator(seed: UInt64(i))
+            _ = try augmentation.apply(sample, crop: nil, using: &g)
+        }
+        let rate = Double(done) / seconds
+        if json {
+            let out: [String: Any] = ["samples_per_second": rate, "samples": done, "seconds": seconds, "workers": workers, "batch_size": batchSize,
+                                      "preset": preset, "case_shape": shape, "patch": size, "cases": pairs,
+                                      "single_thread_ms": ["patch_read": read * 1e3, "augment": augment * 1e3]]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        } else {
+            print("data pipeline, memory-mapped preprocessed \(shape.map(String.init).joined(separator: "×")) float32 cases (\(pairs)), "
+                  + "\(size.map(String.init).joined(separator: "×")) patches, preset \(preset), batch \(batchSize), \(workers) workers")
+            print(String(format: "  %.1f samples/s (%d samples in %.2f s); one thread, ms per sample: patch read %.3f, augment %.3f",
+                         rate, done, seconds, read * 1e3, augment * 1e3))
         }
     }
 

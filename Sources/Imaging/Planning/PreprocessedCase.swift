@@ -24,6 +24,24 @@ public struct PreprocessedCase: Sendable, Codable, Equatable {
     public var imageBytes: Int
     public var labelBytes: Int?
 
+    public init(id: String, configuration: String, originalShape: [Int], originalSpacing: [Double], affine: [[Double]]?, cropBox: CropBox,
+                shape: [Int], spacing: [Double], channels: Int, separateAxis: Int?, foregroundLocations: [String: [[Int]]],
+                imageBytes: Int, labelBytes: Int?) {
+        self.id = id
+        self.configuration = configuration
+        self.originalShape = originalShape
+        self.originalSpacing = originalSpacing
+        self.affine = affine
+        self.cropBox = cropBox
+        self.shape = shape
+        self.spacing = spacing
+        self.channels = channels
+        self.separateAxis = separateAxis
+        self.foregroundLocations = foregroundLocations
+        self.imageBytes = imageBytes
+        self.labelBytes = labelBytes
+    }
+
     public static func read(path: String) throws -> PreprocessedCase {
         do { return try JSONDecoder().decode(PreprocessedCase.self, from: Data(try FileSystem.read(path))) } catch let e as ImagingError {
             throw e

@@ -5,7 +5,8 @@ import Geometry
 /// oversampling from the locations stored in CASE.json.
 public struct PreprocessedDataset: Sendable {
     public let folder: String
-    public let plans: ExperimentPlans
+    /// The folder's plans.json (absent in folders written by other tools, e.g. `contour bench data`).
+    public let plans: ExperimentPlans?
     public let cases: [PreprocessedCase]
     let images: [MappedNPY]
     let labels: [MappedNPY?]
@@ -15,7 +16,7 @@ public struct PreprocessedDataset: Sendable {
         guard FileSystem.exists("\(folder)/preprocess.json") else {
             throw ImagingError("\(folder): not a preprocessed folder (no preprocess.json; write one with `contour data preprocess`)")
         }
-        let plans = try ExperimentPlans.read(path: "\(folder)/plans.json")
+        let plans = FileSystem.exists("\(folder)/plans.json") ? try ExperimentPlans.read(path: "\(folder)/plans.json") : nil
         let names = try FileSystem.list(folder).filter { $0.hasSuffix(".json") && !["plans.json", "dataset.json", "preprocess.json"].contains($0) }
         let all = names.map { String($0.dropLast(5)) }
         let wanted = ids ?? all
