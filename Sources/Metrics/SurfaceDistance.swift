@@ -69,7 +69,11 @@ public struct SurfaceDistances: Sendable {
             return
         }
         func directed(from: Grid<Bool>, to: Grid<Bool>) throws -> [Double] {
-            if method != .distanceTransform && (to.rank == 2 || to.rank == 3) {
+            // Measured (bench geometry, loaded 2-core machine): the search wins in 2D at 4 % surface
+            // density (3.2×) but loses in 3D at 11 % (0.78×); its cost grows with the surface, the EDT's with the box.
+            let surface = from.storage.reduce(0) { $0 + ($1 ? 1 : 0) } + to.storage.reduce(0) { $0 + ($1 ? 1 : 0) }
+            let dense = Double(surface) > 2 * (to.rank == 3 ? 0.05 : 0.10) * Double(to.count)
+            if (method == .nearestPoint || (method == .automatic && !dense)) && (to.rank == 2 || to.rank == 3) {
                 // Budget: a few visits per box element, roughly what the EDT's passes cost.
                 let budget = method == .nearestPoint ? Int.max : 2 * to.rank * to.count
                 if let d2 = try NearestSurfacePoint(to, spacing: sp).squaredDistances(from: from, workBudget: budget) {
