@@ -31,7 +31,18 @@ public struct SurfaceDistances: Sendable {
         self.truthToPrediction = truthToPrediction
     }
 
-    public init(prediction: Grid<Bool>, truth: Grid<Bool>, spacing: [Double]? = nil) throws {
+    /// How the distances are found; every choice gives the same values.
+    public enum Method: String, Sendable, CaseIterable {
+        /// Nearest-point search, falling back to the EDT when the search would cost more.
+        case automatic
+        /// Exact EDTs of both surfaces over the box, sampled at the other surface.
+        case distanceTransform
+        /// Exact nearest-point search over the surface elements (`NearestSurfacePoint`).
+        case nearestPoint
+    }
+
+    public init(prediction: Grid<Bool>, truth: Grid<Bool>, spacing: [Double]? = nil,
+                method: Method = .automatic) throws {
         try requireSameShape(prediction, truth)
         let sp = spacing ?? truth.spacing
         guard sp.count == truth.rank, sp.allSatisfy({ $0 > 0 && $0.isFinite }) else {
@@ -57,9 +68,21 @@ public struct SurfaceDistances: Sendable {
             self.init(predictionToTruth: infs, truthToPrediction: infs)
             return
         }
-        let toG = try DistanceTransform.squaredEuclidean(sg, spacing: sp, to: .foreground)
-        let toA = try DistanceTransform.squaredEuclidean(sa, spacing: sp, to: .foreground)
-        self.init(predictionToTruth: Self.sample(toG, at: sa), truthToPrediction: Self.sample(toA, at: sg))
+        func directed(from: Grid<Bool>, to: Grid<Bool>) throws -> [Double] {
+            // Measured (bench geometry, loaded 2-core machine): the search wins in 2D at 4 % surface
+            // density (3.2×) but loses in 3D at 11 % (0.78×); its cost grows with the surface, the EDT's with the box.
+            let surface = from.storage.reduce(0) { $0 + ($1 ? 1 : 0) } + to.storage.reduce(0) { $0 + ($1 ? 1 : 0) }
+            let dense = Double(surface) > 2 * (to.rank == 3 ? 0.05 : 0.10) * Double(to.count)
+            if (method == .nearestPoint || (method == .automatic && !dense)) && (to.rank == 2 || to.rank == 3) {
+                // Budget: a few visits per box element, roughly what the EDT's passes cost.
+                let budget = method == .nearestPoint ? Int.max : 2 * to.rank * to.count
+                if let d2 = try NearestSurfacePoint(to, spacing: sp).squaredDistances(from: from, workBudget: budget) {
+                    return d2.map { $0.squareRoot() }
+                }
+            }
+            return Self.sample(try DistanceTransform.squaredEuclidean(to, spacing: sp, to: .foreground), at: from)
+        }
+        self.init(predictionToTruth: try directed(from: sa, to: sg), truthToPrediction: try directed(from: sg, to: sa))
     }
 
     static func sample(_ squared: Grid<Double>, at mask: Grid<Bool>) -> [Double] {
