@@ -102,21 +102,38 @@ const at::Tensor &collective_tensor(ct_tensor h, const char *what) {
   return t;
 }
 
-/// Runs a collective and waits for it; a failure or timeout names the stopped rank when one did.
-void run(ct_process_group_s &pg, const char *what, const std::function<c10::intrusive_ptr<c10d::Work>()> &start) {
+/// The error of a failed collective, naming the stopped rank when one did.
+[[noreturn]] void fail(ct_process_group_s &pg, const char *what, const std::string &reason) {
+  std::string who = stopped_ranks(&pg);
+  throw std::runtime_error(std::string("distributed ") + what + " on rank " + std::to_string(pg.rank) + " of " +
+                           std::to_string(pg.world) + " failed: " + (who.empty() ? "" : who + "; ") + reason);
+}
+
+/// Waits for a started collective (none: nothing to wait for) at most the group's timeout.
+void wait_for(ct_process_group_s &pg, const char *what, const c10::intrusive_ptr<c10d::Work> &work) {
   std::string reason;
   try {
-    auto work = start();
-    if (!work->wait(pg.timeout)) reason = "timed out after " + std::to_string(pg.timeout.count()) + " ms";
-    else return;
+    if (!work || work->wait(pg.timeout)) return;
+    reason = "timed out after " + std::to_string(pg.timeout.count()) + " ms";
   } catch (const c10::Error &e) {
     reason = e.what_without_backtrace();
   } catch (const std::exception &e) {
     reason = e.what();
   }
-  std::string who = stopped_ranks(&pg);
-  throw std::runtime_error(std::string("distributed ") + what + " on rank " + std::to_string(pg.rank) + " of " +
-                           std::to_string(pg.world) + " failed: " + (who.empty() ? "" : who + "; ") + reason);
+  fail(pg, what, reason);
+}
+
+/// Runs a collective and waits for it.
+void run(ct_process_group_s &pg, const char *what, const std::function<c10::intrusive_ptr<c10d::Work>()> &start) {
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = start();
+  } catch (const c10::Error &e) {
+    fail(pg, what, e.what_without_backtrace());
+  } catch (const std::exception &e) {
+    fail(pg, what, e.what());
+  }
+  wait_for(pg, what, work);
 }
 /// The sum of a tensor over the ranks (a new tensor on the input's device; CUDA staged through the CPU).
 at::Tensor summed(ct_process_group_s &g, const at::Tensor &x) {
@@ -383,21 +400,7 @@ ct_status ct_dist_reducer_finish(ct_grad_reducer r) noexcept {
       if (!r->armed) throw std::logic_error("the gradient reducer is not armed");
       r->armed = false;
       auto &g = *r->pg;
-      auto wait = [&](size_t b) {
-        std::string reason;
-        try {
-          if (r->works[b] && !r->works[b]->wait(g.timeout)) reason = "timed out after " + std::to_string(g.timeout.count()) + " ms";
-        } catch (const c10::Error &e) {
-          reason = e.what_without_backtrace();
-        } catch (const std::exception &e) {
-          reason = e.what();
-        }
-        if (!reason.empty()) {
-          std::string who = stopped_ranks(&g);
-          throw std::runtime_error("distributed gradient all-reduce on rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) +
-                                   " failed: " + (who.empty() ? "" : who + "; ") + reason);
-        }
-      };
+      auto wait = [&](size_t b) { wait_for(g, "gradient all-reduce", r->works[b]); };
       // Buckets already under way finish first; a repeated gradient means the buckets hold partial sums: redo from .grad.
       for (size_t b = 0; b < r->launched; ++b) wait(b);
       for (size_t b = r->repeated ? 0 : r->launched; b < r->buckets.size(); ++b) {
