@@ -167,7 +167,7 @@ final class ConfigTests: XCTestCase {
                        "run.yaml:2: data.patchSize must be a list of positive sizes, but element 1 is the string \"x\", not an integer")
         XCTAssertEqual(load("objectives:\n  - cedice\n  - {name: ce, weight: -1}"), "run.yaml:4: objectives[1].weight must be ≥ 0, got -1")
         XCTAssertEqual(load("run:\n  epochs: 2\n  epoch: 3"), "run.yaml:4: unknown key 'epoch' in run; known: bestMetric, device, "
-                       + "earlyStopping, epochs, iterationsPerEpoch, maxNonFinite, mixedPrecision, output, seed, tensorboard, threads, validationInterval")
+                       + "earlyStopping, epochs, iterationsPerEpoch, maxNonFinite, mixedPrecision, output, overlapAllReduce, seed, tensorboard, threads, validationInterval")
         XCTAssertEqual(load("optimizer: {groups: [{keys: a, learningRate: fast}]}"),
                        "run.yaml:2: optimizer.groups[0].learningRate must be a number > 0, got the string \"fast\"")
     }
