@@ -42,15 +42,7 @@ struct DataBench: ParsableCommand {
                                              normalization: .zScore, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(cases: dataset.training, configuration: config)
 
-        // Warm-up epoch, then time whole epochs until enough images went through.
-        _ = try drain(loader.batches(epoch: 0))
-        var done = 0, epoch = 1
-        let start = DispatchTime.now().uptimeNanoseconds
-        while done < images {
-            done += try drain(loader.batches(epoch: epoch))
-            epoch += 1
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let (done, seconds) = try timeEpochs(loader)
         let throughput = Double(done) / seconds
 
         // One thread, stage by stage, on the same cases.
@@ -145,14 +137,7 @@ struct DataBench: ParsableCommand {
         let augmentation = try AugmentationPreset(name: preset).augmentation(rank: rank)
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
-        _ = try drain(loader.batches(epoch: 0))
-        var done = 0, epoch = 1
-        let start = DispatchTime.now().uptimeNanoseconds
-        while done < images {
-            done += try drain(loader.batches(epoch: epoch))
-            epoch += 1
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let (done, seconds) = try timeEpochs(loader)
         var r = SeededGenerator(seed: 1)
         let read = try time(16) { i in
             _ = try data.patch(i % pairs, origin: data.origin(i % pairs, size: size, foregroundProbability: 0.33, using: &r), size: size)
@@ -174,6 +159,18 @@ struct DataBench: ParsableCommand {
             print(String(format: "  %.1f samples/s (%d samples in %.2f s); one thread, ms per sample: patch read %.3f, augment %.3f",
                          rate, done, seconds, read * 1e3, augment * 1e3))
         }
+    }
+
+    /// A warm-up epoch, then whole epochs timed until `images` samples went through: (samples, seconds).
+    func timeEpochs(_ loader: DataLoader) throws -> (Int, Double) {
+        _ = try drain(loader.batches(epoch: 0))
+        var done = 0, epoch = 1
+        let start = DispatchTime.now().uptimeNanoseconds
+        while done < images {
+            done += try drain(loader.batches(epoch: epoch))
+            epoch += 1
+        }
+        return (done, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
     func drain(_ it: BatchIterator) throws -> Int {
