@@ -121,7 +121,9 @@ ct_status ct_set_num_threads(int n) noexcept {
   CT_GUARD(if (n < 1) throw std::invalid_argument("thread count must be >= 1, got " + std::to_string(n));
            at::set_num_threads(n));
 }
-ct_status ct_manual_seed(uint64_t seed) noexcept { CT_GUARD(at::manual_seed(seed)); }
+// at::manual_seed asks ATen's CUDA hooks whether to seed the GPUs too, and ATen keeps the first
+// answer for the process: load libtorch_cuda first, or a seeded run would never see its GPU.
+ct_status ct_manual_seed(uint64_t seed) noexcept { CT_GUARD(ct_cuda_init(); at::manual_seed(seed)); }
 ct_status ct_set_deterministic(int enabled) noexcept {
   CT_GUARD(at::globalContext().setDeterministicAlgorithms(enabled != 0, false));
 }

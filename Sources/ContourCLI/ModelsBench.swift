@@ -38,8 +38,10 @@ struct ModelsBench: ParsableCommand {
     var python: String?
     @Flag(help: "Print JSON.") var json = false
 
-    static let inferenceTolerance = (fp32: 1e-4, bf16: 5e-2)
-    static let lossTolerance = (fp32: 1e-5, bf16: 1e-2)
+    // fp32 on a GPU: cuDNN runs convolutions in TF32 (PyTorch's default; both sides), so the two
+    // differ by TF32 rounding (1.6e-4 measured on an H200) rather than fp32's.
+    static let inferenceTolerance = (fp32: 1e-4, tf32: 2e-3, bf16: 5e-2)
+    static let lossTolerance = (fp32: 1e-5, tf32: 1e-4, bf16: 1e-2)
 
     /// Validated settings.
     struct Setup {
@@ -164,7 +166,7 @@ struct ModelsBench: ParsableCommand {
                 magnitude = max(magnitude, scale)
                 worst = max(worst, try (a - t).abs().max().item() / scale)
             }
-            let tolerance = s.bf16 ? Self.inferenceTolerance.bf16 : Self.inferenceTolerance.fp32
+            let tolerance = s.bf16 ? Self.inferenceTolerance.bf16 : dev == .cpu ? Self.inferenceTolerance.fp32 : Self.inferenceTolerance.tf32
             report["check_inference"] = ["batch": b, "max_rel_diff": worst, "tolerance": tolerance, "max_abs_logit": magnitude] as [String: Any]
             guard worst <= tolerance else {
                 throw ValidationError("Contour and PyTorch disagree before timing: max relative difference of the heads \(worst) > \(tolerance)")
@@ -270,7 +272,7 @@ struct ModelsBench: ParsableCommand {
                                       "contour_phases_ms": phases.mapValues { MedianInterval($0).median }]
             if !referencePhases.isEmpty { row["reference_phases_ms"] = referencePhases.mapValues { MedianInterval($0).median } }
             if let a = firstLosses?.0, let b = firstLosses?.1 {
-                let tolerance = s.bf16 ? Self.lossTolerance.bf16 : Self.lossTolerance.fp32
+                let tolerance = s.bf16 ? Self.lossTolerance.bf16 : dev == .cpu ? Self.lossTolerance.fp32 : Self.lossTolerance.tf32
                 row["first_loss_reference"] = b
                 row["first_loss_tolerance"] = tolerance
                 guard Swift.abs(a - b) <= tolerance * Swift.max(1, Swift.abs(b)) else {

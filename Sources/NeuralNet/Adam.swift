@@ -3,7 +3,7 @@ import Torch
 
 /// Adam (`torch.optim.Adam`, L2 weight decay added to the gradient) and, with `decoupled`,
 /// AdamW (`torch.optim.AdamW`, weight decay applied to the weights). Same arithmetic as
-/// PyTorch's single-tensor implementation, in the same order.
+/// PyTorch's implementation, in the same order, with its multi-tensor (`foreach`) kernels.
 public class Adam: Optimizer {
     public var groups: [ParameterGroup]
     public let beta1: Double, beta2: Double, eps: Double, amsgrad: Bool
@@ -38,40 +38,31 @@ public class Adam: Optimizer {
     public func step() throws {
         try withoutGradients {
             for (gi, group) in groups.enumerated() {
-                let lr = group.learningRate, wd = group.weightDecay
+                var params: [Tensor] = [], grads: [Tensor] = [], avgs: [Tensor] = [], sqs: [Tensor] = [], maxima: [Tensor] = []
+                var steps: [Double] = []
                 for (pi, p) in group.parameters.enumerated() {
-                    guard var grad = p.grad else { continue }
+                    guard let grad = p.grad else { continue }
                     let stepKey = OptimizerState.key(gi, pi, "step")
                     let avgKey = OptimizerState.key(gi, pi, "exp_avg"), sqKey = OptimizerState.key(gi, pi, "exp_avg_sq")
+                    let maxKey = OptimizerState.key(gi, pi, "max_exp_avg_sq")
                     if state.buffers[stepKey] == nil {
                         state.buffers[stepKey] = try Tensor.zeros([], dtype: .float64)
                         state.buffers[avgKey] = try Tensor.zeros(like: p)
                         state.buffers[sqKey] = try Tensor.zeros(like: p)
-                        if amsgrad { state.buffers[OptimizerState.key(gi, pi, "max_exp_avg_sq")] = try Tensor.zeros(like: p) }
+                        if amsgrad { state.buffers[maxKey] = try Tensor.zeros(like: p) }
                     }
-                    let stepTensor = state.buffers[stepKey]!, expAvg = state.buffers[avgKey]!, expAvgSq = state.buffers[sqKey]!
+                    let stepTensor = state.buffers[stepKey]!
                     try stepTensor.addInPlace(1)
-                    let step = try stepTensor.item()
-                    if wd != 0 {
-                        if decoupled { try p.mulInPlace(1 - lr * wd) } else { grad = try grad.adding(p * wd) }
-                    }
-                    try expAvg.lerpInPlace(grad, weight: 1 - beta1)
-                    try expAvgSq.mulInPlace(beta2)
-                    try expAvgSq.addcmulInPlace(grad, grad, value: 1 - beta2)
-                    let biasCorrection1 = 1 - Foundation.pow(beta1, step)
-                    let biasCorrection2Sqrt = (1 - Foundation.pow(beta2, step)).squareRoot()
-                    var second = expAvgSq
-                    if amsgrad {
-                        let maxSq = state.buffers[OptimizerState.key(gi, pi, "max_exp_avg_sq")]!
-                        try maxSq.copyInPlace(from: try maxSq.maximum(expAvgSq))
-                        second = maxSq
-                    }
-                    // In place after the sqrt, as PyTorch's (sqrt / c).add_(eps): one temporary, not three.
-                    let denom = try second.sqrt()
-                    try denom.divInPlace(biasCorrection2Sqrt)
-                    try denom.addInPlace(eps)
-                    try p.addcdivInPlace(expAvg, denom, value: -lr / biasCorrection1)
+                    steps.append(try stepTensor.item())
+                    params.append(p)
+                    grads.append(grad)
+                    avgs.append(state.buffers[avgKey]!)
+                    sqs.append(state.buffers[sqKey]!)
+                    if amsgrad { maxima.append(state.buffers[maxKey]!) }
                 }
+                try MultiTensorAdam.step(parameters: params, gradients: grads, expAvgs: avgs, expAvgSqs: sqs,
+                                         maxExpAvgSqs: amsgrad ? maxima : nil, steps: steps, learningRate: group.learningRate,
+                                         betas: (beta1, beta2), eps: eps, weightDecay: group.weightDecay, decoupled: decoupled)
             }
         }
     }

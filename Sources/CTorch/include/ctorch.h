@@ -170,6 +170,11 @@ ct_status ct_inplace_scalar(ct_binary_op op, ct_tensor a, double s) CT_NOEXCEPT;
 ct_status ct_addcmul_(ct_tensor a, ct_tensor t1, ct_tensor t2, double value) CT_NOEXCEPT;
 ct_status ct_addcdiv_(ct_tensor a, ct_tensor t1, ct_tensor t2, double value) CT_NOEXCEPT;
 ct_status ct_lerp_(ct_tensor a, ct_tensor end, double weight) CT_NOEXCEPT;
+/// One Adam/AdamW step over n parameters with ATen's multi-tensor kernels (PyTorch's foreach
+/// Adam): steps[i] is parameter i's step count after this step; max_exp_avg_sqs NULL unless amsgrad.
+ct_status ct_adam_step(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
+                       const ct_tensor *exp_avg_sqs, const ct_tensor *max_exp_avg_sqs, const double *steps, int n,
+                       double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled) CT_NOEXCEPT;
 ct_status ct_copy_(ct_tensor dst, ct_tensor src) CT_NOEXCEPT;
 ct_status ct_fill_(ct_tensor a, double value) CT_NOEXCEPT;
 ct_status ct_zero_(ct_tensor a) CT_NOEXCEPT;
