@@ -50,6 +50,13 @@ struct ct_process_group_s {
     }
     stop_cv.notify_all();
     if (beat.joinable()) beat.join();
+    // As destroy_process_group: NCCL's communicators and watchdog go before the store.
+    if (nccl && backend) {
+      try {
+        backend->shutdown();
+      } catch (...) {
+      }
+    }
   }
 };
 

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-.build/nccl/libcontour_nccl.so}
 py=${PYTHON:-python3}
 cxx=${CXX:-c++}
-command -v "$py" >/dev/null || { echo "make nccl: '$py' not found; set PYTHON=/path/to/python with a CUDA build of torch" >&2; exit 1; }
+command -v "$py" >/dev/null || { echo "make nccl: '$py' not found; give a python with a CUDA build of torch: make nccl NCCL_PYTHON=/path/to/python" >&2; exit 1; }
 command -v "$cxx" >/dev/null || { echo "make nccl: no C++ compiler '$cxx'; set CXX" >&2; exit 1; }
 
 # One line each: ABI, torch/lib, then include folders.
@@ -19,7 +19,7 @@ import glob, os, sys
 try:
     import torch
 except Exception as e:
-    sys.exit(f"make nccl: {sys.executable} cannot import torch ({e}); set PYTHON to a python with a CUDA build of torch")
+    sys.exit(f"make nccl: {sys.executable} cannot import torch ({e}): give a python with a CUDA build of torch, make nccl NCCL_PYTHON=/path/to/python")
 if not torch.version.cuda:
     sys.exit(f"make nccl: torch {torch.__version__} at {os.path.dirname(torch.__file__)} is a CPU build (torch.version.cuda is None); the nccl backend needs a CUDA build")
 root = os.path.dirname(torch.__file__)
