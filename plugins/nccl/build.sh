@@ -33,10 +33,23 @@ def first(header, candidates):
     for d in candidates:
         if os.path.isfile(os.path.join(d, header)):
             return d
-    sys.exit(f"make nccl: no {header} in " + ", ".join(candidates) + " (install the nvidia wheels torch depends on, or set CUDA_HOME)")
+    sys.exit(f"make nccl: no {header} in " + ", ".join(dict.fromkeys(candidates)) + ": set CUDA_HOME to a CUDA "
+             f"{torch.version.cuda} toolkit, or name a folder holding it in CONTOUR_CUDA_INCLUDE (e.g. the nvidia-cuda-cccl wheel's include)")
 extra = [d for d in os.environ.get("CONTOUR_CUDA_INCLUDE", "").split(":") if d]
 wheels = sorted(glob.glob(os.path.join(site, "nvidia", "*", "include")))
-toolkit = extra + [os.path.join(cuda_home, "include"), os.path.join(cuda_home, "include", "cccl")]
+toolkit = [os.path.join(cuda_home, "include"), os.path.join(cuda_home, "include", "cccl")]
+# The toolkit's headers first when its CUDA major version is torch's, else the wheels' (torch's own).
+def toolkit_major():
+    try:
+        for line in open(os.path.join(cuda_home, "include", "cuda.h")):
+            if line.startswith("#define CUDA_VERSION "):
+                return int(line.split()[2]) // 1000
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+if toolkit_major() != int(torch.version.cuda.split(".")[0]):
+    toolkit, wheels = wheels, toolkit
+toolkit = extra + toolkit
 cuda = first("cuda_runtime_api.h", toolkit + wheels)
 includes.append(cuda)
 # A toolkit has crt/ (nvcc's) and CCCL's nv/target (include/cccl since CUDA 13); the runtime
