@@ -3,7 +3,7 @@
 SWIFT ?= swift
 BENCH_PY := .venv-bench/bin/python
 
-.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs
+.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs nccl
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,15 @@ test: setup
 
 demo: build
 	.build/release/contour demo
+
+# The nccl backend (distributed training on GPUs): a plugin the shim loads at run time, built
+# against the CUDA build of torch that $(NCCL_PYTHON) imports (the same libtorch version Contour
+# runs with). The shim finds it beside the contour binary, in .build/nccl/ (beside .build/release),
+# or at $$CONTOUR_NCCL_PLUGIN.
+NCCL_PYTHON ?= python3
+NCCL_PLUGIN ?= .build/nccl/libcontour_nccl.so
+nccl:
+	PYTHON=$(NCCL_PYTHON) bash plugins/nccl/build.sh $(NCCL_PLUGIN)
 
 # Benchmarks (not tests). The PyTorch references need `make bench-venv` once (≈5 GB: torch with CUDA wheels).
 bench: build

@@ -1,4 +1,6 @@
-// Process groups on libtorch's c10d: TCPStore rendezvous and ProcessGroupGloo (CPU tensors).
+// Process groups on libtorch's c10d: TCPStore rendezvous, and ProcessGroupGloo (CPU tensors) or
+// ProcessGroupNCCL (CUDA tensors). NCCL lives in libtorch_cuda, which this shim does not link: a
+// plugin built apart (`make nccl`, plugins/nccl/) constructs it and is dlopened on demand.
 // Collectives wait with a timeout; a failure names the rank that stopped, found from heartbeats
 // every rank keeps in the store (a dead peer only shows as a closed socket in Gloo's message).
 #define USE_C10D_GLOO 1
@@ -17,14 +19,19 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <dlfcn.h>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 
 struct ct_process_group_s {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::Backend> backend;
+  bool nccl = false;
+  int device_index = 0;  // nccl: this rank's CUDA device
   std::string master;
   bool hosts_store = true;
   int rank = 0;
@@ -43,6 +50,13 @@ struct ct_process_group_s {
     }
     stop_cv.notify_all();
     if (beat.joinable()) beat.join();
+    // As destroy_process_group: NCCL's communicators and watchdog go before the store.
+    if (nccl && backend) {
+      try {
+        backend->shutdown();
+      } catch (...) {
+      }
+    }
   }
 };
 
@@ -93,13 +107,98 @@ ct_process_group_s &G(ct_process_group pg) {
   return *pg;
 }
 
-/// The tensor a collective works on in place: dense and contiguous, on the CPU for Gloo.
-const at::Tensor &collective_tensor(ct_tensor h, const char *what) {
+/// The tensor a collective works on in place: dense and contiguous, on the CPU for Gloo, on a CUDA
+/// device for NCCL.
+const at::Tensor &collective_tensor(const ct_process_group_s &g, ct_tensor h, const char *what) {
   const at::Tensor &t = ctorch::T(h);
   if (!t.is_contiguous()) throw std::invalid_argument(std::string(what) + ": the tensor must be contiguous");
-  if (!t.device().is_cpu())
+  if (g.nccl && !t.device().is_cuda())
+    throw std::invalid_argument(std::string(what) + ": the nccl backend reduces CUDA tensors, got one on " + t.device().str());
+  if (!g.nccl && !t.device().is_cpu())
     throw std::invalid_argument(std::string(what) + ": the gloo backend reduces CPU tensors, got one on " + t.device().str());
   return t;
+}
+
+/// Where the backend reduces a tensor that lives on `d`: the CPU for Gloo; for NCCL, d itself
+/// when it is a CUDA device, else this rank's CUDA device.
+at::Device comm_device(const ct_process_group_s &g, const at::Device &d) {
+  if (!g.nccl) return at::kCPU;
+  return d.is_cuda() ? d : at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(g.device_index));
+}
+
+// ---- the nccl plugin ----
+using nccl_create_fn = int (*)(void *store, int rank, int world, int device_index, int64_t timeout_ms, void **backend_out,
+                               char *err, size_t errlen);
+using nccl_version_fn = const char *(*)();
+constexpr const char *kPlugin = "libcontour_nccl.so";
+std::once_flag plugin_once;
+nccl_create_fn nccl_create = nullptr;
+std::string plugin_status;
+
+std::string folder_of(const std::string &path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string("./") : path.substr(0, slash + 1);
+}
+
+/// Loads the plugin once (after libtorch_cuda): $CONTOUR_NCCL_PLUGIN, else beside the executable,
+/// in its ../nccl/ (where `make nccl` puts it for .build/release/contour), or beside libtorch_cpu.
+void load_plugin() {
+  std::vector<std::string> candidates;
+  if (const char *env = std::getenv("CONTOUR_NCCL_PLUGIN"); env && *env) {
+    candidates.push_back(env);
+  } else {
+    char exe[4096];
+    auto n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+      std::string dir = folder_of(std::string(exe, static_cast<size_t>(n)));
+      candidates.push_back(dir + kPlugin);
+      candidates.push_back(dir + "../nccl/" + kPlugin);
+    }
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&at::globalContext), &info) && info.dli_fname)
+      candidates.push_back(folder_of(info.dli_fname) + kPlugin);
+  }
+  std::string tried;
+  for (const auto &path : candidates) {
+    if (access(path.c_str(), F_OK) != 0) {
+      tried += (tried.empty() ? "" : ", ") + path;
+      continue;
+    }
+    void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char *why = dlerror();
+      plugin_status = "could not load the nccl plugin " + path + (why ? std::string(": ") + why : "");
+      return;
+    }
+    auto version = reinterpret_cast<nccl_version_fn>(dlsym(h, "ct_nccl_torch_version"));
+    auto create = reinterpret_cast<nccl_create_fn>(dlsym(h, "ct_nccl_create"));
+    if (!version || !create) {
+      plugin_status = path + " is not a Contour nccl plugin (no ct_nccl_create / ct_nccl_torch_version)";
+      return;
+    }
+    if (std::string(version()) != ct_torch_version()) {
+      plugin_status = path + " was built against libtorch " + version() + ", this shim runs libtorch " + ct_torch_version() +
+                      ": rebuild it with `make nccl` against the same torch";
+      return;
+    }
+    nccl_create = create;
+    return;
+  }
+  plugin_status = std::string("the nccl backend needs ") + kPlugin + " (not found: " + tried +
+                  "): run `make nccl` on a machine with a CUDA build of torch, or set CONTOUR_NCCL_PLUGIN to its path";
+}
+
+/// Empty when the nccl backend can be used, else why not.
+std::string nccl_unavailable() {
+  if (!ct_cuda_init()) return std::string("the nccl backend needs CUDA: ") + ct_cuda_status();
+  std::call_once(plugin_once, [] {
+    try {
+      load_plugin();
+    } catch (const std::exception &e) {
+      plugin_status = std::string("loading the nccl plugin failed: ") + e.what();
+    }
+  });
+  return nccl_create ? std::string() : plugin_status;
 }
 
 /// The error of a failed collective, naming the stopped rank when one did.
@@ -135,9 +234,9 @@ void run(ct_process_group_s &pg, const char *what, const std::function<c10::intr
   }
   wait_for(pg, what, work);
 }
-/// The sum of a tensor over the ranks (a new tensor on the input's device; CUDA staged through the CPU).
+/// The sum of a tensor over the ranks (a new tensor on the input's device; Gloo stages CUDA through the CPU).
 at::Tensor summed(ct_process_group_s &g, const at::Tensor &x) {
-  at::Tensor t = x.detach().to(at::kCPU).contiguous().clone();
+  at::Tensor t = x.detach().to(comm_device(g, x.device())).contiguous().clone();
   c10d::AllreduceOptions o;
   o.reduceOp = c10d::ReduceOp::SUM;
   o.timeout = g.timeout;
@@ -224,9 +323,17 @@ struct ct_grad_reducer_s {
 extern "C" {
 
 ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
-                       int host_store, const char *prefix, ct_process_group *out) noexcept {
+                       int host_store, const char *prefix, ct_dist_backend backend, int device_index,
+                       ct_process_group *out) noexcept {
   CT_GUARD(
       if (!out) throw std::invalid_argument("output pointer is NULL");
+      if (backend != CT_DIST_GLOO && backend != CT_DIST_NCCL)
+        throw std::invalid_argument("unknown distributed backend code " + std::to_string(backend) + " (gloo 0, nccl 1)");
+      if (backend == CT_DIST_NCCL) {
+        if (device_index < 0) throw std::invalid_argument("nccl: CUDA device index must be ≥ 0, got " + std::to_string(device_index));
+        // Before the rendezvous, so that a rank without NCCL fails at once rather than leaving the others waiting.
+        if (auto why = nccl_unavailable(); !why.empty()) throw std::runtime_error(why);
+      }
       if (!master_addr || !*master_addr) throw std::invalid_argument("master address is empty");
       if (master_port < 1 || master_port > 65535)
         throw std::invalid_argument("master port " + std::to_string(master_port) + " is not in 1…65535");
@@ -241,6 +348,8 @@ ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int w
       pg->master = std::string(master_addr) + ":" + std::to_string(master_port);
       if (!prefix) throw std::invalid_argument("store prefix is NULL");
       pg->hosts_store = host_store != 0;
+      pg->nccl = backend == CT_DIST_NCCL;
+      pg->device_index = device_index;
       c10d::TCPStoreOptions o;
       o.port = static_cast<uint16_t>(master_port);
       o.isServer = rank == 0 && pg->hosts_store;
@@ -258,12 +367,22 @@ ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int w
                                  std::to_string(world_size) + ") failed within " + std::to_string(timeout_ms) + " ms: " + m);
       }
       pg->store->add(alive_key(rank), 1);
-      auto gloo_options = c10d::ProcessGroupGloo::Options::create_default(pg->timeout);
-      try {
-        pg->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(pg->store, rank, world_size, gloo_options);
-      } catch (const c10::Error &e) {
-        throw std::runtime_error("gloo process group (rank " + std::to_string(rank) + " of " + std::to_string(world_size) +
-                                 ", rendezvous " + pg->master + ") failed: " + e.what_without_backtrace());
+      auto where = "(rank " + std::to_string(rank) + " of " + std::to_string(world_size) + ", rendezvous " + pg->master + ")";
+      if (pg->nccl) {
+        void *made = nullptr;
+        char err[2048] = {0};
+        if (nccl_create(&pg->store, rank, world_size, device_index, timeout_ms, &made, err, sizeof(err)) != 0 || !made)
+          throw std::runtime_error("nccl process group " + where + " on cuda:" + std::to_string(device_index) + " failed: " + err);
+        auto *made_backend = static_cast<c10::intrusive_ptr<c10d::Backend> *>(made);
+        pg->backend = *made_backend;
+        delete made_backend;
+      } else {
+        auto gloo_options = c10d::ProcessGroupGloo::Options::create_default(pg->timeout);
+        try {
+          pg->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(pg->store, rank, world_size, gloo_options);
+        } catch (const c10::Error &e) {
+          throw std::runtime_error("gloo process group " + where + " failed: " + e.what_without_backtrace());
+        }
       }
       pg->beat = std::thread(heartbeat, pg.get(), pg->store->clone());
       *out = pg.release());
@@ -282,7 +401,7 @@ int ct_dist_world_size(ct_process_group pg) noexcept { CT_VALUE(-1, G(pg).world)
 ct_status ct_dist_allreduce(ct_process_group pg, ct_tensor tensor, ct_collective_op op) noexcept {
   CT_GUARD(
       auto &g = G(pg);
-      at::Tensor t = collective_tensor(tensor, "allreduce");
+      at::Tensor t = collective_tensor(g, tensor, "allreduce");
       c10d::AllreduceOptions o;
       switch (op) {
         case CT_COLLECTIVE_SUM: case CT_COLLECTIVE_AVG: o.reduceOp = c10d::ReduceOp::SUM; break;
@@ -295,7 +414,7 @@ ct_status ct_dist_allreduce(ct_process_group pg, ct_tensor tensor, ct_collective
       o.timeout = g.timeout;
       std::vector<at::Tensor> ts{t};
       run(g, "allreduce", [&] { return g.backend->allreduce(ts, o); });
-      // Gloo has no AVG: the sum divided by the world size.
+      // Gloo has no AVG (NCCL has, for floats only): the sum divided by the world size, both ways.
       if (op == CT_COLLECTIVE_AVG) t.div_(g.world))
 }
 
@@ -304,7 +423,7 @@ ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) noe
       auto &g = G(pg);
       if (root < 0 || root >= g.world)
         throw std::invalid_argument("broadcast root " + std::to_string(root) + " is not in 0…" + std::to_string(g.world - 1));
-      at::Tensor t = collective_tensor(tensor, "broadcast");
+      at::Tensor t = collective_tensor(g, tensor, "broadcast");
       c10d::BroadcastOptions o;
       o.rootRank = root;
       o.timeout = g.timeout;
@@ -315,7 +434,7 @@ ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) noe
 ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *out) noexcept {
   CT_OUT(([&] {
     auto &g = G(pg);
-    at::Tensor t = collective_tensor(tensor, "allgather");
+    at::Tensor t = collective_tensor(g, tensor, "allgather");
     std::vector<at::Tensor> parts;
     for (int r = 0; r < g.world; ++r) parts.push_back(at::empty_like(t));
     std::vector<std::vector<at::Tensor>> outputs{parts};
@@ -346,15 +465,21 @@ ct_status ct_dist_reducer_new(ct_process_group pg, const ct_tensor *params, int 
       r->bucket_of.assign(n, 0);
       r->offset_of.assign(n, 0);
       // Gradients arrive roughly from the last layer back: buckets fill in reverse parameter order.
+      // A bucket holds one dtype on one device: the CPU for Gloo, the parameters' CUDA device for NCCL.
       std::vector<int64_t> bytes;
       std::vector<at::ScalarType> types;
+      std::vector<at::Device> devices;
       for (int i = n - 1; i >= 0; --i) {
         const auto &p = r->params[i];
+        if (r->pg->nccl && !p.device().is_cuda())
+          throw std::invalid_argument("parameter " + std::to_string(i) + " is on " + p.device().str() + ": the nccl backend reduces CUDA tensors");
+        auto device = comm_device(*r->pg, p.device());
         int64_t size = p.numel() * static_cast<int64_t>(p.element_size());
-        if (r->buckets.empty() || types.back() != p.scalar_type() || bytes.back() + size > bucket_bytes) {
+        if (r->buckets.empty() || types.back() != p.scalar_type() || devices.back() != device || bytes.back() + size > bucket_bytes) {
           r->buckets.emplace_back();
           bytes.push_back(0);
           types.push_back(p.scalar_type());
+          devices.push_back(device);
         }
         r->bucket_of[i] = static_cast<int64_t>(r->buckets.size()) - 1;
         r->offset_of[i] = 0;
@@ -365,7 +490,7 @@ ct_status ct_dist_reducer_new(ct_process_group pg, const ct_tensor *params, int 
       for (size_t b = 0; b < r->buckets.size(); ++b) {
         int64_t count = 0;
         for (auto j : r->buckets[b]) count += r->params[j].numel();
-        r->flat.push_back(at::zeros({count}, at::TensorOptions().dtype(types[b])));
+        r->flat.push_back(at::zeros({count}, at::TensorOptions().dtype(types[b]).device(devices[b])));
       }
       r->works.resize(r->buckets.size());
       auto *raw = r.get();
@@ -442,10 +567,10 @@ ct_status ct_dist_barrier(ct_process_group pg) noexcept {
 
 const char *ct_dist_nccl_status(void) noexcept {
   static std::string status;
+  static std::mutex status_mutex;
   try {
-    status = ct_cuda_init() ? "the nccl backend lives in libtorch_cuda's ProcessGroupNCCL, which this build of the shim does not link; "
-                              "use backend gloo (CUDA tensors are staged through the CPU)"
-                            : std::string("the nccl backend needs CUDA: ") + ct_cuda_status();
+    std::lock_guard<std::mutex> lock(status_mutex);
+    status = nccl_unavailable();
     return status.c_str();
   } catch (...) {
     return "the nccl backend is unavailable";

@@ -3,7 +3,8 @@ import Foundation
 import Imaging
 import Torch
 
-/// `contour bench distributed`: data-parallel training on this machine's CPUs (Gloo).
+/// `contour bench distributed`: data-parallel training on this machine's CPUs (Gloo), and the
+/// gradient all-reduce on --dist-backend (NCCL on a GPU machine).
 struct DistributedBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distributed",
@@ -14,21 +15,30 @@ struct DistributedBench: ParsableCommand {
         and `--nproc-per-node 2` with half the batch and 1 thread each. Each is run for --steps and \
         for --steps × 3 iterations; the difference of the two wall times is the time of the extra \
         steps, free of start-up and validation. Scaling efficiency = samples/s of 2 processes ÷ \
-        samples/s of 1 process. Then 2 workers average the gradients of a --parameters model \
-        (layers of 500 k, 25 MB buckets) --repeats times: the all-reduce time one step would add.
+        samples/s of 1 process. Then --workers workers (default 2) on --device with --dist-backend \
+        first check every collective (all-reduce sum/avg/max, broadcast, all-gather, barrier, the \
+        overlapped gradient reducer) against its expected values, then average the gradients of a \
+        --parameters model (layers of 500 k, 25 MB buckets) --repeats times: the all-reduce time one \
+        step would add. --all-reduce-only skips the training comparison (e.g. `--all-reduce-only \
+        --workers 1 --device cuda --dist-backend nccl` on a one-GPU machine: NCCL refuses two ranks \
+        on one GPU).
         """)
 
     @Option(help: "Steps of the short run (the long run has 3×).") var steps = 10
     @Option(help: "Global batch size (each of 2 processes reads half).") var batchSize = 4
     @Option(help: "Parameters of the all-reduce model.") var parameters = 30_000_000
     @Option(help: "All-reduce repetitions timed (after one warm-up).") var repeats = 5
+    @Option(help: "Workers of the all-reduce part (one per GPU with nccl).") var workers = 2
+    @Option(help: "Device of the all-reduce part's tensors: auto, cpu, cuda, cuda:N (a worker's cuda is its LOCAL_RANK's GPU).") var device = "cpu"
+    @Option(help: "Backend of the all-reduce part: auto, gloo or nccl (as train's --dist-backend).") var distBackend = "auto"
+    @Flag(help: "Only the collectives check and the all-reduce timing, not the training comparison.") var allReduceOnly = false
     @Option(help: "Folder for the generated files (default: a fresh temporary folder, removed after).") var work: String?
     @Option(help: .hidden) var allReduceResult: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         if let allReduceResult { return try allReduceWorker(result: allReduceResult) }
-        guard steps >= 1, repeats >= 1, parameters >= 1 else { throw ValidationError("--steps, --repeats and --parameters must be ≥ 1") }
+        guard steps >= 1, repeats >= 1, parameters >= 1, workers >= 1 else { throw ValidationError("--steps, --repeats, --parameters and --workers must be ≥ 1") }
         guard batchSize >= 2, batchSize % 2 == 0 else { throw ValidationError("--batch-size must be even (2 processes share it), got \(batchSize)") }
         let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-distributed-\(getpid())")
         defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
@@ -53,29 +63,37 @@ struct DistributedBench: ParsableCommand {
             }
             return (wall[1] - wall[0]) / Double(2 * steps)
         }
-        let one = try stepSeconds(processes: 1)
-        let two = try stepSeconds(processes: 2)
+        let one = allReduceOnly ? Double.nan : try stepSeconds(processes: 1)
+        let two = allReduceOnly ? Double.nan : try stepSeconds(processes: 2)
 
         let resultFile = "\(dir)/allreduce.txt"
-        try WorkerLauncher(count: 2, arguments: ["bench", "distributed", "--parameters", String(parameters), "--repeats", String(repeats),
-                                                 "--all-reduce-result", resultFile]).run()
-        guard let text = try? String(contentsOfFile: resultFile, encoding: .utf8), let allReduce = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        try WorkerLauncher(count: workers, arguments: ["bench", "distributed", "--parameters", String(parameters), "--repeats", String(repeats),
+                                                       "--device", device, "--dist-backend", distBackend, "--all-reduce-result", resultFile]).run()
+        guard let text = try? String(contentsOfFile: resultFile, encoding: .utf8) else {
             throw CommandLineError("the all-reduce workers wrote no result to \(resultFile)")
         }
+        let fieldsRead = text.split(separator: " ").map(String.init)
+        guard fieldsRead.count == 2, let allReduce = Double(fieldsRead[0]) else { throw CommandLineError("\(resultFile): unexpected result '\(text)'") }
+        let backend = fieldsRead[1].trimmingCharacters(in: .whitespacesAndNewlines)
         let efficiency = one / two
         if json {
             let fields: [String: Double] = ["step_seconds_1x2": one, "step_seconds_2x1": two, "samples_per_second_1x2": Double(batchSize) / one,
                                             "samples_per_second_2x1": Double(batchSize) / two, "scaling_efficiency": efficiency,
-                                            "allreduce_seconds": allReduce, "allreduce_parameters": Double(parameters)]
-            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+                                            "allreduce_seconds": allReduce, "allreduce_parameters": Double(parameters), "allreduce_workers": Double(workers)]
+            var object: [String: Any] = fields.filter { $0.value.isFinite }
+            object["allreduce_backend"] = backend
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
+        print("collectives checked on \(backend) (\(workers) workers, \(device)): all-reduce sum/avg/max, broadcast, all-gather, barrier, gradient reducer")
+        if !allReduceOnly {
         print(String(format: "1 process × 2 threads:   %.1f ms/step, %.1f samples/s (global batch %d)", one * 1000, Double(batchSize) / one, batchSize))
         print(String(format: "2 processes × 1 thread:  %.1f ms/step, %.1f samples/s (Gloo, %d per process)", two * 1000, Double(batchSize) / two, batchSize / 2))
         print(String(format: "scaling efficiency (2 processes ÷ 1 process, same cores): %.2f", efficiency))
-        print(String(format: "gradient all-reduce of %.1f M parameters, 2 workers: %.1f ms per step (%.2f GB/s of gradients)",
-                     Double(parameters) / 1e6, allReduce * 1000, Double(parameters * 4) / allReduce / 1e9))
+        }
+        print(String(format: "gradient all-reduce of %.1f M parameters, %d workers, %@: %.1f ms per step (%.2f GB/s of gradients)",
+                     Double(parameters) / 1e6, workers, backend, allReduce * 1000, Double(parameters * 4) / allReduce / 1e9))
     }
 
     /// Wall seconds of `contour ARGS` (this binary); its failure is an error with its output.
@@ -100,20 +118,50 @@ struct DistributedBench: ParsableCommand {
         guard let env = try DistributedEnvironment.read(ProcessInfo.processInfo.environment) else {
             throw CommandLineError("--all-reduce-result is for the workers `contour bench distributed` starts")
         }
-        let group = try Distributed(env, timeout: 120)
+        let (backend, notice, resolved) = try DistributedOptions.backend(distBackend, device: device, localRank: env.localRank)
+        if let notice, env.rank == 0 { fputs("note: \(notice)\n", stderr) }
+        let group = try Distributed(env, timeout: 120, backend: backend, device: backend == .nccl ? resolved : nil)
+        try Self.checkCollectives(group, device: resolved)
         var sizes: [Int] = []
         var left = parameters
         while left > 0 { sizes.append(Swift.min(500_000, left)); left -= sizes.last! }
         let params = try sizes.map { n -> Tensor in
-            let p = try Tensor.zeros([n]).requiringGrad()
-            try p.setGrad(try Tensor.randn([n]))
+            let p = try Tensor.zeros([n], device: resolved).requiringGrad()
+            try p.setGrad(try Tensor.randn([n], device: resolved))
             return p
         }
         try group.averageGradients(params)
         try group.barrier()
+        try Torch.synchronize()
         let start = Date()
         for _ in 0..<repeats { try group.averageGradients(params) }
+        try Torch.synchronize()
         let seconds = Date().timeIntervalSince(start) / Double(repeats)
-        if group.rank == 0 { try AtomicFile.write(Array(String(seconds).utf8), to: result) }
+        if group.rank == 0 { try AtomicFile.write(Array("\(seconds) \(backend.rawValue)".utf8), to: result) }
+    }
+
+    /// Every collective on `device` tensors against its expected value (rank r contributes r + 1);
+    /// a wrong value is an error naming the collective and the rank.
+    static func checkCollectives(_ g: Distributed, device: Device) throws {
+        let w = Double(g.worldSize), k = Double(g.rank + 1)
+        func expect(_ what: String, _ got: Tensor, _ want: [Double]) throws {
+            let values = try got.to(.cpu).doubles()
+            guard values.count == want.count, zip(values, want).allSatisfy({ abs($0 - $1) <= 1e-5 * Swift.max(1, abs($1)) }) else {
+                throw CommandLineError("\(g.backend.rawValue) \(what) on rank \(g.rank) of \(g.worldSize): got \(values), expected \(want)")
+            }
+        }
+        let x = try Tensor([Float(k), Float(2 * k)], device: device)
+        try expect("all-reduce sum", try g.allReduce(x, .sum), [w * (w + 1) / 2, w * (w + 1)])
+        try expect("all-reduce avg", try g.allReduce(x, .average), [(w + 1) / 2, w + 1])
+        try expect("all-reduce max", try g.allReduce(x, .max), [w, 2 * w])
+        try expect("broadcast", try g.broadcast(x, from: 0), [1, 2])
+        try expect("all-gather", try g.allGather(x), (1...g.worldSize).flatMap { [Double($0), 2 * Double($0)] })
+        try g.barrier()
+        let p = try Tensor.zeros([3], device: device).requiringGrad()
+        let reducer = try GradientReducer(group: g, parameters: [p], bucketBytes: 8)
+        try reducer.arm()
+        try (p * k).sum().backward()
+        try reducer.finish()
+        try expect("gradient reducer", p.grad ?? Tensor.zeros([0]), [Double](repeating: (w + 1) / 2, count: 3))
     }
 }

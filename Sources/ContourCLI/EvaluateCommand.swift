@@ -31,7 +31,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         if try distributed.launchWorkers() { return }
-        let group = try distributed.join()
+        let group = try distributed.join(device: device)
         let isMain = (group?.rank ?? 0) == 0
         let (predictor, state) = try Predictor.load(checkpoint: checkpoint, device: try Device(parsing: device, localRank: group?.localRank))
         let ds = try Dataset.open(dataset)

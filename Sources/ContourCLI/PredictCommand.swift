@@ -39,7 +39,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         if try distributed.launchWorkers() { return }
-        let group = try distributed.join()
+        let group = try distributed.join(device: device)
         let isMain = (group?.rank ?? 0) == 0
         guard ["voxel", "world"].contains(landmarkSpace) else {
             throw CommandLineError("--landmark-space: expected voxel or world, got '\(landmarkSpace)'")

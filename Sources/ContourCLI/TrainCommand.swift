@@ -100,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             experiment = try ExperimentConfig.fromOverrides(try overrides())
         }
-        let group = try distributed.join()
+        let group = try distributed.join(device: experiment.run.device)
         // Ctrl-C / SIGTERM: finish the step, save `latest`, say how to resume, exit 130 / 143.
         Interruption.install()
         let trainer = try Trainer(config: experiment, quiet: quiet, distributed: group)

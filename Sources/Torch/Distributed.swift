@@ -1,12 +1,36 @@
 import CTorch
 
 /// A process group on libtorch's c10d: the processes of one job (ranks 0..<worldSize) meet at a
-/// TCPStore that rank 0 hosts (`masterAddress:masterPort`) and exchange tensors through Gloo.
-/// Every collective must be called by all ranks in the same order; each waits at most `timeout`
-/// seconds, and a failure is an error naming the rank that stopped when one did. Tensors on a
-/// CUDA device are staged through the CPU (Gloo reduces CPU tensors). Results are new tensors on
-/// the input's device; the inputs are left unchanged.
+/// TCPStore that rank 0 hosts (`masterAddress:masterPort`) and exchange tensors through Gloo
+/// (CPU; tensors on a CUDA device are staged through the CPU) or NCCL (each rank's GPU; CPU
+/// tensors are staged through it). Every collective must be called by all ranks in the same
+/// order; each waits at most `timeout` seconds, and a failure is an error naming the rank that
+/// stopped when one did. Results are new tensors on the input's device; the inputs are left unchanged.
 public final class Distributed: @unchecked Sendable {
+    /// The c10d backend that moves the tensors.
+    public enum Backend: String, Sendable, CaseIterable {
+        case gloo, nccl
+
+        var ct: ct_dist_backend { self == .nccl ? CT_DIST_NCCL : CT_DIST_GLOO }
+
+        /// `gloo`, `nccl` or `auto` for a job training on `device`: auto is nccl on a CUDA device
+        /// when the nccl backend can be used, else gloo; `notice` then says why a CUDA job uses gloo.
+        public static func choose(_ text: String, device: Device) throws -> (backend: Backend, notice: String?) {
+            switch text.lowercased() {
+            case "gloo": return (.gloo, nil)
+            case "nccl":
+                guard case .cuda = device else { throw TorchError("distributed backend nccl reduces CUDA tensors, but the device is \(device); use --device cuda or the gloo backend") }
+                if let why = Distributed.ncclUnavailableReason { throw TorchError(why) }
+                return (.nccl, nil)
+            case "auto":
+                guard case .cuda = device else { return (.gloo, nil) }
+                if let why = Distributed.ncclUnavailableReason { return (.gloo, "distributed backend: gloo (CUDA tensors staged through the CPU) because \(why)") }
+                return (.nccl, nil)
+            default: throw TorchError("unknown distributed backend '\(text)': expected auto, gloo or nccl")
+            }
+        }
+    }
+
     public enum Reduction: Sendable {
         case sum, average, min, max
         var ct: ct_collective_op {
@@ -24,44 +48,69 @@ public final class Distributed: @unchecked Sendable {
     /// The rank among this machine's workers (LOCAL_RANK): which GPU is this worker's.
     public let localRank: Int
     public let timeout: Double
+    public let backend: Backend
+    /// Where the collectives run: the CPU for gloo, this rank's GPU for nccl.
+    public let device: Device
     private let raw: OpaquePointer
     var handle: OpaquePointer { raw }
 
     /// Joins the group (blocking until all `worldSize` ranks arrived, at most `timeout` seconds).
     /// Rank 0 hosts the rendezvous store unless `hostsStore` is false (torchrun's agent hosts it);
-    /// the group's keys live under `prefix` there.
+    /// the group's keys live under `prefix` there. NCCL runs on `device` (a CUDA device; default this
+    /// worker's GPU, cuda:(localRank mod GPUs)); without CUDA or its plugin (`make nccl`) it is an error saying so.
     public init(masterAddress: String, masterPort: Int, rank: Int, worldSize: Int, timeout: Double = 300,
-                hostsStore: Bool = true, prefix: String = "contour/", localRank: Int? = nil) throws {
+                hostsStore: Bool = true, prefix: String = "contour/", localRank: Int? = nil,
+                backend: Backend = .gloo, device: Device? = nil) throws {
         guard timeout > 0, timeout.isFinite else { throw TorchError("distributed timeout must be a positive number of seconds, got \(timeout)") }
+        var commDevice = Device.cpu
+        if backend == .nccl {
+            commDevice = try device ?? Device(parsing: "cuda", localRank: localRank ?? rank)
+            guard case .cuda = commDevice else { throw TorchError("distributed backend nccl runs on a CUDA device, got \(commDevice)") }
+        }
         var out: OpaquePointer?
         try check(ct_dist_init(masterAddress, Int32(clamping: masterPort), Int32(clamping: rank), Int32(clamping: worldSize),
-                               Int64(timeout * 1000), hostsStore ? 1 : 0, prefix, &out))
+                               Int64(timeout * 1000), hostsStore ? 1 : 0, prefix, backend.ct, commDevice.code.index, &out))
         guard let out else { throw TorchError("ct_dist_init returned no process group") }
         raw = out
         self.rank = rank
         self.worldSize = worldSize
         self.localRank = localRank ?? rank
         self.timeout = timeout
+        self.backend = backend
+        self.device = commDevice
     }
 
     /// Joins the group an environment describes (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE).
-    public convenience init(_ environment: DistributedEnvironment, timeout: Double = 300) throws {
+    public convenience init(_ environment: DistributedEnvironment, timeout: Double = 300, backend: Backend = .gloo, device: Device? = nil) throws {
         try self.init(masterAddress: environment.masterAddress, masterPort: environment.masterPort, rank: environment.rank,
                       worldSize: environment.worldSize, timeout: timeout, hostsStore: !environment.agentStore,
-                      prefix: "contour/\(environment.restart)/", localRank: environment.localRank)
+                      prefix: "contour/\(environment.restart)/", localRank: environment.localRank, backend: backend, device: device)
     }
 
     deinit { ct_dist_free(raw) }
 
-    /// Why the nccl backend cannot be used on this machine.
-    public static var ncclStatus: String { String(cString: ct_dist_nccl_status()) }
-
-    /// A contiguous CPU copy the collective may write into.
-    private func buffer(_ t: Tensor) throws -> Tensor {
-        t.device == .cpu ? try t.contiguous().clone() : try t.to(.cpu).contiguous()
+    /// Why the nccl backend cannot be used on this machine (no CUDA, no libcontour_nccl.so, or
+    /// one built for another libtorch), nil when it can.
+    public static var ncclUnavailableReason: String? {
+        let s = String(cString: ct_dist_nccl_status())
+        return s.isEmpty ? nil : s
     }
 
-    private func back(_ b: Tensor, like t: Tensor) throws -> Tensor { t.device == .cpu ? b : try b.to(t.device) }
+    /// Where the backend reduces a tensor on `d`: the CPU for gloo; for nccl `d` when it is a
+    /// CUDA device, else this rank's GPU.
+    private func commDevice(for d: Device) -> Device {
+        if backend == .gloo { return .cpu }
+        if case .cuda = d { return d }
+        return device
+    }
+
+    /// A contiguous copy on the backend's device that the collective may write into.
+    private func buffer(_ t: Tensor) throws -> Tensor {
+        let d = commDevice(for: t.device)
+        return t.device == d ? try t.contiguous().clone() : try t.to(d).contiguous()
+    }
+
+    private func back(_ b: Tensor, like t: Tensor) throws -> Tensor { t.device == b.device ? b : try b.to(t.device) }
 
     public func allReduce(_ t: Tensor, _ op: Reduction = .sum) throws -> Tensor {
         let b = try buffer(t)
@@ -118,7 +167,7 @@ public final class Distributed: @unchecked Sendable {
         for t in tensors where !dtypes.contains(t.dtype) { dtypes.append(t.dtype) }
         for dtype in dtypes {
             let members = tensors.filter { $0.dtype == dtype }
-            let flat = try Tensor.cat(try members.map { try $0.detached().to(.cpu).reshape([-1]) })
+            let flat = try Tensor.cat(try members.map { try $0.detached().to(device).reshape([-1]) })
             let value = try broadcast(flat, from: root)
             try scatter(value, into: members)
         }

@@ -250,6 +250,23 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertTrue(nested.stderr.contains("already a worker (RANK=0"), nested.stderr)
     }
 
+    /// --dist-backend: an unknown name is refused before any worker starts; nccl where it cannot
+    /// be used (no CUDA here, or no plugin) fails naming the option and the reason; gloo is the
+    /// default's choice for the CPU.
+    func testDistBackendChoiceAndNCCLError() throws {
+        let path = try config(batch: 2, iterations: 1, output: "backend")
+        let unknown = try run(["train", "--config", path, "--nproc-per-node", "1", "--dist-backend", "mpi"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("--dist-backend: expected auto, gloo or nccl, got 'mpi'"), unknown.stderr)
+        guard let why = Distributed.ncclUnavailableReason else { throw XCTSkip("the nccl backend is usable here") }
+        let nccl = try run(["train", "--config", path, "--nproc-per-node", "1", "--dist-backend", "nccl", "--device", "cuda"])
+        XCTAssertNotEqual(nccl.status, 0)
+        let said = nccl.stdout + nccl.stderr
+        XCTAssertTrue(said.contains("--dist-backend nccl: \(why)"), said)
+        let cpu = try run(["train", "--config", path, "--nproc-per-node", "1", "--dist-backend", "nccl", "--device", "cpu"])
+        XCTAssertTrue((cpu.stdout + cpu.stderr).contains("the device is cpu"), cpu.stdout + cpu.stderr)
+    }
+
     /// The child of `parent` whose environment has RANK=`rank` (Linux /proc).
     static func child(of parent: Int32, rank: Int) -> Int32? {
         guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }

@@ -105,6 +105,28 @@ final class DistributedTests: XCTestCase {
         }
     }
 
+    /// nccl without CUDA or without libcontour_nccl.so is an error saying which, raised before the
+    /// rendezvous (rank 0 does not wait for peers); auto falls back to gloo with a note saying why.
+    func testNCCLUnavailableIsAClearError() throws {
+        XCTAssertEqual(try Distributed.Backend.choose("gloo", device: .cuda(0)).backend, .gloo)
+        XCTAssertEqual(try Distributed.Backend.choose("auto", device: .cpu).backend, .gloo)
+        XCTAssertNil(try Distributed.Backend.choose("auto", device: .cpu).notice)
+        XCTAssertThrowsError(try Distributed.Backend.choose("nccl", device: .cpu)) { XCTAssertTrue("\($0)".contains("device is cpu"), "\($0)") }
+        XCTAssertThrowsError(try Distributed.Backend.choose("mpi", device: .cpu)) { XCTAssertTrue("\($0)".contains("expected auto, gloo or nccl"), "\($0)") }
+        guard let why = Distributed.ncclUnavailableReason else { throw XCTSkip("the nccl backend is usable here (CUDA and libcontour_nccl.so)") }
+        XCTAssertTrue(why.hasPrefix("the nccl backend needs CUDA") || why.contains("libcontour_nccl.so"), why)
+        let auto = try Distributed.Backend.choose("auto", device: .cuda(0))
+        XCTAssertEqual(auto.backend, .gloo)
+        XCTAssertTrue(auto.notice?.contains(why) == true, "\(String(describing: auto.notice))")
+        XCTAssertThrowsError(try Distributed.Backend.choose("nccl", device: .cuda(0))) { XCTAssertEqual("\($0)", why) }
+        let started = Date()
+        XCTAssertThrowsError(try Distributed(masterAddress: "127.0.0.1", masterPort: try DistributedEnvironment.freePort(), rank: 0,
+                                             worldSize: 2, timeout: 30, backend: .nccl, device: .cuda(0))) {
+            XCTAssertEqual("\($0)", why)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "the error comes before waiting for the other rank")
+    }
+
     func testPortInUseIsNamed() throws {
         let port = try DistributedEnvironment.freePort()
         let first = try Distributed(masterAddress: "127.0.0.1", masterPort: port, rank: 0, worldSize: 1, timeout: 5)

@@ -255,20 +255,26 @@ int ct_jit_forward_arguments(ct_module m) CT_NOEXCEPT;
 ct_status ct_jit_forward(ct_module m, const ct_tensor *inputs, int n, ct_tensor *out) CT_NOEXCEPT;
 
 // ---- distributed (c10d) ------------------------------------------------------------------
-/// A joined process group: a TCPStore rendezvous (hosted by rank 0) and a Gloo backend.
+/// A joined process group: a TCPStore rendezvous (hosted by rank 0) and a Gloo or NCCL backend.
 typedef struct ct_process_group_s *ct_process_group;
 typedef enum { CT_COLLECTIVE_SUM = 0, CT_COLLECTIVE_AVG = 1, CT_COLLECTIVE_MIN = 2, CT_COLLECTIVE_MAX = 3 } ct_collective_op;
+/// Gloo reduces CPU tensors; NCCL reduces CUDA tensors and needs libcontour_nccl.so (`make nccl`).
+typedef enum { CT_DIST_GLOO = 0, CT_DIST_NCCL = 1 } ct_dist_backend;
 /// Joins `world_size` processes at master_addr:master_port (rank 0 listens there when `host_store`;
 /// 0: a store another process hosts, like torchrun's agent); waits at most `timeout_ms` for the
 /// others, and every later collective waits at most that long too. Keys live under `prefix`.
-/// A port in use, an unreachable master or a timeout is an error naming them.
+/// A port in use, an unreachable master or a timeout is an error naming them. NCCL binds the
+/// group to CUDA device `device_index` (ignored for Gloo); without CUDA or the plugin it is an
+/// error saying so (ct_dist_nccl_status), raised before the rendezvous.
 ct_status ct_dist_init(const char *master_addr, int master_port, int rank, int world_size, int64_t timeout_ms,
-                       int host_store, const char *prefix, ct_process_group *out) CT_NOEXCEPT;
+                       int host_store, const char *prefix, ct_dist_backend backend, int device_index,
+                       ct_process_group *out) CT_NOEXCEPT;
 void ct_dist_free(ct_process_group pg) CT_NOEXCEPT;
 /// -1 on error.
 int ct_dist_rank(ct_process_group pg) CT_NOEXCEPT;
 int ct_dist_world_size(ct_process_group pg) CT_NOEXCEPT;
-/// In place on a contiguous CPU tensor; AVG is the sum divided by the world size (floating only).
+/// In place on a contiguous tensor (CPU for Gloo, CUDA for NCCL); AVG is the sum divided by the
+/// world size (floating only).
 /// A failed or timed-out collective is an error naming the rank that stopped, when one did.
 ct_status ct_dist_allreduce(ct_process_group pg, ct_tensor tensor, ct_collective_op op) CT_NOEXCEPT;
 ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) CT_NOEXCEPT;
@@ -276,7 +282,7 @@ ct_status ct_dist_broadcast(ct_process_group pg, ct_tensor tensor, int root) CT_
 ct_status ct_dist_allgather(ct_process_group pg, ct_tensor tensor, ct_tensor *out) CT_NOEXCEPT;
 /// A new tensor holding the sum of `tensor` over the ranks, differentiable: its backward sums the
 /// incoming gradient over the ranks (every rank must run that backward too). The group must
-/// outlive the graph. CUDA tensors are staged through the CPU.
+/// outlive the graph. Gloo stages CUDA tensors through the CPU.
 ct_status ct_dist_allreduce_sum_autograd(ct_process_group pg, ct_tensor tensor, ct_tensor *out) CT_NOEXCEPT;
 /// Gradient averaging overlapped with backward (DDP's reducer): hooks on `params` copy each
 /// gradient into flat buckets of about `bucket_bytes` (reverse parameter order, one dtype each) and
@@ -291,7 +297,8 @@ ct_status ct_dist_reducer_arm(ct_grad_reducer r) CT_NOEXCEPT;
 ct_status ct_dist_reducer_finish(ct_grad_reducer r) CT_NOEXCEPT;
 void ct_dist_reducer_free(ct_grad_reducer r) CT_NOEXCEPT;
 ct_status ct_dist_barrier(ct_process_group pg) CT_NOEXCEPT;
-/// Why the nccl backend cannot be used here.
+/// Why the nccl backend cannot be used here (no CUDA, no plugin, a plugin for another libtorch);
+/// empty when it can.
 const char *ct_dist_nccl_status(void) CT_NOEXCEPT;
 
 // ---- benchmarking ---------------------------------------------------------------------------
