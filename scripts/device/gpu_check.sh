@@ -5,14 +5,15 @@
 #   1. `contour info` (CUDA found through the machine's libtorch_cuda),
 #   2. the CUDATests class (objectives, models and short training runs against the CPU),
 #   3. the two-stage ConDSeg config, BaBLoss on 3D HPL data, evaluate and predict, all on cuda,
-#   4. `contour bench models` on cuda in fp32 and bf16 against PyTorch's official model.
+#   4. `contour bench models` on cuda in fp32 and bf16 against PyTorch's official model,
+#   5. the NCCL backend (scripts/device/nccl_check.sh: builds the plugin, collectives, a run).
 # $OUT (or /tmp/gpu-check) gets summary.txt and logs.tgz (one log per step).
 #
-#   scripts/device/gpu_check.sh PKG.tar.xz [steps…]   (steps: info tests condseg hpl bench; default all)
+#   scripts/device/gpu_check.sh PKG.tar.xz [steps…]   (steps: info tests condseg hpl bench nccl; default all)
 set -u
 pkg=${1:?archive from scripts/device/package.sh}
 shift
-steps=${*:-info tests condseg hpl bench}
+steps=${*:-info tests condseg hpl bench nccl}
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 ct=/tmp/contour-gpu
@@ -61,8 +62,12 @@ if has hpl; then
 fi
 if has bench; then
   for p in fp32 bf16; do
-    step "models-$p" "$C" bench models --device cuda --precision "$p" --batches 1,16 --iters 20 --rounds 5 \
+    step "models-$p" "$C" bench models --device cuda --precision "$p" --batches 1,16 --iters 20 --rounds 8 \
       --python python3 && tail -n 12 "$logs/models-$p.log" | tee -a "$summary"
   done
+fi
+if has nccl; then
+  step nccl env WORK="$work/nccl" bash scripts/device/nccl_check.sh "$C"
+  grep -E "^(PASS|FAIL|ALL PASS)|FAILED|collectives checked|all-reduce" "$logs/nccl.log" | tee -a "$summary"
 fi
 exit 0
