@@ -8,7 +8,9 @@ public struct DataLoaderConfiguration: Sendable {
     public var batchSize: Int
     /// Crop/pad every sample to this size; nil keeps whole images (they must then share a shape).
     public var patchSize: [Int]?
-    /// nnU-Net's foreground oversampling rate for the crop.
+    /// nnU-Net's foreground oversampling rate: preprocessed patches force foreground in the last
+    /// round(B · p) slots of each batch (`forcesForeground(slot:)`); crops of whole samples draw
+    /// it per sample with probability p.
     public var foregroundProbability: Double
     public var augmentation: Augmentation
     public var normalization: Normalization
