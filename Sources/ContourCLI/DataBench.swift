@@ -27,6 +27,7 @@ struct DataBench: ParsableCommand {
     var preprocessed: Int?
     @Option(help: "Rank of --preprocessed cases: 2 or 3.") var preprocessedRank = 3
     @Option(help: "Patch side for --preprocessed.") var patch = 128
+    @Option(help: "With --preprocessed: none (memory map) or memory (cases copied into memory first, data.cache: memory).") var cache = "none"
 
     func run() throws {
         guard pairs >= 1, images >= 1, batchSize >= 1, workers >= 1 else {
@@ -133,7 +134,9 @@ struct DataBench: ParsableCommand {
                                  spacing: [Double](repeating: 1, count: rank), channels: 1, separateAxis: nil, foregroundLocations: ["1": locations],
                                  imageBytes: imageBytes.count, labelBytes: labelBytes.count).write(path: "\(dir)/\(id).json")
         }
-        let data = try PreprocessedDataset.open(dir)
+        guard ["none", "memory"].contains(cache) else { throw ValidationError("--cache \(cache): expected none or memory") }
+        let mapped = try PreprocessedDataset.open(dir)
+        let data = cache == "memory" ? mapped.inMemory() : mapped
         let augmentation = try AugmentationPreset(name: preset).augmentation(rank: rank)
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
@@ -150,12 +153,12 @@ struct DataBench: ParsableCommand {
         let rate = Double(done) / seconds
         if json {
             let out: [String: Any] = ["samples_per_second": rate, "samples": done, "seconds": seconds, "workers": workers, "batch_size": batchSize,
-                                      "preset": preset, "case_shape": shape, "patch": size, "cases": pairs,
+                                      "preset": preset, "case_shape": shape, "patch": size, "cases": pairs, "cache": cache,
                                       "single_thread_ms": ["patch_read": read * 1e3, "augment": augment * 1e3]]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
         } else {
             print("data pipeline, memory-mapped preprocessed \(shape.map(String.init).joined(separator: "×")) float32 cases (\(pairs)), "
-                  + "\(size.map(String.init).joined(separator: "×")) patches, preset \(preset), batch \(batchSize), \(workers) workers")
+                  + "\(size.map(String.init).joined(separator: "×")) patches, preset \(preset), batch \(batchSize), \(workers) workers, cache \(cache)")
             print(String(format: "  %.1f samples/s (%d samples in %.2f s); one thread, ms per sample: patch read %.3f, augment %.3f",
                          rate, done, seconds, read * 1e3, augment * 1e3))
         }

@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override a configuration field: key.path=value (repeatable).") var set: [String] = []
     @Option(help: "A plans file from `contour data plan`: dataset, patch, batch, U-Net topology and normalisation of --configuration (before --set).") var plans: String?
     @Option(help: "The configuration of --plans to train: 3d_fullres, 3d_lowres or 2d.") var configuration: String?
+    @Option(help: "Train from this `contour data preprocess` folder (memory-mapped patches at the planned spacing; data.preprocessed); with --plans it must hold that plan's --configuration.")
+    var preprocessed: String?
     @Option(help: "Dataset folder (data.dataset).") var dataset: String?
     @Option(help: "Validation fold of the k-fold split (data.fold).") var fold: Int?
     @Option(help: "Model name (model.name); see `contour models`.") var model: String?
@@ -60,12 +62,13 @@ struct TrainCommand: ParsableCommand {
         var o: [String] = []
         if let plans {
             guard let configuration else { throw ValidationError("--plans \(plans): name the configuration to train with --configuration (3d_fullres, 3d_lowres or 2d)") }
-            let planned = try PlanConfiguration.overrides(plansPath: plans, configuration: configuration)
+            let planned = try PlanConfiguration.overrides(plansPath: plans, configuration: configuration, preprocessed: preprocessed)
             for w in planned.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             o = planned.overrides
         } else if configuration != nil {
             throw ValidationError("--configuration picks a configuration of --plans FILE; give --plans too")
         }
+        if let preprocessed, plans == nil { o.append("data.preprocessed=\"\(preprocessed)\"") }
         o += set
         if let dataset { o.append("data.dataset=\(dataset)") }
         if let fold { o.append("data.fold=\(fold)") }

@@ -8,7 +8,9 @@ public struct DataLoaderConfiguration: Sendable {
     public var batchSize: Int
     /// Crop/pad every sample to this size; nil keeps whole images (they must then share a shape).
     public var patchSize: [Int]?
-    /// nnU-Net's foreground oversampling rate for the crop.
+    /// nnU-Net's foreground oversampling rate: preprocessed patches force foreground in the last
+    /// round(B · p) slots of each batch (`forcesForeground(slot:)`); crops of whole samples draw
+    /// it per sample with probability p.
     public var foregroundProbability: Double
     public var augmentation: Augmentation
     public var normalization: Normalization
@@ -78,12 +80,12 @@ public final class DataLoader: Sendable {
     public let count: Int
     let load: @Sendable (Int) throws -> Sample
     /// A loader that reads a patch itself (memory-mapped preprocessed cases) draws it with the
-    /// sample's generator; augmentation then gets no crop.
-    let loadPatch: (@Sendable (Int, inout SeededGenerator) throws -> Sample)?
+    /// sample's generator (the flag: the patch must hold foreground); augmentation then gets no crop.
+    let loadPatch: (@Sendable (Int, Bool, inout SeededGenerator) throws -> Sample)?
 
     /// Samples from a closure (index in 0..<count → sample); it must be deterministic.
     public init(count: Int, configuration: DataLoaderConfiguration, load: @escaping @Sendable (Int) throws -> Sample,
-                loadPatch: (@Sendable (Int, inout SeededGenerator) throws -> Sample)? = nil) throws {
+                loadPatch: (@Sendable (Int, Bool, inout SeededGenerator) throws -> Sample)? = nil) throws {
         guard count > 0 else { throw ImagingError("the data loader has no samples") }
         guard configuration.batchSize >= 1 else { throw ImagingError("batch size must be ≥ 1, got \(configuration.batchSize)") }
         guard configuration.workers >= 1, configuration.prefetchBatches >= 1 else {
@@ -114,16 +116,27 @@ public final class DataLoader: Sendable {
     }
 
     /// Cases of a `contour data preprocess` folder (already normalised: keep `normalization` none),
-    /// read by memory map: each sample is a `patchSize` patch, foreground-oversampled from the
-    /// stored locations, then augmented; whole cases are never read.
+    /// read by memory map (or from memory after `inMemory()`): each sample is a `patchSize` patch,
+    /// then augmented; whole cases are never read. As nnU-Net, the last
+    /// round(B · p) samples of each batch (`foregroundProbability` p) are centred on a stored
+    /// foreground voxel, the others drawn uniformly.
     public convenience init(preprocessed: PreprocessedDataset, configuration: DataLoaderConfiguration) throws {
         guard let size = configuration.patchSize else { throw ImagingError("\(preprocessed.folder): memory-mapped loading needs a patch size") }
-        let probability = configuration.foregroundProbability
+        if let c = preprocessed.cases.first(where: { $0.shape.count != size.count }) {
+            throw ImagingError("\(preprocessed.folder)/\(c.id).npy: a \(c.shape.count)D case, the patch size \(size) is \(size.count)D")
+        }
         try self.init(count: preprocessed.cases.count, configuration: configuration, load: { i in
-            try preprocessed.patch(i, origin: [Int](repeating: 0, count: size.count), size: preprocessed.cases[i].shape)
-        }, loadPatch: { i, rng in
-            try preprocessed.patch(i, origin: preprocessed.origin(i, size: size, foregroundProbability: probability, using: &rng), size: size)
+            try preprocessed.whole(i)
+        }, loadPatch: { i, foreground, rng in
+            try preprocessed.patch(i, origin: preprocessed.origin(i, size: size, foreground: foreground, using: &rng), size: size)
         })
+    }
+
+    /// nnU-Net's `get_do_oversample`: whether slot `slot` of a batch must hold foreground — the
+    /// slots from round(B · (1 − p)) on (Python's round, half to even).
+    public func forcesForeground(slot: Int) -> Bool {
+        let b = Double(configuration.batchSize)
+        return slot >= Int((b * (1 - configuration.foregroundProbability)).rounded(.toNearestOrEven))
     }
 
     /// The cases of a dataset, read with `Sample.load`.
@@ -225,7 +238,8 @@ public final class DataLoader: Sendable {
     public func batch(epoch: Int, index: Int, order: [Int]? = nil) throws -> Batch {
         let order = order ?? self.order(epoch: epoch)
         let range = positions(ofBatch: index, length: order.count)
-        let samples = try range.map { try sample(epoch: epoch, index: order[$0]) }
+        let batchSeed = self.batchSeed(epoch: epoch, first: order[range.lowerBound])
+        let samples = try range.map { try sample(epoch: epoch, index: order[$0], slot: $0 - range.lowerBound, batchSeed: batchSeed) }
         return try Batch(samples: samples, epoch: epoch, index: index, landmarkNames: configuration.landmarkNames)
     }
 
@@ -236,15 +250,24 @@ public final class DataLoader: Sendable {
     }
 
     /// Loads, normalises and augments sample `index` for `epoch` (a draw `index + r·count` is
-    /// sample `index` with its own augmentation).
-    public func sample(epoch: Int, index: Int) throws -> Sample {
+    /// sample `index` with its own augmentation) at position `slot` of its batch (which decides
+    /// foreground oversampling of preprocessed patches); `batchSeed` seeds the draws an
+    /// augmentation makes once per batch (`Augmentation.perBatch`).
+    public func sample(epoch: Int, index: Int, slot: Int = 0, batchSeed: UInt64? = nil) throws -> Sample {
         var rng = generator(epoch: epoch, index: index)
-        var s = try loadPatch.map { try $0(index % count, &rng) } ?? load(index % count)
+        var s = try loadPatch.map { try $0(index % count, forcesForeground(slot: slot), &rng) } ?? load(index % count)
         try s.validate()
         configuration.normalization.apply(to: &s)
         let crop = loadPatch != nil ? nil : configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
         if configuration.keepUnaugmentedLabels { s.unaugmentedLabels = s.labels }
-        return try configuration.augmentation.apply(s, crop: crop, using: &rng)
+        var batch = SeededGenerator(seed: batchSeed ?? Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), 0xBA7C, UInt64(index)))
+        return try configuration.augmentation.apply(s, crop: crop, using: &rng, batch: &batch)
+    }
+
+    /// The seed of a batch's once-per-batch draws: from the epoch and the batch's first draw
+    /// (unique within an epoch, so shards of a distributed run differ).
+    public func batchSeed(epoch: Int, first: Int) -> UInt64 {
+        Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), 0xBA7C, UInt64(first))
     }
 
     static func mix(_ parts: UInt64...) -> UInt64 {
@@ -356,7 +379,8 @@ public final class BatchIterator: @unchecked Sendable {
                 remaining[b] = range.count
             }
             monitor.unlock()
-            let result = Result { try loader.sample(epoch: epoch, index: order[position]) }
+            let seed = loader.batchSeed(epoch: epoch, first: order[range.lowerBound])
+            let result = Result { try loader.sample(epoch: epoch, index: order[position], slot: position - range.lowerBound, batchSeed: seed) }
             monitor.lock()
             switch result {
             case .success(let s): pending[b]![position - range.lowerBound] = s

@@ -1,4 +1,5 @@
 import Foundation
+import Geometry
 import Imaging
 import Metrics
 import Torch
@@ -68,6 +69,21 @@ public enum Evaluation {
             self.images = images
             self.labelPath = labelPath
             self.landmarkPath = landmarkPath
+        }
+    }
+
+    /// A case's image and label map, as validation reads them.
+    public struct Loaded: Sendable {
+        public var volume: ImageVolume
+        public var truth: Grid<UInt8>?
+        public init(volume: ImageVolume, truth: Grid<UInt8>?) {
+            self.volume = volume
+            self.truth = truth
+        }
+
+        /// From the case's files.
+        public init(reading c: Case) throws {
+            self.init(volume: try Dataset.loadImage(c.images), truth: try c.labelPath.map { try ImageFile.readLabels($0).labels })
         }
     }
 
@@ -142,8 +158,10 @@ public enum Evaluation {
     /// landmark errors (mm, with the image's spacing) for cases with a landmark file, from one
     /// prediction per case. Landmarks the ground truth lacks are skipped; one outside the image is
     /// an error naming the case and landmark.
+    /// `load` reads a case (default: its files).
     public static func evaluateAll(_ predictor: Predictor, cases: [Case], labels: [Int], landmarkNames: [String],
-                                   policy: EvaluationPolicy = EvaluationPolicy(), progress: Progress? = nil) throws -> Outcome {
+                                   policy: EvaluationPolicy = EvaluationPolicy(), progress: Progress? = nil,
+                                   load: ((Case) throws -> Loaded)? = nil) throws -> Outcome {
         var out = Outcome()
         let scoreLandmarks = predictor.heatmapHead != nil && !landmarkNames.isEmpty
         if scoreLandmarks, let k = predictor.heatmapHead?.channels, k != landmarkNames.count {
@@ -151,10 +169,10 @@ public enum Evaluation {
         }
         for (i, c) in cases.enumerated() {
             guard c.labelPath != nil || (scoreLandmarks && c.landmarkPath != nil) else { continue }
-            let volume = try Dataset.loadImage(c.images)
+            let loaded = try load?(c) ?? Loaded(reading: c)
+            let volume = loaded.volume
             let p = try predictor.predictHeads(volume, mirror: policy.mirror)
-            if let path = c.labelPath {
-                let truth = try ImageFile.readLabels(path).labels
+            if let truth = loaded.truth {
                 out.rows += try CaseMetrics.evaluate(caseName: c.id, prediction: p.labels, truth: truth, labels: labels,
                                                      options: policy.options(spacing: volume.spacing))
             }

@@ -15,14 +15,15 @@ extension Evaluation {
     /// it until the timeout), and every rank then throws its error naming it. `progress` counts
     /// this rank's share.
     public static func evaluateAll(_ predictor: Predictor, cases: [Case], labels: [Int], landmarkNames: [String],
-                                   policy: EvaluationPolicy, progress: Progress? = nil, distributed: Distributed?) throws -> Outcome {
+                                   policy: EvaluationPolicy, progress: Progress? = nil, distributed: Distributed?,
+                                   load: ((Case) throws -> Loaded)? = nil) throws -> Outcome {
         guard let d = distributed, d.worldSize > 1 else {
-            return try evaluateAll(predictor, cases: cases, labels: labels, landmarkNames: landmarkNames, policy: policy, progress: progress)
+            return try evaluateAll(predictor, cases: cases, labels: labels, landmarkNames: landmarkNames, policy: policy, progress: progress, load: load)
         }
         var part = Part()
         do {
             part.outcome = try evaluateAll(predictor, cases: share(cases, of: d), labels: labels, landmarkNames: landmarkNames,
-                                           policy: policy, progress: progress)
+                                           policy: policy, progress: progress, load: load)
         } catch {
             part.error = "\(error)"
         }

@@ -22,6 +22,14 @@ public struct Experiment {
     public let device: Device
     /// The model's options with every default its builder read written out (what ran).
     public let modelOptions: [String: ConfigValue]
+    /// `data.preprocessed`: the training cases (in `trainCases`' order) and the validation cases of
+    /// the folder, memory-mapped or, with the cache, in memory.
+    public let preprocessed: PreprocessedDataset?
+    public let preprocessedValidation: PreprocessedDataset?
+    /// `data.cache` resolved: whether training cases and validation images stay in memory.
+    public let cacheInMemory: Bool
+    /// Validation images and labels, loaded once when `cacheInMemory`.
+    public let validationData: ValidationData
     public var classes: Int { dataset.description.labels.count }
 
     /// `localRank`: a distributed worker's rank on its machine, which picks its GPU (`Device(parsing:localRank:)`).
@@ -39,7 +47,30 @@ public struct Experiment {
             return c
         }
         valCases = split.val.compactMap { byID[$0] }
-        normalization = try Normalization(parsing: config.data.normalization)
+        if let folder = config.data.preprocessed {
+            // The folder's arrays are already normalised: data.normalization describes what preprocess did.
+            normalization = .none
+            if !dataset.description.landmarkNames.isEmpty {
+                throw TrainingError("data.preprocessed \(folder): \(config.data.dataset) has landmarks, which preprocessed folders do not carry; "
+                                    + "train from the raw files (leave data.preprocessed unset)")
+            }
+            let train = try PreprocessedDataset.open(folder, ids: trainCases.map(\.id))
+            let val = valCases.isEmpty ? nil : try PreprocessedDataset.open(folder, ids: valCases.map(\.id))
+            let channels = dataset.description.channelNames.count
+            if let c = (train.cases + (val?.cases ?? [])).first(where: { $0.channels != channels }) {
+                throw TrainingError("data.preprocessed \(folder): case \(c.id) has \(c.channels) channels, \(config.data.dataset)/dataset.json names \(channels)")
+            }
+            let bytes = train.byteCount + (val?.byteCount ?? 0)
+            cacheInMemory = config.data.cache == "memory" || (config.data.cache == "auto" && bytes <= Self.autoCacheBytes)
+            preprocessed = cacheInMemory ? train.inMemory() : train
+            preprocessedValidation = cacheInMemory ? val?.inMemory() : val
+        } else {
+            normalization = try Normalization(parsing: config.data.normalization)
+            cacheInMemory = config.data.cache != "none"
+            preprocessed = nil
+            preprocessedValidation = nil
+        }
+        validationData = ValidationData(preprocessed: preprocessedValidation, keep: cacheInMemory)
 
         let description = dataset.description
         let options = Options(config.model.options, for: config.model.name)
@@ -50,14 +81,13 @@ public struct Experiment {
         modelOptions = options.resolved
         let divisors = model.sizeDivisors
 
-        let first = try Dataset.loadImage(dataset.training[0])
-        firstImageShape = first.shape
-        guard first.shape.count == model.spatialDims else {
-            throw TrainingError("model \(config.model.name) is \(model.spatialDims)D but the images are \(first.shape.count)D")
+        firstImageShape = try preprocessed.map { $0.cases[0].shape } ?? Dataset.loadImage(dataset.training[0]).shape
+        guard firstImageShape.count == model.spatialDims else {
+            throw TrainingError("model \(config.model.name) is \(model.spatialDims)D but the \(preprocessed == nil ? "images" : "preprocessed cases of \(config.data.preprocessed!)") are \(firstImageShape.count)D")
         }
         if config.data.patchSize.isEmpty {
             let cap = model.spatialDims == 2 ? 256 : 96
-            patchSize = zip(first.shape, divisors).map { s, divisor in Swift.max(divisor, (Swift.min(s, cap) / divisor) * divisor) }
+            patchSize = zip(firstImageShape, divisors).map { s, divisor in Swift.max(divisor, (Swift.min(s, cap) / divisor) * divisor) }
         } else {
             guard config.data.patchSize.count == model.spatialDims else {
                 throw TrainingError("data.patchSize \(config.data.patchSize) must have \(model.spatialDims) sizes")
@@ -68,6 +98,9 @@ public struct Experiment {
             patchSize = config.data.patchSize
         }
     }
+
+    /// `data.cache: auto` keeps preprocessed folders up to this size in memory.
+    public static let autoCacheBytes = 2 << 30
 
     /// The configured objectives, each bound to the head it reads.
     public func objective() throws -> CompositeObjective {

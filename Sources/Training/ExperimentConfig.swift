@@ -21,6 +21,15 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var normalization = "zscore"
         public var workers = 2
         public var foregroundOversampling = 0.33
+        /// A `contour data preprocess` folder to train from (memory-mapped patches) instead of
+        /// reading `dataset`'s files; `dataset` still names the cases and labels.
+        public var preprocessed: String?
+        /// Training cases and validation images kept in memory: `memory`, `none` (raw files are
+        /// decoded per access, preprocessed cases read by memory map), or `auto` (memory for raw
+        /// data and for preprocessed folders up to 2 GiB).
+        public var cache = "auto"
+        /// Presets reproduce the official code's quirks (`condseg-strong`: one draw per batch, 1×7 blur).
+        public var parity = false
         /// How landmark heatmap targets are rendered (σ in voxels, scale, normalisation).
         public var heatmap = Heatmap()
     }
@@ -305,6 +314,9 @@ public struct ExperimentConfig: Sendable, Equatable {
             data.workers = try d.int("workers", default: data.workers, requirement: "from 0 to 64") { (0...64).contains($0) }
             data.foregroundOversampling = try d.double("foregroundOversampling", default: data.foregroundOversampling,
                                                        requirement: "in [0, 1]") { (0...1).contains($0) }
+            data.preprocessed = d.has("preprocessed") ? try d.string("preprocessed", default: "") : nil
+            data.cache = try d.string("cache", default: data.cache, allowed: ["auto", "memory", "none"])
+            data.parity = try d.bool("parity", default: data.parity)
             if let h = try Self.mapping(d, "heatmap", in: "data") {
                 data.heatmap.sigma = try h.double("sigma", default: data.heatmap.sigma, requirement: "> 0") { $0 > 0 }
                 data.heatmap.scale = try h.double("scale", default: data.heatmap.scale, requirement: "> 0") { $0 > 0 }
@@ -569,9 +581,10 @@ public struct ExperimentConfig: Sendable, Equatable {
             "dataset": .string(data.dataset), "fold": n(data.fold), "folds": n(data.folds),
             "patchSize": .array(data.patchSize.map(n)), "batchSize": n(data.batchSize), "preset": .string(data.preset),
             "normalization": .string(data.normalization), "workers": n(data.workers),
-            "foregroundOversampling": .number(data.foregroundOversampling),
+            "foregroundOversampling": .number(data.foregroundOversampling), "cache": .string(data.cache), "parity": .bool(data.parity),
         ]
         if let s = data.splits { d["splits"] = .string(s) }
+        if let p = data.preprocessed { d["preprocessed"] = .string(p) }
         if data.heatmap != Heatmap() {
             d["heatmap"] = .object(["sigma": .number(data.heatmap.sigma), "scale": .number(data.heatmap.scale),
                                     "normalization": .string(data.heatmap.normalization)])

@@ -6,7 +6,10 @@ import Imaging
 /// the normalisation. They are applied before the user's `--set` overrides, so any field can
 /// still be changed.
 public enum PlanConfiguration {
-    public static func overrides(plansPath: String, configuration name: String) throws -> (overrides: [String], warnings: [String]) {
+    /// `preprocessed`: the `contour data preprocess` folder of this plan and configuration to train
+    /// from (checked: an error names a folder written for another plan or configuration).
+    public static func overrides(plansPath: String, configuration name: String,
+                                 preprocessed: String? = nil) throws -> (overrides: [String], warnings: [String]) {
         let plans = try ExperimentPlans.read(path: plansPath)
         let c = try plans.configuration(name, path: plansPath)
         let rank = plans.fingerprint.rank
@@ -45,9 +48,19 @@ public enum PlanConfiguration {
             "model.options.poolKernelSizes=\(lists(c.poolKernelSizes))",
             "model.options.convKernelSizes=\(lists(c.convKernelSizes))",
         ]
+        if let folder = preprocessed {
+            do {
+                _ = try PreprocessedDataset.open(folder, plans: plans, plansPath: plansPath, configuration: name)
+            } catch let e as ImagingError {
+                throw TrainingError("--preprocessed \(e.description)")
+            }
+            return (o + ["data.preprocessed=\"\(folder)\""], warnings)
+        }
         if zip(plans.originalMedianSpacing, c.spacing).contains(where: { abs($0 - $1) > 1e-3 * $1 }) {
             warnings.append("\(plansPath): configuration \(name) plans spacing \(c.spacing) mm; training reads \(plans.dataset) at its own spacing "
-                            + "(median \(plans.originalMedianSpacing)), so the patch covers a different extent than planned")
+                            + "(median \(plans.originalMedianSpacing)), so the patch covers a different extent than planned; train at the planned "
+                            + "spacing with `contour data preprocess \(plans.dataset) --plans \(plansPath) --configuration \(name) --output DIR` "
+                            + "and --preprocessed DIR")
         }
         return (o, warnings)
     }

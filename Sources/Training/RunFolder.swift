@@ -53,13 +53,14 @@ public enum RunFolder {
         return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
     }
 
-    /// The configuration with `data.dataset`, `data.splits`, `run.output`, `model.pretrained` and a path `init.from`
+    /// The configuration with `data.dataset`, `data.splits`, `data.preprocessed`, `run.output`, `model.pretrained` and a path `init.from`
     /// absolute against `directory`, as `config.yaml` stores them.
     public static func absolutePaths(_ config: ExperimentConfig,
                                      in directory: String = FileManager.default.currentDirectoryPath) -> ExperimentConfig {
         var c = config
         c.data.dataset = absolute(c.data.dataset, in: directory)
         c.data.splits = c.data.splits.map { absolute($0, in: directory) }
+        c.data.preprocessed = c.data.preprocessed.map { absolute($0, in: directory) }
         c.run.output = absolute(c.run.output, in: directory)
         if let file = c.model.pretrained?.file { c.model.pretrained?.file = absolute(file, in: directory) }
         if let from = c.initialization?.from, !c.stages.contains(where: { $0.name == from }),

@@ -16,6 +16,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var stage: String?
     /// The balancer's mean weight per objective over the epoch, when it has weights (caob, …).
     public var balancerWeights: [String: Double]?
+    /// The share of the epoch's training-step time spent waiting for the data loader's next batch.
+    public var dataWait: Double?
 
     public init(epoch: Int, trainLoss: Double, objectives: [String: Double], learningRate: Double, seconds: Double,
                 skippedSteps: Int, validation: [String: Double]? = nil, stage: String? = nil) {
@@ -32,6 +34,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", objectives, learningRate = "lr", seconds, skippedSteps = "skipped_steps", validation, stage
         case balancerWeights = "balancer_weights"
+        case dataWait = "data_wait"
     }
 
     public init(from decoder: Decoder) throws {
@@ -45,6 +48,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         validation = try c.decodeIfPresent([String: LogNumber].self, forKey: .validation)?.mapValues(\.value)
         stage = try c.decodeIfPresent(String.self, forKey: .stage)
         balancerWeights = try c.decodeIfPresent([String: LogNumber].self, forKey: .balancerWeights)?.mapValues(\.value)
+        dataWait = try c.decodeIfPresent(LogNumber.self, forKey: .dataWait)?.value
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -58,6 +62,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(validation?.mapValues(LogNumber.init), forKey: .validation)
         try c.encodeIfPresent(stage, forKey: .stage)
         try c.encodeIfPresent(balancerWeights?.mapValues(LogNumber.init), forKey: .balancerWeights)
+        try c.encodeIfPresent(dataWait.map(LogNumber.init), forKey: .dataWait)
     }
 }
 

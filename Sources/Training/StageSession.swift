@@ -107,18 +107,24 @@ final class StageSession {
                 stopping = EarlyStopping(metric: metric, patience: e.patience)
             }
 
-            let cache = SampleCache()
             let cases = experiment.trainCases
             let preset = try AugmentationPreset(name: config.data.preset)
             var loaderConfig = DataLoaderConfiguration(
                 batchSize: config.data.batchSize, patchSize: experiment.patchSize,
                 foregroundProbability: config.data.foregroundOversampling,
-                augmentation: preset.augmentation(rank: experiment.patchSize.count), normalization: experiment.normalization,
+                augmentation: preset.augmentation(rank: experiment.patchSize.count, parity: config.data.parity), normalization: experiment.normalization,
                 shuffle: true, dropLast: false, workers: Swift.max(config.data.workers, 1), prefetchBatches: 4, seed: config.run.seed,
                 landmarkNames: description.landmarkNames, composition: try step.composition(cases: cases, batchSize: config.data.batchSize),
                 shard: distributed.flatMap { $0.worldSize > 1 ? DataShard(index: $0.rank, count: $0.worldSize) : nil })
             loaderConfig.keepUnaugmentedLabels = objective.needs.contains(.unaugmentedLabels)
-            loader = try DataLoader(count: cases.count, configuration: loaderConfig) { i in try cache.sample(cases[i]) }
+            if let pre = experiment.preprocessed {
+                loader = try DataLoader(preprocessed: pre, configuration: loaderConfig)
+            } else if experiment.cacheInMemory {
+                let cache = SampleCache()
+                loader = try DataLoader(count: cases.count, configuration: loaderConfig) { i in try cache.sample(cases[i]) }
+            } else {
+                loader = try DataLoader(cases: cases, configuration: loaderConfig)
+            }
             // Valid only when a case's labels reach the loss unchanged: no augmentation, and patches that are the whole image.
             let mapCache = config.data.preset == "none" && experiment.patchSize == experiment.firstImageShape ? RegionMapCache() : nil
             let heatmap = objective.needs.contains(.heatmaps) ? HeatmapSettings(

@@ -252,6 +252,9 @@ public final class Trainer {
                     throw TrainingInterrupted(runFolder: runFolder, epoch: epoch, step: steps, stepsPerEpoch: config.run.iterationsPerEpoch,
                                               signal: Interruption.signalName)
                 }
+                // Time the steps spend waiting for a batch, against the steps' whole time.
+                var waited: UInt64 = 0
+                let stepsStarted = DispatchTime.now().uptimeNanoseconds
                 for step in firstStep..<config.run.iterationsPerEpoch {
                     if step > firstStep, try stopRequested() { try interrupt(after: step) }
                     // The data position (global samples read) → this worker's next batch: deterministic and resumable.
@@ -261,7 +264,9 @@ public final class Trainer {
                         iterator = s.loader.batches(epoch: data.epoch, offset: offset)
                         loaderEpoch = data.epoch
                     }
+                    let asked = DispatchTime.now().uptimeNanoseconds
                     guard let batch = try iterator!.next() else { throw TrainingError("data loader ended early") }
+                    waited += DispatchTime.now().uptimeNanoseconds - asked
                     data.advance(in: s.loader)
                     iteration += 1
                     s.optimizer.scaleLearningRate(by: s.schedule.factor(at: g) * (s.plateau?.factor ?? 1))
@@ -310,6 +315,8 @@ public final class Trainer {
                                          objectives: Dictionary(uniqueKeysWithValues: zip(s.termNames, termSums.map { $0 / Double(Swift.max(counted, 1)) })),
                                          learningRate: lr, seconds: 0, skippedSteps: skipped, validation: nil,
                                          stage: sessions.count > 1 ? s.name : nil)
+                let stepTime = DispatchTime.now().uptimeNanoseconds - stepsStarted
+                if stepTime > 0 && config.run.iterationsPerEpoch > firstStep { record.dataWait = Double(waited) / Double(stepTime) }
                 if weighted > 0 {
                     record.balancerWeights = Dictionary(uniqueKeysWithValues: zip(s.termNames, weightSums.map { $0 / Double(weighted) }))
                 }
@@ -534,7 +541,8 @@ public final class Trainer {
         let d = experiment.dataset.description
         let outcome = try Evaluation.evaluateAll(experiment.predictor, cases: Evaluation.cases(of: experiment.valCases),
                                                  labels: d.foregroundLabels, landmarkNames: d.landmarkNames,
-                                                 policy: try EvaluationPolicy(config: experiment.config), distributed: distributed)
+                                                 policy: try EvaluationPolicy(config: experiment.config), distributed: distributed,
+                                                 load: experiment.validationData.load)
         var means = Evaluation.means(outcome.rows)
         let scores = LandmarkReport.summary(outcome.landmarkRows, names: d.landmarkNames, radii: experiment.config.evaluation.sdrRadii)
         means.merge(LandmarkReport.means(scores)) { a, _ in a }
@@ -558,8 +566,10 @@ public final class Trainer {
         let model = experiment.model
         if let dir = store.path("best") { _ = try CheckpointStore.load(dir, into: model) }
         for (id, dice) in picks {
-            guard let c = experiment.valCases.first(where: { $0.id == id }), let truth = try Dataset.loadLabels(c) else { continue }
-            let volume = try Dataset.loadImage(c)
+            guard let c = experiment.valCases.first(where: { $0.id == id }), let scored = Evaluation.cases(of: [c]).first else { continue }
+            let loaded = try experiment.validationData.load(scored)
+            guard let truth = loaded.truth else { continue }
+            let volume = loaded.volume
             let (_, pred) = try experiment.predictor.predict(volume)
             overlays.append(RunReport.Overlay(caseID: id, dice: dice, image: volume.channels[0], truth: truth, prediction: pred))
         }

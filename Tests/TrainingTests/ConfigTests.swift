@@ -92,7 +92,8 @@ final class ConfigTests: XCTestCase {
         var plain = ExperimentConfig()
         plain.data.dataset = "Dataset001_Demo"
         var many = try ExperimentConfig.load(yaml: """
-        data: {dataset: "data/on", patchSize: [64, 48], foregroundOversampling: 0.5, heatmap: {sigma: 1.5e-1, scale: 100}}
+        data: {dataset: "data/on", patchSize: [64, 48], foregroundOversampling: 0.5, heatmap: {sigma: 1.5e-1, scale: 100},
+               preprocessed: "data/on-2d", cache: none, parity: true}
         model: {name: unet2d, options: {stages: 4, baseWidth: 8, norm: batch, deepSupervision: true, convsPerStage: 2}}
         objectives: [{name: cedice, weight: 1, options: {smoothNumerator: 1e-5}}, {name: cldice, weight: 0.3333333333333333}]
         optimizer: {name: adam, learningRate: 3e-4, weightDecay: 1e-20, gradientClip: 0, schedule: plateau,

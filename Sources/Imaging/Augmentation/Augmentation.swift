@@ -7,11 +7,16 @@ public struct Augmentation: Sendable {
     public var spatial: SpatialTransform
     public var intensity: [IntensityTransform]
     public var color: ColorJitter?
+    /// The colour and intensity transforms draw their parameters once per batch (the loader's
+    /// batch generator, the same for every sample of a batch), as ConDSeg's strong augmentation
+    /// on a batch tensor does; the spatial transform still draws per sample.
+    public var perBatch: Bool
 
-    public init(spatial: SpatialTransform = .identity, intensity: [IntensityTransform] = [], color: ColorJitter? = nil) {
+    public init(spatial: SpatialTransform = .identity, intensity: [IntensityTransform] = [], color: ColorJitter? = nil, perBatch: Bool = false) {
         self.spatial = spatial
         self.intensity = intensity
         self.color = color
+        self.perBatch = perBatch
     }
 
     /// Crop only.
@@ -21,6 +26,15 @@ public struct Augmentation: Sendable {
         var s = try spatial.apply(sample, crop: crop, using: &rng)
         color?.apply(to: &s, using: &rng)
         for t in intensity { t.apply(to: &s, using: &rng) }
+        return s
+    }
+
+    /// As `apply(_:crop:using:)`, the colour and intensity draws taken from `batch` when `perBatch`.
+    public func apply(_ sample: Sample, crop: CropPad?, using rng: inout SeededGenerator, batch: inout SeededGenerator) throws -> Sample {
+        guard perBatch else { return try apply(sample, crop: crop, using: &rng) }
+        var s = try spatial.apply(sample, crop: crop, using: &rng)
+        color?.apply(to: &s, using: &batch)
+        for t in intensity { t.apply(to: &s, using: &batch) }
         return s
     }
 }

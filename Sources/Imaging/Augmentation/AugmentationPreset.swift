@@ -8,8 +8,11 @@
 ///   uses linear interpolation for CPU throughput (`SpatialTransform.interpolation` changes it).
 /// - `condseg-strong`: ConDSeg's stage-1 strong augmentation — colour jitter (brightness,
 ///   contrast, saturation 0.3, hue 0.1, random order), random grayscale (p 0.5) and Gaussian
-///   blur (σ 0.1–3) — plus mirroring. Corrected defaults: drawn per sample, isotropic blur
-///   (the official code draws once per batch and blurs vertically only). Expects images in [0, 1].
+///   blur (σ 0.1–3) — plus mirroring. Corrected defaults: drawn per sample, isotropic blur.
+///   With `parity` (`data.parity: true`), as the official code's torchvision transforms on a
+///   batch tensor: the jitter order and factors, the grayscale decision and the blur σ are drawn
+///   once per batch, and the blur is torchvision's 7-tap kernel (1, 7), vertical only, reflect
+///   padding; mirroring stays per sample. Expects images in [0, 1].
 /// - `condseg-stage1`: ConDSeg's stage-1 geometric augmentation (train_stage1.py) — rotation
 ///   ±90° (p 0.5), horizontal and vertical flips (p 0.5 each), CoarseDropout (p 0.3, 10 holes
 ///   of 32², image only, filled with 0). The strong augmentation of its CR step is the
@@ -33,8 +36,9 @@ public enum AugmentationPreset: String, Sendable, CaseIterable {
         self = preset
     }
 
-    /// The pipeline for images of `rank` (2 or 3) spatial dimensions.
-    public func augmentation(rank: Int) -> Augmentation {
+    /// The pipeline for images of `rank` (2 or 3) spatial dimensions; `parity` reproduces the
+    /// official code's quirks where a preset has them (`condseg-strong`).
+    public func augmentation(rank: Int, parity: Bool = false) -> Augmentation {
         switch self {
         case .none:
             return .none
@@ -59,6 +63,16 @@ public enum AugmentationPreset: String, Sendable, CaseIterable {
                 spatial: SpatialTransform(mirrorProbability: stage1 ? 0.5 : 0.3, rotationProbability: stage1 ? 0.5 : 0.3,
                                           rotationDegrees: stage1 ? -90...90 : -35...35, interpolation: .linear),
                 intensity: [.coarseDropout(probability: 0.3, holes: 10, size: 32, fill: 0)])
+        case .condsegStrong where parity:
+            // The blur's kernel (1, 7) is (width, height): 7 taps along H (axis rank − 2).
+            var taps = [Int](repeating: 1, count: rank)
+            taps[rank - 2] = 7
+            return Augmentation(
+                spatial: SpatialTransform(mirrorProbability: 0.5),
+                intensity: [.kernelBlur(probability: 1, sigma: 0.1...3, size: taps)],
+                color: ColorJitter(probability: 1, brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1,
+                                   grayscaleProbability: 0.5),
+                perBatch: true)
         case .condsegStrong:
             return Augmentation(
                 spatial: SpatialTransform(mirrorProbability: 0.5),

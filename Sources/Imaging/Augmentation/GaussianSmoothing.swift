@@ -14,6 +14,45 @@ enum GaussianSmoothing {
         return k
     }
 
+    /// torchvision's `_get_gaussian_kernel1d`: `size` taps at −(size−1)/2 … (size−1)/2, normalised.
+    static func torchvisionKernel(size: Int, sigma: Double) -> [Float] {
+        let half = Double(size - 1) / 2
+        let pdf = (0..<size).map { exp(-0.5 * pow((Double($0) - half) / sigma, 2)) }
+        let total = pdf.reduce(0, +)
+        return pdf.map { Float($0 / total) }
+    }
+
+    /// Convolves `data` of `shape` along `axis` with an odd `kernel`, reflect padding (torch's
+    /// "reflect": the edge sample is not repeated); whole rows at a time, so it vectorises.
+    static func convolve(_ data: UnsafeMutableBufferPointer<Float>, shape: [Int], axis: Int, kernel: [Float]) {
+        let n = shape.reduce(1, *), len = shape[axis]
+        guard n > 0, len > 1, let base = data.baseAddress else { return }
+        let inner = shape[(axis + 1)...].reduce(1, *), outer = n / (len * inner), r = kernel.count / 2
+        func reflect(_ i: Int) -> Int {
+            var i = i
+            let period = 2 * (len - 1)
+            i = ((i % period) + period) % period
+            return i < len ? i : period - i
+        }
+        var slab = [Float](repeating: 0, count: len * inner)
+        slab.withUnsafeMutableBufferPointer { slab in
+            kernel.withUnsafeBufferPointer { k in
+                for o in 0..<outer {
+                    let block = base + o * len * inner
+                    slab.baseAddress!.update(from: block, count: len * inner)
+                    for i in 0..<len {
+                        let dst = block + i * inner
+                        dst.update(repeating: 0, count: inner)
+                        for t in 0..<k.count {
+                            let w = k[t], src = slab.baseAddress! + reflect(i - r + t) * inner
+                            for x in 0..<inner { dst[x] += w * src[x] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Smooths `data` of `shape` along each axis whose sigma is > 0.
     static func smooth(_ data: UnsafeMutableBufferPointer<Float>, shape: [Int], sigma: [Double]) {
         let n = shape.reduce(1, *)

@@ -25,6 +25,10 @@ public enum IntensityTransform: Sendable, Equatable {
     /// per side (clipped to the image) at uniform positions, set to `fill` in every channel;
     /// labels untouched.
     case coarseDropout(probability: Double, holes: Int, size: Int, fill: Float)
+    /// torchvision's `gaussian_blur`: a kernel of `size` taps per axis (1 leaves the axis alone;
+    /// ConDSeg's (1, 7) is [7, 1] here, vertical only), one σ drawn from `sigma` for every axis
+    /// and channel, reflect padding.
+    case kernelBlur(probability: Double, sigma: ClosedRange<Double>, size: [Int])
 
     public func apply(to sample: inout Sample, using rng: inout SeededGenerator) {
         let fire = Double.random(in: 0..<1, using: &rng) < probability
@@ -92,6 +96,15 @@ public enum IntensityTransform: Sendable, Equatable {
                 let z = Double.random(in: zoom, using: &rng)
                 sample.image[c] = Self.simulateLowResolution(sample.image[c], zoom: z)
             }
+        case .kernelBlur(_, let sigma, let size):
+            let s = Double.random(in: sigma, using: &rng), shape = sample.shape
+            for c in sample.image.indices {
+                sample.image[c].storage.withUnsafeMutableBufferPointer { p in
+                    for (axis, taps) in size.enumerated() where taps > 1 && axis < shape.count {
+                        GaussianSmoothing.convolve(p, shape: shape, axis: axis, kernel: GaussianSmoothing.torchvisionKernel(size: taps, sigma: s))
+                    }
+                }
+            }
         case .coarseDropout(_, let holes, let size, let fill):
             let shape = sample.shape
             let extent = shape.map { Swift.min(size, $0) }
@@ -120,7 +133,7 @@ public enum IntensityTransform: Sendable, Equatable {
     public var probability: Double {
         switch self {
         case .gaussianNoise(let p, _), .gaussianBlur(let p, _, _), .brightness(let p, _), .contrast(let p, _, _),
-             .gamma(let p, _, _, _), .lowResolution(let p, _, _), .coarseDropout(let p, _, _, _): return p
+             .gamma(let p, _, _, _), .lowResolution(let p, _, _), .coarseDropout(let p, _, _, _), .kernelBlur(let p, _, _): return p
         }
     }
 

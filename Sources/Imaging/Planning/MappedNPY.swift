@@ -12,6 +12,8 @@ public final class MappedNPY: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let length: Int
     let dataOffset: Int
+    /// A private copy in memory (`resident()`) rather than a mapping.
+    let owned: Bool
 
     public init(path: String) throws {
         let fd = open(path, O_RDONLY)
@@ -24,6 +26,7 @@ public final class MappedNPY: @unchecked Sendable {
             throw ImagingError("\(path): cannot map (\(String(cString: strerror(errno))))")
         }
         base = p
+        owned = false
         self.path = path
         do {
             (shape, scalarType, dataOffset) = try Self.header(UnsafeRawBufferPointer(start: p, count: length), path: path)
@@ -38,7 +41,24 @@ public final class MappedNPY: @unchecked Sendable {
         }
     }
 
-    deinit { munmap(base, length) }
+    init(copying other: MappedNPY) {
+        path = other.path
+        shape = other.shape
+        scalarType = other.scalarType
+        length = other.length
+        dataOffset = other.dataOffset
+        base = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 64)
+        base.copyMemory(from: other.base, byteCount: length)
+        owned = true
+    }
+
+    /// The whole file read once into memory (`data.cache: memory`): later patches cost no page
+    /// faults and do not depend on the page cache keeping the file.
+    public func resident() -> MappedNPY { owned ? self : MappedNPY(copying: self) }
+
+    deinit {
+        if owned { base.deallocate() } else { munmap(base, length) }
+    }
 
     /// Parses the header: shape, little-endian dtype, C order (what `contour data preprocess` writes).
     static func header(_ bytes: UnsafeRawBufferPointer, path: String) throws -> ([Int], NPYArray.ScalarType, Int) {

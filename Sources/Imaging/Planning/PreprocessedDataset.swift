@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Geometry
 
 /// The output folder of `contour data preprocess`, opened by memory map: each case's image and labels
@@ -8,8 +9,12 @@ public struct PreprocessedDataset: Sendable {
     /// The folder's plans.json (absent in folders written by other tools, e.g. `contour bench data`).
     public let plans: ExperimentPlans?
     public let cases: [PreprocessedCase]
+    /// The configuration preprocess.json records (nil in folders written by other tools).
+    public let configuration: String?
     let images: [MappedNPY]
     let labels: [MappedNPY?]
+    /// Whether every array was copied into memory (`inMemory()`).
+    public let isResident: Bool
 
     /// Opens every complete case (all, or those in `ids`); an incomplete case is an error naming it.
     public static func open(_ folder: String, ids: [String]? = nil) throws -> PreprocessedDataset {
@@ -17,6 +22,8 @@ public struct PreprocessedDataset: Sendable {
             throw ImagingError("\(folder): not a preprocessed folder (no preprocess.json; write one with `contour data preprocess`)")
         }
         let plans = FileSystem.exists("\(folder)/plans.json") ? try ExperimentPlans.read(path: "\(folder)/plans.json") : nil
+        struct Settings: Decodable { var configuration: String? }
+        let settings = try? JSONDecoder().decode(Settings.self, from: Data(try FileSystem.read("\(folder)/preprocess.json")))
         let names = try FileSystem.list(folder).filter { $0.hasSuffix(".json") && !["plans.json", "dataset.json", "preprocess.json"].contains($0) }
         let all = names.map { String($0.dropLast(5)) }
         let wanted = ids ?? all
@@ -31,7 +38,43 @@ public struct PreprocessedDataset: Sendable {
             labels.append(c.labelBytes == nil ? nil : try MappedNPY(path: "\(folder)/\(id)_seg.npy"))
         }
         guard !cases.isEmpty else { throw ImagingError("\(folder): no preprocessed cases") }
-        return PreprocessedDataset(folder: folder, plans: plans, cases: cases, images: images, labels: labels)
+        return PreprocessedDataset(folder: folder, plans: plans, cases: cases, configuration: settings?.configuration,
+                                   images: images, labels: labels, isResident: false)
+    }
+
+    /// Opens the cases `ids` of a folder that must have been written by `contour data preprocess`
+    /// for configuration `configuration` of `plans` (read from `plansPath`); otherwise an error
+    /// naming the folder and what it holds instead.
+    public static func open(_ folder: String, ids: [String]? = nil, plans: ExperimentPlans, plansPath: String,
+                            configuration: String) throws -> PreprocessedDataset {
+        guard FileSystem.exists(folder) else {
+            throw ImagingError("\(folder): no such preprocessed folder; write it with `contour data preprocess DATASET --plans \(plansPath) "
+                               + "--configuration \(configuration) --output \(folder)`")
+        }
+        let d = try open(folder, ids: ids)
+        guard d.configuration == configuration else {
+            throw ImagingError("\(folder): holds configuration \(d.configuration ?? "(none recorded)"), not \(configuration) of \(plansPath); "
+                               + "preprocess \(configuration) into another folder")
+        }
+        guard d.plans == plans else {
+            throw ImagingError("\(folder): was preprocessed with another plan (\(folder)/plans.json differs from \(plansPath)); "
+                               + "rerun `contour data preprocess` with --plans \(plansPath) into another folder")
+        }
+        return d
+    }
+
+    /// The same cases with every array copied into memory once (small 2D sets: `data.cache: memory`).
+    public func inMemory() -> PreprocessedDataset {
+        PreprocessedDataset(folder: folder, plans: plans, cases: cases, configuration: configuration,
+                            images: images.map { $0.resident() }, labels: labels.map { $0?.resident() }, isResident: true)
+    }
+
+    /// Bytes of every case's arrays.
+    public var byteCount: Int { cases.reduce(0) { $0 + $1.imageBytes + ($1.labelBytes ?? 0) } }
+
+    /// Case `i` whole: its image (float32 channels at the stored spacing) and its labels.
+    public func whole(_ i: Int) throws -> Sample {
+        try patch(i, origin: [Int](repeating: 0, count: cases[i].shape.count), size: cases[i].shape)
     }
 
     /// The patch `origin ..< origin + size` of case `i` as a sample (zero outside the case).
@@ -53,10 +96,16 @@ public struct PreprocessedDataset: Sendable {
     /// voxel of a uniformly chosen class the case has; else uniform. A case smaller than the patch
     /// along an axis is padded on both sides (origin between size − patch and 0).
     public func origin(_ i: Int, size: [Int], foregroundProbability: Double, using rng: inout SeededGenerator) -> [Int] {
+        origin(i, size: size, foreground: Double.random(in: 0..<1, using: &rng) < foregroundProbability, using: &rng)
+    }
+
+    /// A patch origin for case `i`: `foreground` centres it on a stored voxel of a uniformly chosen
+    /// class the case has (uniform when it has none, as nnU-Net); else uniform.
+    public func origin(_ i: Int, size: [Int], foreground: Bool, using rng: inout SeededGenerator) -> [Int] {
         let c = cases[i]
         let lower = zip(c.shape, size).map { Swift.min(0, $0 - $1) }, upper = zip(c.shape, size).map { Swift.max(0, $0 - $1) }
         let classes = c.foregroundLocations.keys.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.filter { !(c.foregroundLocations[$0]?.isEmpty ?? true) }
-        if Double.random(in: 0..<1, using: &rng) < foregroundProbability, !classes.isEmpty {
+        if foreground, !classes.isEmpty {
             let locations = c.foregroundLocations[classes[Int.random(in: 0..<classes.count, using: &rng)]]!
             let v = locations[Int.random(in: 0..<locations.count, using: &rng)]
             return (0..<size.count).map { Swift.min(Swift.max(v[$0] - size[$0] / 2, lower[$0]), upper[$0]) }
