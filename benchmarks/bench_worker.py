@@ -26,7 +26,11 @@ import platform
 import sys
 import time
 
+import warnings
+
 import numpy as np
+
+warnings.filterwarnings("ignore", category=FutureWarning)  # MONAI's deprecation notices, once per call
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -122,11 +126,12 @@ def prepare(ref, a):
 
 
 def versions():
+    from importlib import metadata
     v = {"python": platform.python_version(), "numpy": np.__version__}
-    for m in ("scipy", "torch", "monai", "cc3d", "edt"):
+    for m, dist in (("scipy", "scipy"), ("torch", "torch"), ("monai", "monai"), ("cc3d", "connected-components-3d"), ("edt", "edt")):
         try:
-            v[m] = getattr(__import__(m), "__version__", "?")
-        except ImportError:
+            v[m] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
             pass
     return v
 

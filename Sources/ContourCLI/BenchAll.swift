@@ -66,7 +66,7 @@ struct BenchAll: ParsableCommand {
         if let readme { try Self.write(report, into: readme) }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print("\(report.machine), \(report.cpus) cores, \(report.load), \(report.date), commit \(report.commit)")

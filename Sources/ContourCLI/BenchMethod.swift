@@ -142,7 +142,7 @@ struct BenchRecord: Codable, Equatable {
     /// The rows as pretty JSON (sorted keys).
     static func json(_ records: [BenchRecord]) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(records), as: UTF8.self)
     }
 

@@ -94,8 +94,8 @@ struct ObjectivesBench: ParsableCommand {
         let shape = "batch \(batch) × 1 × \(size)²"
         for (k, arm) in arms.enumerated() {
             records.append(method.record(bench: "objectives", name: "step \(arm.label)", size: shape, contour: samples[2 * k],
-                                         reference: samples[0], referenceName: "Contour step with \(arms[0].label) (TinyUNet, Adam)",
-                                         threads: Torch.threads))
+                                         reference: k == 0 ? nil : samples[0], referenceName: "Contour step with \(arms[0].label) (TinyUNet, Adam)",
+                                         threads: Torch.threads, note: k == 0 ? "the baseline" : nil))
             records.append(method.record(bench: "objectives", name: "loss \(arm.label)", size: shape, contour: samples[2 * k + 1],
                                          reference: samples[0], referenceName: "Contour step with \(arms[0].label): loss share of a step",
                                          threads: Torch.threads))
