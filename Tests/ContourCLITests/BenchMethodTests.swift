@@ -102,7 +102,7 @@ final class BenchMethodTests: XCTestCase {
         try "# Title\n\nbefore\n".write(toFile: path, atomically: true, encoding: .utf8)
         let rec = try BenchMethod().record(bench: "engine", name: "step", size: "b", contour: [1, 1], reference: [2, 2],
                                            referenceName: "PyTorch", threads: 2)
-        var report = BenchAll.Report(machine: "m", cpus: 2, load: "l", date: "d", commit: "c", records: [rec])
+        var report = BenchAll.Report(command: "contour bench all", machine: "m", cpus: 2, load: "l", date: "d", commit: "c", records: [rec])
         try BenchAll.write(report, into: path)
         report.commit = "c2"
         try BenchAll.write(report, into: path)
