@@ -30,12 +30,11 @@ nccl:
 
 # Benchmarks (not tests). The PyTorch references need `make bench-venv` once (≈5 GB: torch with CUDA wheels).
 bench: build
-	.build/release/contour bench engine
-	.build/release/contour bench geometry
+	OMP_WAIT_POLICY=PASSIVE .build/release/contour bench all
 
 bench-venv:
 	test -x $(BENCH_PY) || python3 -m venv .venv-bench
-	$(BENCH_PY) -m pip install -q torch==2.11.0 safetensors monai scikit-image connected-components-3d scipy numpy
+	$(BENCH_PY) -m pip install -q torch==2.11.0 safetensors monai scikit-image connected-components-3d edt scipy numpy
 
 # Regenerate test fixtures (commit the outputs; CI only reads them).
 fixtures: tensorboard-fixture
@@ -55,6 +54,7 @@ fixtures: tensorboard-fixture
 	$(BENCH_PY) scripts/fixtures/make_compare_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_resample_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_planned_prediction_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_bench_fixtures.py
 
 # An event file written by TensorBoard's own writer, for the Swift reader in TensorBoardTests.
 tensorboard-fixture:

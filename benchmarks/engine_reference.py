@@ -1,14 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `contour bench engine`: the same TinyUNet training step.
+"""PyTorch model of `contour bench engine` (imported by bench_worker.py): the same TinyUNet.
 
 Same network as Sources/ContourCLI/TinyUNet.swift (two 3x3 conv-BN-ReLU per level, max-pool down,
-2x2 transposed-conv up, skip concatenation, 1x1 head), Adam, cross-entropy. Prints JSON.
+2x2 transposed-conv up, skip concatenation, 1x1 head); the worker trains it with Adam and cross-entropy.
 """
-import argparse
-import json
-import statistics
-import time
-
 import torch
 from torch import nn
 
@@ -42,35 +37,3 @@ class TinyUNet(nn.Module):
         for i, (up, dec) in enumerate(zip(self.ups, self.decoders)):
             x = dec(torch.cat([up(x), skips[len(skips) - 2 - i]], 1))
         return self.head(x)
-
-
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--size", type=int, default=128)
-    p.add_argument("--threads", type=int, default=0)
-    a = p.parse_args()
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    model = TinyUNet()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(a.batch, 1, a.size, a.size)
-    y = torch.randint(0, 2, (a.batch, a.size, a.size))
-    times = []
-    for i in range(a.steps + 3):
-        t0 = time.perf_counter()
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        loss.item()
-        if i >= 3:
-            times.append((time.perf_counter() - t0) * 1e3)
-    print(json.dumps({"ms_per_step": statistics.median(times), "torch_version": torch.__version__,
-                      "threads": torch.get_num_threads()}))
-
-
-if __name__ == "__main__":
-    main()

@@ -21,7 +21,7 @@ struct BalancerBench: ParsableCommand {
         losses alone (forward+backward on fixed logits): the three priors vs the primary.
         """)
 
-    @Option(help: "Timed rounds (each runs every arm once, after the warm-up).") var rounds = 10
+    @Option(help: "Timed interleaved rounds (each runs every arm once in a seeded random order).") var rounds = 10
     @Option(help: "Warm-up rounds.") var warmup = 2
     @Option(help: "Batch size.") var batch = 4
     @Option(help: "Image side.") var size = 128
@@ -29,104 +29,89 @@ struct BalancerBench: ParsableCommand {
     @Option(help: "U-Net base width.") var width = 16
     @Option(help: "Intra-op threads (default: libtorch's choice).") var threads: Int?
     @Option(help: "Primary objective.") var primary = "cedice"
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Small sizes (the `bench all` set: batch 2, 64², 3 stages).") var quick = false
+    @Flag(help: "Print JSON (an array of rows, the schema of every bench).") var json = false
 
     struct Arm {
         let label: String
         let balancer: (any Balancer)?   // nil: the fwd+4bwd floor
-        var ms: [Double] = []
     }
 
     func run() throws {
+        try BenchRecord.emit(try measure(), json: json)
+    }
+
+    func measure() throws -> [BenchRecord] {
         if let threads { try Torch.setThreads(threads) }
-        guard rounds >= 2, warmup >= 0, batch >= 1, size >= 32, size % (1 << (stages - 1)) == 0 else {
-            throw ValidationError("need rounds ≥ 2, warmup ≥ 0, batch ≥ 1 and a size ≥ 32 divisible by 2^(stages−1)")
+        let (batch, size, stages) = quick ? (2, 64, 3) : (self.batch, self.size, self.stages)
+        guard batch >= 1, size >= 32, size % (1 << (stages - 1)) == 0 else {
+            throw ValidationError("need batch ≥ 1 and a size ≥ 32 divisible by 2^(stages−1)")
         }
+        let method = try BenchMethod(warmup: warmup, rounds: rounds)
         try Torch.manualSeed(0)
         let model = try ModelRegistry.make("unet2d", options: Options(["stages": .number(Double(stages)), "baseWidth": .number(Double(width))], for: "model"),
                                            context: ModelContext(inChannels: 1, classes: 2))
         model.train()
         let names = [primary, "hadwiger-area", "hadwiger-perimeter", "hadwiger-euler"]
         let objective = try CompositeObjective(terms: names.map { .init(weight: 1, objective: try ObjectiveRegistry.make($0)) })
-        let (images, labels) = try syntheticBatch()
+        let (images, labels) = try syntheticBatch(batch: batch, size: size)
         let targets = try Targets(labels: labels, classes: 2)
         let parameters = model.trainableParameters()
         let optimizer = try Adam(parameters, learningRate: 1e-4)
 
-        var arms = [Arm(label: "sum", balancer: SumBalancer()), Arm(label: "fwd+4bwd", balancer: nil),
+        let arms = [Arm(label: "sum", balancer: SumBalancer()), Arm(label: "fwd+4bwd", balancer: nil),
                     Arm(label: "caob", balancer: try BalancerRegistry.make("caob")),
                     Arm(label: "caob every:4", balancer: try BalancerRegistry.make("caob", options: ["every": .number(4)])),
                     Arm(label: "nash-mtl", balancer: try BalancerRegistry.make("nash-mtl"))]
-        let contexts: [StepContext?] = arms.map { a in
-            a.balancer.map { StepContext(model: model, objective: objective, balancer: $0, device: .cpu, parameters: parameters,
-                                         foregroundClasses: [1]) }
-        }
-
-        func ms(_ t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
-        let progress = Progress(total: warmup + rounds, label: "bench balancers", quiet: json)
-        for round in 0..<(warmup + rounds) {
-            for i in arms.indices {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                try optimizer.zeroGrad()
-                let heads = try model.heads(images)
-                let losses = try objective.values(heads: heads, targets: targets)
-                if let context = contexts[i] {
-                    _ = try context.apply(losses)
-                } else {
-                    for (k, l) in losses.enumerated() where l.requiresGrad { try l.backward(retainGraph: k < losses.count - 1) }
+        var bodies: [() throws -> Double] = arms.map { a in
+            let context = a.balancer.map { StepContext(model: model, objective: objective, balancer: $0, device: .cpu, parameters: parameters,
+                                                       foregroundClasses: [1]) }
+            return {
+                try BenchMethod.milliseconds {
+                    try optimizer.zeroGrad()
+                    let heads = try model.heads(images)
+                    let losses = try objective.values(heads: heads, targets: targets)
+                    if let context {
+                        _ = try context.apply(losses)
+                    } else {
+                        for (k, l) in losses.enumerated() where l.requiresGrad { try l.backward(retainGraph: k < losses.count - 1) }
+                    }
+                    try optimizer.step()
                 }
-                try optimizer.step()
-                if round >= warmup { arms[i].ms.append(ms(t0)) }
             }
-            progress.update(round + 1, round < warmup ? "warm-up" : "round \(round - warmup + 1)/\(rounds)")
         }
-
         // The losses alone, on fixed logits: the primary vs the three priors together.
         let fixed = try withoutGradients { try model.heads(images) }
-        func lossTime(_ terms: [String]) throws -> [Double] {
+        for terms in [[primary], Array(names.dropFirst())] {
             let o = try CompositeObjective(terms: terms.map { .init(weight: 1, objective: try ObjectiveRegistry.make($0)) })
-            var out: [Double] = []
-            for round in 0..<(warmup + rounds) {
+            bodies.append {
                 let leaf = try fixed.require(Heads.segmentation, by: "bench").clone().requiringGrad()
                 let h = Heads(Heads.segmentation, levels: [leaf])
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try gradients(of: o.loss(heads: h, targets: targets), with: [leaf])
-                if round >= warmup { out.append(ms(t0)) }
+                return try BenchMethod.milliseconds { _ = try gradients(of: o.loss(heads: h, targets: targets), with: [leaf]) }
             }
-            return out
         }
-        let primaryLoss = try lossTime([primary]), priorsLoss = try lossTime(Array(names.dropFirst()))
+        let progress = Progress(total: method.warmup + method.rounds, label: "bench balancers", quiet: json)
+        let samples = try method.run(bodies) { done, _ in progress.update(done, "round \(done)") }
 
-        let floor = arms[1].ms
-        let rows: [[String: Any]] = arms.map { a in
-            let vsSum = RatioInterval(a.ms, arms[0].ms), vsFloor = RatioInterval(a.ms, floor)
-            return ["arm": a.label, "median_ms": median(a.ms), "ratio_to_sum": vsSum.mean, "ratio_to_sum_ci95": [vsSum.low, vsSum.high],
-                    "ratio_to_fwd4bwd": vsFloor.mean, "ratio_to_fwd4bwd_ci95": [vsFloor.low, vsFloor.high]]
+        let shape = "unet2d(\(stages) stages, width \(width)) batch \(batch) × 1 × \(size)²"
+        var records: [BenchRecord] = []
+        for (i, a) in arms.enumerated() where i > 0 {
+            records.append(method.record(bench: "balancers", name: "\(a.label) / sum", size: shape, contour: samples[i], reference: samples[0],
+                                         referenceName: "Contour step with the sum balancer (\(names.joined(separator: " + ")))",
+                                         threads: Torch.threads))
         }
-        let loss = RatioInterval(priorsLoss, primaryLoss)
-        let setup = "unet2d(stages \(stages), width \(width)) batch \(batch) × 1 × \(size)², objectives \(names.joined(separator: " + ")), "
-            + "CPU \(Torch.threads) threads, \(rounds) interleaved rounds"
-        if json {
-            let o: [String: Any] = ["setup": setup, "rows": rows,
-                                    "loss_ms": ["primary": median(primaryLoss), "hadwiger_priors": median(priorsLoss)],
-                                    "priors_to_primary": loss.mean, "priors_to_primary_ci95": [loss.low, loss.high]]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
-            return
+        for (i, a) in arms.enumerated() where i > 1 {
+            records.append(method.record(bench: "balancers", name: "\(a.label) / fwd+4bwd", size: shape, contour: samples[i], reference: samples[1],
+                                         referenceName: "Contour step, forward + 4 backwards (the floor)", threads: Torch.threads))
         }
-        print(setup)
-        print("arm            median ms   × sum (95 % CI)          × fwd+4bwd (95 % CI)")
-        for r in rows {
-            let s = r["ratio_to_sum_ci95"] as! [Double], f = r["ratio_to_fwd4bwd_ci95"] as! [Double]
-            print(String(format: "%@ %9.1f   %5.2f (%4.2f–%4.2f)       %5.2f (%4.2f–%4.2f)",
-                         (r["arm"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0), r["median_ms"] as! Double,
-                         r["ratio_to_sum"] as! Double, s[0], s[1], r["ratio_to_fwd4bwd"] as! Double, f[0], f[1]))
-        }
-        print(String(format: "losses alone (fwd+bwd on fixed logits): %@ %.1f ms, three Hadwiger priors %.1f ms = %.2f × (%.2f–%.2f)",
-                     primary, median(primaryLoss), median(priorsLoss), loss.mean, loss.low, loss.high))
+        records.append(method.record(bench: "balancers", name: "Hadwiger priors / \(primary)", size: shape, contour: samples[arms.count + 1],
+                                     reference: samples[arms.count], referenceName: "\(primary) loss fwd+bwd on fixed logits",
+                                     threads: Torch.threads))
+        return records
     }
 
     /// Images with ellipses and a ring (labels 0/1) plus noise, so the priors see real shapes.
-    func syntheticBatch() throws -> (Tensor, Tensor) {
+    func syntheticBatch(batch: Int, size: Int) throws -> (Tensor, Tensor) {
         var lab = [Int64](repeating: 0, count: batch * size * size)
         let s = Double(size)
         for b in 0..<batch {

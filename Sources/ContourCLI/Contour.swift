@@ -32,8 +32,8 @@ public struct Contour: AsyncParsableCommand {
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks; each reports ratios against a reference measured in the same run.",
+        abstract: "Benchmarks; each times Contour against a reference in interleaved rounds (ratio, 95 % bootstrap CI).",
         subcommands: [EngineBench.self, GeometryBench.self, ObjectivesBench.self, BalancerBench.self, DataBench.self,
-                      ModelsBench.self, DistributedBench.self, SoakBench.self]
+                      ModelsBench.self, DistributedBench.self, SoakBench.self, BenchAll.self]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Geometry
 import Imaging
+import Metrics
 
 /// `contour bench data`: throughput of the data pipeline on 256² PNG image/label pairs.
 struct DataBench: ParsableCommand {
@@ -11,18 +12,20 @@ struct DataBench: ParsableCommand {
         discussion: """
         Writes --pairs random 256² 8-bit PNG images with label maps into a temporary dataset, then \
         runs the DataLoader (z-score normalisation, the --preset augmentation, 256² patches, batches \
-        of --batch-size) with --workers background threads until --images images have been \
-        batched, after one warm-up epoch. Also times the stages one by one on one thread, to show \
-        what limits the total.
+        of --batch-size) with --workers background threads, one epoch per round, interleaved \
+        (BenchMethod) with the stages timed one by one on one thread, to show what limits the \
+        total. Rows are ms per image; there is no external reference (the goal is ≥ 2000 images/s).
         """)
 
     @Option(help: "Image/label pairs written.") var pairs = 64
-    @Option(help: "Images timed.") var images = 2048
+    @Option(help: "Timed interleaved rounds (one loader epoch and one pass of every stage each).") var rounds = 10
+    @Option(help: "Untimed warm-up rounds.") var warmup = 1
     @Option(help: "Batch size.") var batchSize = 32
     @Option(help: "Loader threads.") var workers = 2
     @Option(help: "Augmentation preset: \(AugmentationPreset.names.joined(separator: ", ")).") var preset = "nnunet-default"
     @Option(help: "Folder for the generated files (default: a fresh temporary folder, removed after).") var work: String?
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Small sizes (the `bench all` set: 16 pairs, batch 8).") var quick = false
+    @Flag(help: "Print JSON (an array of rows, the schema of every bench).") var json = false
     @Option(help: "Instead: memory-mapped preprocessed cases (contour data preprocess layout) of this side, 2D (--preprocessed-rank 2) or 3D, read as --patch patches.")
     var preprocessed: Int?
     @Option(help: "Rank of --preprocessed cases: 2 or 3.") var preprocessedRank = 3
@@ -30,39 +33,31 @@ struct DataBench: ParsableCommand {
     @Option(help: "With --preprocessed: none (memory map) or memory (cases copied into memory first, data.cache: memory).") var cache = "none"
 
     func run() throws {
-        guard pairs >= 1, images >= 1, batchSize >= 1, workers >= 1 else {
-            throw ValidationError("--pairs, --images, --batch-size and --workers must be ≥ 1")
+        try BenchRecord.emit(try measure(), json: json)
+    }
+
+    func measure() throws -> [BenchRecord] {
+        let (pairs, batchSize) = quick ? (16, 8) : (self.pairs, self.batchSize)
+        guard pairs >= 1, batchSize >= 1, workers >= 1 else {
+            throw ValidationError("--pairs, --batch-size and --workers must be ≥ 1")
         }
-        if let side = preprocessed { return try runMapped(side: side) }
+        let method = try BenchMethod(warmup: warmup, rounds: rounds)
+        if let side = preprocessed { return try measureMapped(side: side, pairs: pairs, batchSize: batchSize, method: method) }
         let augmentation = try AugmentationPreset(name: preset).augmentation(rank: 2)
         let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-data-\(getpid())")
         defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        try writePairs(to: dir)
+        try writePairs(to: dir, pairs: pairs)
         let dataset = try Dataset.open(dir)
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: [256, 256], augmentation: augmentation,
                                              normalization: .zScore, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(cases: dataset.training, configuration: config)
-
-        let (done, seconds) = try timeEpochs(loader)
-        let throughput = Double(done) / seconds
-
-        // One thread, stage by stage, on the same cases.
         let cases = dataset.training
-        let decode = try time(cases.count) { i in _ = try Sample.load(cases[i]) }
-        let pngOnly = try time(cases.count) { i in _ = try PNGFile.readImage(path: cases[i].imagePaths[0]) }
         let samples = try cases.map { try Sample.load($0) }
-        let normalise = try time(cases.count) { i in var s = samples[i]; Normalization.zScore.apply(to: &s) }
         let crop = CropPad(patchSize: [256, 256])
-        let augment = try time(cases.count * 4) { i in
-            var rng = SeededGenerator(seed: UInt64(i))
-            _ = try augmentation.apply(samples[i % samples.count], crop: crop, using: &rng)
-        }
-        let batch = Array(samples.prefix(batchSize))
-        let collate = try time(8) { _ in _ = try Batch(samples: batch, epoch: 0, index: 0, landmarkNames: []) } / Double(batch.count)
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        // Each transform forced on (probability 1), ms per image, to show where augmentation time goes.
         var normalised = samples[0]
         Normalization.zScore.apply(to: &normalised)
+        let batch = Array(samples.prefix(batchSize))
+        // Each transform forced on (probability 1), to show where augmentation time goes.
         let forced: [(String, Augmentation)] = [
             ("crop only", Augmentation.none),
             ("rotate+scale", Augmentation(spatial: SpatialTransform(rotationProbability: 1, rotationDegrees: -180...180, scaleProbability: 1, scale: 0.7...1.4))),
@@ -74,36 +69,43 @@ struct DataBench: ParsableCommand {
             ("low-resolution", Augmentation(intensity: [.lowResolution(probability: 1, zoom: 0.5...1, perChannelProbability: 1)])),
             ("gamma", Augmentation(intensity: [.gamma(probability: 1, range: 0.7...1.5, invert: false, retainStats: true)])),
         ]
-        var stageCosts: [(String, Double)] = []
+        var epoch = 0, loaded = 0
+        // (row name, images per call, body): ms per image = the arm's ms / images.
+        var arms: [(String, Int, () throws -> Void)] = [
+            ("loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
+            ("decode, 1 thread", cases.count, { for c in cases { _ = try Sample.load(c) } }),
+            ("PNGFile.readImage, 1 thread", cases.count, { for c in cases { _ = try PNGFile.readImage(path: c.imagePaths[0]) } }),
+            ("z-score, 1 thread", samples.count, { for var x in samples { Normalization.zScore.apply(to: &x) } }),
+            ("augment \(preset), 1 thread", samples.count, {
+                for (i, x) in samples.enumerated() {
+                    var rng = SeededGenerator(seed: UInt64(i))
+                    _ = try augmentation.apply(x, crop: crop, using: &rng)
+                }
+            }),
+            ("collate, 1 thread", batch.count, { _ = try Batch(samples: batch, epoch: 0, index: 0, landmarkNames: []) }),
+        ]
         for (name, aug) in forced {
-            stageCosts.append((name, try time(16) { i in
-                var rng = SeededGenerator(seed: UInt64(i))
-                _ = try aug.apply(normalised, crop: crop, using: &rng)
-            } * 1e3))
+            arms.append(("only \(name), 1 thread", 8, {
+                for i in 0..<8 {
+                    var rng = SeededGenerator(seed: UInt64(i))
+                    _ = try aug.apply(normalised, crop: crop, using: &rng)
+                }
+            }))
         }
-
-        if json {
-            let out: [String: Any] = [
-                "images_per_second": throughput, "images": done, "seconds": seconds, "workers": workers,
-                "batch_size": batchSize, "preset": preset, "cores": cores, "goal_images_per_second": 2000,
-                "single_thread_ms_per_image": ["decode": decode * 1e3, "normalise": normalise * 1e3, "augment": augment * 1e3,
-                                               "collate": collate * 1e3, "png_read_one_file": pngOnly * 1e3],
-                "ms_per_image_when_applied": Dictionary(uniqueKeysWithValues: stageCosts),
-            ]
-            let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print("data pipeline, 256² PNG image + label, preset \(preset), batch \(batchSize), \(workers) workers, \(cores) cores")
-            print(String(format: "  %.0f images/s (%d images in %.2f s; goal ≥ 2000)", throughput, done, seconds))
-            print(String(format: "  one thread, ms per image: decode %.3f (of which one PNGFile.readImage %.3f), z-score %.3f, augment %.3f, collate %.3f",
-                         decode * 1e3, pngOnly * 1e3, normalise * 1e3, augment * 1e3, collate * 1e3))
-            print("  augmentation stages when applied, ms: " + stageCosts.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", "))
+        let times = try method.run(arms.map { arm -> () throws -> Double in { try BenchMethod.milliseconds(arm.2) } })
+        guard loaded > 0 else { throw ValidationError("bench data: an epoch gave no images") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return arms.enumerated().map { k, arm in
+            let perImage = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
+            let note = k == 0 ? String(format: "%.0f images/s (goal ≥ 2000 on 2 cores)", 1e3 / Descriptive.median(perImage)) : nil
+            return method.record(bench: "data", name: arm.0, size: "256² PNG, ms per image", contour: perImage, reference: nil,
+                                 referenceName: "none (throughput goal)", threads: k == 0 ? min(workers, cores) : 1, note: note)
         }
     }
 
     /// `--preprocessed SIDE`: --pairs cases of SIDE^rank float32 (.npy + CASE.json, a ball/disk of label 1),
     /// loaded by memory map as --patch patches with --preset augmentation; samples/s and the cost of a patch read.
-    func runMapped(side: Int) throws {
+    func measureMapped(side: Int, pairs: Int, batchSize: Int, method: BenchMethod) throws -> [BenchRecord] {
         guard [2, 3].contains(preprocessedRank), side >= 1, patch >= 1 else { throw ValidationError("--preprocessed-rank 2 or 3, positive --preprocessed and --patch") }
         let rank = preprocessedRank
         let shape = [Int](repeating: side, count: rank), size = [Int](repeating: patch, count: rank)
@@ -140,40 +142,32 @@ struct DataBench: ParsableCommand {
         let augmentation = try AugmentationPreset(name: preset).augmentation(rank: rank)
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
-        let (done, seconds) = try timeEpochs(loader)
         var r = SeededGenerator(seed: 1)
-        let read = try time(16) { i in
-            _ = try data.patch(i % pairs, origin: data.origin(i % pairs, size: size, foregroundProbability: 0.33, using: &r), size: size)
-        }
         let sample = try data.patch(0, origin: [Int](repeating: 0, count: rank), size: size)
-        let augment = try time(4) { i in
-            var g = SeededGenerator(seed: UInt64(i))
-            _ = try augmentation.apply(sample, crop: nil, using: &g)
+        var epoch = 0, loaded = 0
+        let arms: [(String, Int, () throws -> Void)] = [
+            ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
+            ("patch read, 1 thread", 16, {
+                for i in 0..<16 {
+                    _ = try data.patch(i % pairs, origin: data.origin(i % pairs, size: size, foregroundProbability: 0.33, using: &r), size: size)
+                }
+            }),
+            ("augment \(preset), 1 thread", 4, {
+                for i in 0..<4 {
+                    var g = SeededGenerator(seed: UInt64(i))
+                    _ = try augmentation.apply(sample, crop: nil, using: &g)
+                }
+            }),
+        ]
+        let times = try method.run(arms.map { arm -> () throws -> Double in { try BenchMethod.milliseconds(arm.2) } })
+        guard loaded > 0 else { throw ValidationError("bench data: an epoch gave no samples") }
+        let shapeText = "\(shape.map(String.init).joined(separator: "×")) cases, \(size.map(String.init).joined(separator: "×")) patches, ms per sample"
+        return arms.enumerated().map { k, arm in
+            let perSample = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
+            let note = k == 0 ? String(format: "%.1f samples/s", 1e3 / Descriptive.median(perSample)) : nil
+            return method.record(bench: "data", name: arm.0, size: shapeText, contour: perSample, reference: nil,
+                                 referenceName: "none (throughput)", threads: k == 0 ? workers : 1, note: note)
         }
-        let rate = Double(done) / seconds
-        if json {
-            let out: [String: Any] = ["samples_per_second": rate, "samples": done, "seconds": seconds, "workers": workers, "batch_size": batchSize,
-                                      "preset": preset, "case_shape": shape, "patch": size, "cases": pairs, "cache": cache,
-                                      "single_thread_ms": ["patch_read": read * 1e3, "augment": augment * 1e3]]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
-        } else {
-            print("data pipeline, memory-mapped preprocessed \(shape.map(String.init).joined(separator: "×")) float32 cases (\(pairs)), "
-                  + "\(size.map(String.init).joined(separator: "×")) patches, preset \(preset), batch \(batchSize), \(workers) workers, cache \(cache)")
-            print(String(format: "  %.1f samples/s (%d samples in %.2f s); one thread, ms per sample: patch read %.3f, augment %.3f",
-                         rate, done, seconds, read * 1e3, augment * 1e3))
-        }
-    }
-
-    /// A warm-up epoch, then whole epochs timed until `images` samples went through: (samples, seconds).
-    func timeEpochs(_ loader: DataLoader) throws -> (Int, Double) {
-        _ = try drain(loader.batches(epoch: 0))
-        var done = 0, epoch = 1
-        let start = DispatchTime.now().uptimeNanoseconds
-        while done < images {
-            done += try drain(loader.batches(epoch: epoch))
-            epoch += 1
-        }
-        return (done, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
     func drain(_ it: BatchIterator) throws -> Int {
@@ -182,15 +176,8 @@ struct DataBench: ParsableCommand {
         return n
     }
 
-    /// Seconds per call of `body` over `n` calls.
-    func time(_ n: Int, _ body: (Int) throws -> Void) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        for i in 0..<n { try body(i) }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(n)
-    }
-
     /// Smooth random images with a few disks as labels, plus noise.
-    func writePairs(to dir: String) throws {
+    func writePairs(to dir: String, pairs: Int) throws {
         for f in ["imagesTr", "labelsTr"] {
             try FileManager.default.createDirectory(atPath: "\(dir)/\(f)", withIntermediateDirectories: true)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import Imaging
 import Torch
 
@@ -34,22 +35,33 @@ struct DistributedBench: ParsableCommand {
     @Flag(help: "Only the collectives check and the all-reduce timing, not the training comparison.") var allReduceOnly = false
     @Option(help: "Folder for the generated files (default: a fresh temporary folder, removed after).") var work: String?
     @Option(help: .hidden) var allReduceResult: String?
-    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Timed interleaved rounds (each runs both layouts once, short and long run).") var rounds = 5
+    @Option(help: "Untimed warm-up rounds.") var warmup = 0
+    @Flag(help: "Small sizes (the `bench all` set: 2 steps, 3 rounds, 4 M parameters).") var quick = false
+    @Flag(help: "Print JSON (an array of rows, the schema of every bench).") var json = false
 
     func run() throws {
         if let allReduceResult { return try allReduceWorker(result: allReduceResult) }
+        try BenchRecord.emit(try measure(), json: json)
+    }
+
+    func measure() throws -> [BenchRecord] {
+        let (steps, rounds, parameters) = quick ? (2, 3, 4_000_000) : (self.steps, self.rounds, self.parameters)
         guard steps >= 1, repeats >= 1, parameters >= 1, workers >= 1 else { throw ValidationError("--steps, --repeats, --parameters and --workers must be ≥ 1") }
         guard batchSize >= 2, batchSize % 2 == 0 else { throw ValidationError("--batch-size must be even (2 processes share it), got \(batchSize)") }
+        let method = try BenchMethod(warmup: warmup, rounds: rounds)
         let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-distributed-\(getpid())")
         defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try DemoData.write(kind: .tubular, to: "\(dir)/data", trainCount: 20, testCount: 0, seed: 0)
 
-        func stepSeconds(processes: Int) throws -> Double {
+        // ms per step of a layout: a run of 3n steps minus a run of n steps, over 2n (start-up cancels).
+        func stepMs(processes: Int) throws -> Double {
             var wall: [Double] = []
             for n in [steps, 3 * steps] {
                 let output = "\(dir)/run-\(processes)-\(n)"
                 let config = "\(dir)/run-\(processes)-\(n).yaml"
+                try? FileManager.default.removeItem(atPath: output)
                 try """
                 data: {dataset: \(dir)/data, patchSize: [128, 128], batchSize: \(batchSize / processes), workers: 1, preset: nnunet-default}
                 model: {name: unet2d, options: {stages: 4, baseWidth: 16}}
@@ -61,39 +73,37 @@ struct DistributedBench: ParsableCommand {
                 if processes > 1 { args += ["--nproc-per-node", String(processes)] }
                 wall.append(try Self.timed(args))
             }
-            return (wall[1] - wall[0]) / Double(2 * steps)
+            return (wall[1] - wall[0]) / Double(2 * steps) * 1e3
         }
-        let one = allReduceOnly ? Double.nan : try stepSeconds(processes: 1)
-        let two = allReduceOnly ? Double.nan : try stepSeconds(processes: 2)
+        let samples = allReduceOnly ? [] : try method.run([{ try stepMs(processes: 2) }, { try stepMs(processes: 1) }])
 
         let resultFile = "\(dir)/allreduce.txt"
-        try WorkerLauncher(count: workers, arguments: ["bench", "distributed", "--parameters", String(parameters), "--repeats", String(repeats),
-                                                       "--device", device, "--dist-backend", distBackend, "--all-reduce-result", resultFile]).run()
-        guard let text = try? String(contentsOfFile: resultFile, encoding: .utf8) else {
-            throw CommandLineError("the all-reduce workers wrote no result to \(resultFile)")
+        var allReduce: [Double] = [], backend = ""
+        for _ in 0..<rounds {
+            try WorkerLauncher(count: workers, arguments: ["bench", "distributed", "--parameters", String(parameters), "--repeats", String(repeats),
+                                                           "--device", device, "--dist-backend", distBackend, "--all-reduce-result", resultFile]).run()
+            guard let text = try? String(contentsOfFile: resultFile, encoding: .utf8) else {
+                throw CommandLineError("the all-reduce workers wrote no result to \(resultFile)")
+            }
+            let fields = text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard fields.count == 2, let seconds = Double(fields[0]) else { throw CommandLineError("\(resultFile): unexpected result '\(text)'") }
+            allReduce.append(seconds * 1e3)
+            backend = fields[1]
         }
-        let fieldsRead = text.split(separator: " ").map(String.init)
-        guard fieldsRead.count == 2, let allReduce = Double(fieldsRead[0]) else { throw CommandLineError("\(resultFile): unexpected result '\(text)'") }
-        let backend = fieldsRead[1].trimmingCharacters(in: .whitespacesAndNewlines)
-        let efficiency = one / two
-        if json {
-            let fields: [String: Double] = ["step_seconds_1x2": one, "step_seconds_2x1": two, "samples_per_second_1x2": Double(batchSize) / one,
-                                            "samples_per_second_2x1": Double(batchSize) / two, "scaling_efficiency": efficiency,
-                                            "allreduce_seconds": allReduce, "allreduce_parameters": Double(parameters), "allreduce_workers": Double(workers)]
-            var object: [String: Any] = fields.filter { $0.value.isFinite }
-            object["allreduce_backend"] = backend
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
-        print("collectives checked on \(backend) (\(workers) workers, \(device)): all-reduce sum/avg/max, broadcast, all-gather, barrier, gradient reducer")
+        // On stderr, so --json stays one document; scripts/device/nccl_check.sh looks for it.
+        fputs("collectives checked on \(backend) (\(workers) workers, \(device)): all-reduce sum/avg/max, broadcast, all-gather, barrier, gradient reducer\n", stderr)
+        var records: [BenchRecord] = []
         if !allReduceOnly {
-        print(String(format: "1 process × 2 threads:   %.1f ms/step, %.1f samples/s (global batch %d)", one * 1000, Double(batchSize) / one, batchSize))
-        print(String(format: "2 processes × 1 thread:  %.1f ms/step, %.1f samples/s (Gloo, %d per process)", two * 1000, Double(batchSize) / two, batchSize / 2))
-        print(String(format: "scaling efficiency (2 processes ÷ 1 process, same cores): %.2f", efficiency))
+            let twoMs = Descriptive.median(samples[0])
+            records.append(method.record(bench: "distributed", name: "2 processes × 1 thread", size: "unet2d 4 stages, global batch \(batchSize) × 128²",
+                                         contour: samples[0], reference: samples[1], referenceName: "Contour, 1 process × 2 threads (same cores)", threads: 2,
+                                         note: String(format: "%.1f samples/s; ratio < 1: data parallelism pays", Double(batchSize) / twoMs * 1e3)))
         }
-        print(String(format: "gradient all-reduce of %.1f M parameters, %d workers, %@: %.1f ms per step (%.2f GB/s of gradients)",
-                     Double(parameters) / 1e6, workers, backend, allReduce * 1000, Double(parameters * 4) / allReduce / 1e9))
+        records.append(method.record(bench: "distributed", name: "gradient all-reduce (\(backend))",
+                                     size: String(format: "%.1f M parameters, %d workers, %@", Double(parameters) / 1e6, workers, device),
+                                     contour: allReduce, reference: nil, referenceName: "none", threads: workers,
+                                     note: String(format: "%.2f GB/s of gradients", Double(parameters * 4) / Descriptive.median(allReduce) / 1e6)))
+        return records
     }
 
     /// Wall seconds of `contour ARGS` (this binary); its failure is an error with its output.

@@ -2,164 +2,150 @@ import ArgumentParser
 import Foundation
 import Geometry
 import Metrics
+import Torch
 
-/// `contour bench geometry`: Contour's geometry and metrics kernels against the Python
-/// references (scipy, cc3d, MONAI) on the same inputs, timed in one run.
+/// `contour bench geometry`: Contour's geometry and metrics kernels against scipy, seung-lab
+/// `edt`, cc3d and MONAI on the same inputs, in interleaved rounds (BenchMethod) with the
+/// references in one long-lived worker. Every row checks agreement before it says "yes".
 struct GeometryBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geometry",
-        abstract: "Time EDT, connected components, HD95 and Betti numbers against scipy/cc3d/MONAI.",
+        abstract: "EDT, connected components, HD95 and Betti numbers vs scipy / edt / cc3d / MONAI (interleaved rounds).",
         discussion: """
-        Runs benchmarks/geometry_reference.py, which writes the inputs (.npy) and times the Python \
-        references on them; then times Contour on the same files and prints both with the ratio \
-        reference/contour (> 1 means Contour is faster). Times are the best of --repeats runs.
+        Inputs are seeded smooth random masks written as .npy for the worker. Ratio = Contour time / \
+        reference time (< 1: Contour faster). Contour's kernels use every core (Dispatch); the worker \
+        gets the same count as OMP threads, torch threads and edt's `parallel` (scipy and cc3d are \
+        single-threaded by design). Example: contour bench geometry --quick --json
         """)
 
-    @Option(help: "Python with numpy/scipy (and cc3d, torch+monai for those references).")
+    @Option(help: "Python for the references (default .venv-bench/bin/python, else python3; 'none': Contour only).")
     var python: String?
+    @Option(help: "Timed interleaved rounds.") var rounds = 10
+    @Option(help: "Untimed warm-up rounds.") var warmup = 1
+    @Option(help: "Comma-separated rows to run (default all): edt2d,edt3d,cc3d,cc2d,hd95_2d,hd95_3d,betti2d.") var only: String?
+    @Option(help: "Folder for the generated inputs (default: a fresh temporary folder, removed after).") var work: String?
+    @Flag(help: "Small sizes (the `bench all` set).") var quick = false
+    @Flag(help: "Print JSON (an array of rows, the schema of every bench).") var json = false
 
-    @Option(help: "The reference script.")
-    var script = "benchmarks/geometry_reference.py"
+    static let rows = ["edt2d", "edt3d", "cc3d", "cc2d", "hd95_2d", "hd95_3d", "betti2d"]
 
-    @Option(help: "Timed runs per operation; the best is reported.")
-    var repeats = 3
-
-    @Option(help: "Folder for the generated inputs (default: a fresh temporary folder).")
-    var work: String?
-
-    @Flag(help: "Small sizes, for a quick smoke test.")
-    var quick = false
-
-    @Flag(help: "Print the results as JSON.")
-    var json = false
-
-    struct Entry {
-        var name: String
-        var shape: [Int]
-        var reference: String
-        var goal: Double
-        var contour: Double
-        var referenceTime: Double?
-        var agree: Bool?
+    func sizes() -> [String: [Int]] {
+        quick ? ["edt2d": [512, 512], "edt3d": [96, 96, 96], "cc3d": [96, 96, 96], "cc2d": [1024, 1024],
+                 "hd95_2d": [256, 256], "hd95_3d": [64, 64, 64], "betti2d": [512, 512]]
+              : ["edt2d": [1024, 1024], "edt3d": [256, 256, 256], "cc3d": [256, 256, 256], "cc2d": [4096, 4096],
+                 "hd95_2d": [512, 512], "hd95_3d": [160, 160, 160], "betti2d": [1024, 1024]]
     }
 
     func run() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1") }
-        let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-\(getpid())")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let interpreter = python ?? (FileManager.default.fileExists(atPath: ".venv-bench/bin/python") ? ".venv-bench/bin/python" : "python3")
-        guard FileManager.default.fileExists(atPath: script) else {
-            throw ValidationError("\(script) not found: run from the repository root or pass --script")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [interpreter, script, "--out", dir, "--repeats", String(repeats)] + (quick ? ["--quick"] : [])
-        process.standardOutput = FileHandle.standardError
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(interpreter) \(script) failed (exit \(process.terminationStatus)); it needs numpy and scipy")
-        }
-        let refData = try Data(contentsOf: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("reference.json")))
-        let ref = try JSONSerialization.jsonObject(with: refData) as? [String: Any] ?? [:]
-        let refTimes = ref["timings"] as? [String: Double] ?? [:]
-        let refResults = ref["results"] as? [String: Any] ?? [:]
-
-        func load(_ name: String) throws -> Grid<Bool> {
-            let path = (dir as NSString).appendingPathComponent(name + ".npy")
-            let array = try NPYArray(decoding: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), name: path)
-            let bytes = try array.elements(as: UInt8.self)
-            return try Grid(shape: array.shape, storage: bytes.map { $0 != 0 })
-        }
-        func time<T>(_ body: () throws -> T) rethrows -> (Double, T) {
-            var best = Double.infinity
-            var out: T? = nil
-            for _ in 0..<repeats {
-                let start = ContinuousClock.now
-                out = try body()
-                let d = ContinuousClock.now - start
-                best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
-            }
-            return (best, out!)
-        }
-        func close(_ a: Double, _ key: String, _ tol: Double) -> Bool? {
-            guard let b = refResults[key] as? Double else { return nil }
-            return abs(a - b) <= tol * max(1, abs(b))
-        }
-
-        var entries: [Entry] = []
-        let edt2 = try load("edt2d")
-        let (tE2, d2) = try time { try DistanceTransform.euclidean(edt2) }
-        entries.append(Entry(name: "edt2d", shape: edt2.shape, reference: "scipy.ndimage.distance_transform_edt", goal: 3,
-                             contour: tE2, referenceTime: refTimes["edt2d"], agree: close(d2.storage.reduce(0, +), "edt2d", 1e-9)))
-        let edt3 = try load("edt3d")
-        let (tE3, d3) = try time { try DistanceTransform.euclidean(edt3) }
-        entries.append(Entry(name: "edt3d", shape: edt3.shape, reference: "scipy.ndimage.distance_transform_edt", goal: 3,
-                             contour: tE3, referenceTime: refTimes["edt3d"], agree: close(d3.storage.reduce(0, +), "edt3d", 1e-9)))
-        let cc = try load("cc3d")
-        let (tC, labels) = try time { try ConnectedComponents.label(cc, connectivity: .twentySix) }
-        entries.append(Entry(name: "cc3d", shape: cc.shape, reference: "cc3d.connected_components(connectivity=26)", goal: 1,
-                             contour: tC, referenceTime: refTimes["cc3d"],
-                             agree: (refResults["cc3d"] as? Int).map { $0 == labels.count }))
-        for key in ["hd95_2d", "hd95_3d"] {
-            let p = try load(key + "_pred"), g = try load(key + "_truth")
-            // The default (nearest-point search) and the EDT path, interleaved so load hits both alike.
-            var best = [Double.infinity, .infinity], value = [Double.nan, .nan]
-            for _ in 0..<repeats {
-                for (k, method) in [SurfaceDistances.Method.automatic, .distanceTransform].enumerated() {
-                    let start = ContinuousClock.now
-                    value[k] = try SurfaceDistances(prediction: p, truth: g, method: method).hausdorff(percentile: 95)
-                    let d = ContinuousClock.now - start
-                    best[k] = min(best[k], Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
-                }
-            }
-            for (k, name) in [key, key + "_edt"].enumerated() {
-                entries.append(Entry(name: name, shape: g.shape, reference: "monai compute_hausdorff_distance(percentile=95), CPU",
-                                     goal: k == 0 ? 5 : 0, contour: best[k], referenceTime: refTimes[key], agree: close(value[k], key, 1e-4)))
-            }
-        }
-        let b = try load("betti2d")
-        let (tB, betti) = try time { try BettiNumbers(b) }
-        entries.append(Entry(name: "betti2d", shape: b.shape, reference: "scipy.ndimage.label counting", goal: 3,
-                             contour: tB, referenceTime: refTimes["betti2d"],
-                             agree: (refResults["betti2d"] as? [Int]).map { $0 == [betti.b0, betti.b1] }))
-        if work == nil { try? FileManager.default.removeItem(atPath: dir) }
-
-        if json {
-            print(Self.json(entries, cpus: ProcessInfo.processInfo.activeProcessorCount))
-        } else {
-            func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
-                let fill = String(repeating: " ", count: max(0, n - s.count))
-                return left ? fill + s : s + fill
-            }
-            print([pad("op", 11), pad("shape", 15), pad("contour ms", 11, left: true), pad("reference ms", 13, left: true),
-                   pad("ratio", 8, left: true), pad("goal", 6, left: true), pad("agree", 6, left: true), "  reference"].joined(separator: " "))
-            for e in entries {
-                let shape = e.shape.map(String.init).joined(separator: "x")
-                let refMs = e.referenceTime.map { String(format: "%.1f", $0 * 1000) } ?? "-"
-                let ratio = e.referenceTime.map { String(format: "%.2f", $0 / e.contour) } ?? "-"
-                let agree = e.agree.map { $0 ? "yes" : "NO" } ?? "-"
-                print([pad(e.name, 11), pad(shape, 15), pad(String(format: "%.1f", e.contour * 1000), 11, left: true),
-                       pad(refMs, 13, left: true), pad(ratio, 8, left: true), pad(String(format: "%.0fx", e.goal), 6, left: true),
-                       pad(agree, 6, left: true), "  " + e.reference].joined(separator: " "))
-            }
-            print("cores: \(ProcessInfo.processInfo.activeProcessorCount); ratio = reference time / contour time")
-        }
-        if entries.contains(where: { $0.agree == false }) {
-            FileHandle.standardError.write(Data("error: a result differs from the reference\n".utf8))
+        let records = try measure(progress: !json)
+        try BenchRecord.emit(records, json: json)
+        if records.contains(where: { $0.agree == false }) {
+            FileHandle.standardError.write(Data("error: a result differs from its reference\n".utf8))
             throw ExitCode.failure
         }
     }
 
-    static func json(_ entries: [Entry], cpus: Int) -> String {
-        let ops = entries.map { e -> String in
-            var f = ["\"name\":\"\(e.name)\"", "\"shape\":[\(e.shape.map(String.init).joined(separator: ","))]",
-                     "\"reference\":\"\(e.reference)\"", "\"goal\":\(e.goal)", "\"contour_s\":\(e.contour)"]
-            f.append("\"reference_s\":" + (e.referenceTime.map { "\($0)" } ?? "null"))
-            f.append("\"ratio\":" + (e.referenceTime.map { "\($0 / e.contour)" } ?? "null"))
-            f.append("\"agree\":" + (e.agree.map { $0 ? "true" : "false" } ?? "null"))
-            return "{" + f.joined(separator: ",") + "}"
+    /// A seeded smooth random mask: noise at 1/`coarse` resolution, interpolated up, thresholded.
+    static func blobs(_ shape: [Int], coarse: Int, threshold: Double = 0.3) throws -> Grid<Bool> {
+        let low = shape.map { max(2, $0 / coarse) }
+        let field = try Tensor.randn([1, 1] + low).interpolate(size: shape, mode: .linear)
+        return try Grid(shape: shape, storage: try field.gt(threshold).toArray(Bool.self))
+    }
+
+    func measure(progress: Bool = false) throws -> [BenchRecord] {
+        let method = try BenchMethod(warmup: warmup, rounds: rounds)
+        let selected = only.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? Self.rows
+        for r in selected where !Self.rows.contains(r) {
+            throw ValidationError("--only: unknown row '\(r)'; expected some of \(Self.rows.joined(separator: ","))")
         }
-        return "{\"cpus\":\(cpus),\"ops\":[" + ops.joined(separator: ",") + "]}"
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-geometry-\(getpid())")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name + ".npy") }
+        func save(_ g: Grid<Bool>, _ name: String) throws -> String {
+            let p = path(name)
+            try Data(NPYArray(shape: g.shape, elements: g.storage.map { UInt8($0 ? 1 : 0) }).encoded()).write(to: URL(fileURLWithPath: p))
+            return p
+        }
+
+        let (worker, missing) = ReferenceWorker.start(python: python, threads: threads)
+        defer { worker?.close() }
+        try Torch.manualSeed(7)
+        let size = sizes()
+        var records: [BenchRecord] = []
+
+        /// Times Contour's `body` against reference `ref` in interleaved rounds and checks agreement.
+        func compare(_ name: String, _ shape: [Int], ref: String, label: String, args: [String: Any],
+                     contour: @escaping () throws -> Any, agree: (Any, Any?) throws -> Bool) throws {
+            var note = missing
+            var refReady = false
+            if let worker, note == nil {
+                note = try worker.prepare(name + ref, ref: ref, args: args)
+                refReady = note == nil
+            }
+            var ours: Any?, theirs: Any?
+            var arms: [() throws -> Double] = [{ try BenchMethod.milliseconds { ours = try contour() } }]
+            if refReady, let worker {
+                arms.append { let (ms, r) = try worker.time(name + ref); theirs = r; return ms }
+            }
+            if progress { FileHandle.standardError.write(Data("bench geometry: \(name) vs \(label)…\n".utf8)) }
+            let samples = try method.run(arms)
+            let ok: Bool? = refReady ? try agree(ours!, theirs) : nil
+            records.append(method.record(bench: "geometry", name: name, size: shape.map(String.init).joined(separator: "x"),
+                                         contour: samples[0], reference: refReady ? samples[1] : nil, referenceName: label,
+                                         threads: threads, agree: ok, note: note))
+        }
+        func close(_ a: Double, _ b: Any?, _ tolerance: Double) -> Bool {
+            guard let b = (b as? Double) ?? (b as? Int).map(Double.init) else { return false }
+            return abs(a - b) <= tolerance * max(1, abs(b))
+        }
+        func distanceSum(_ d: Any) -> Double { (d as! Grid<Double>).storage.reduce(0, +) }
+
+        for row in selected {
+            let shape = size[row]!
+            switch row {
+            case "edt2d", "edt3d":
+                let mask = try Self.blobs(shape, coarse: row == "edt2d" ? 16 : 8)
+                let p = try save(mask, row)
+                let body: () throws -> Any = { try DistanceTransform.euclidean(mask) }
+                try compare(row, shape, ref: "scipy.edt", label: "scipy.ndimage.distance_transform_edt", args: ["input": p],
+                            contour: body) { close(distanceSum($0), $1, 1e-9) }
+                try compare(row + "_edt", shape, ref: "seung.edt", label: "edt.edt (seung-lab), parallel=\(threads)",
+                            args: ["input": p, "threads": threads], contour: body) { close(distanceSum($0), $1, 1e-5) }
+            case "cc3d", "cc2d":
+                let mask = try Self.blobs(shape, coarse: 2, threshold: 0.2)
+                let p = try save(mask, row)
+                let connectivity: Connectivity = row == "cc3d" ? .twentySix : .eight
+                try compare(row, shape, ref: "cc3d", label: "cc3d.connected_components(connectivity=\(connectivity.rawValue))",
+                            args: ["input": p, "connectivity": connectivity.rawValue],
+                            contour: { try ConnectedComponents.label(mask, connectivity: connectivity) }) { ours, count in
+                    let labels = ours as! ComponentLabeling
+                    guard (count as? Int) == labels.count, let worker else { return false }
+                    let lp = path(row + "_contour_labels")
+                    try Data(NPYArray(shape: labels.labels.shape, elements: labels.labels.storage).encoded()).write(to: URL(fileURLWithPath: lp))
+                    return try worker.request(["op": "partition", "id": row + "cc3d", "labels": lp])["agree"] as? Bool ?? false
+                }
+            case "hd95_2d", "hd95_3d":
+                let coarse = row == "hd95_2d" ? 16 : 8
+                let prediction = try Self.blobs(shape, coarse: coarse), truth = try Self.blobs(shape, coarse: coarse)
+                let args: [String: Any] = ["prediction": try save(prediction, row + "_pred"), "truth": try save(truth, row + "_truth"),
+                                           "threads": threads]
+                let label = "monai compute_hausdorff_distance(percentile=95), CPU"
+                try compare(row, shape, ref: "monai.hd95", label: label, args: args, contour: {
+                    try SurfaceDistances(prediction: prediction, truth: truth, method: .automatic).hausdorff(percentile: 95)
+                }) { close($0 as! Double, $1, 1e-4) }
+            case "betti2d":
+                let mask = try Self.blobs(shape, coarse: 4)
+                try compare(row, shape, ref: "scipy.betti", label: "scipy.ndimage.label counting", args: ["input": try save(mask, row)],
+                            contour: { try BettiNumbers(mask) }) { ours, theirs in
+                    let b = ours as! BettiNumbers
+                    return (theirs as? [Int]) == [b.b0, b.b1]
+                }
+            default: break
+            }
+        }
+        if let worker, !json { FileHandle.standardError.write(Data("reference worker: \(worker.versionLine)\n".utf8)) }
+        return records
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import Models
 import NeuralNet
 import Objectives
@@ -10,8 +11,8 @@ import Training
 /// PyTorch running the official model class (benchmarks/models_reference.py) in the same run.
 /// Both sides load the same weights (Contour's seeded initialisation, written as safetensors)
 /// and the same inputs; their first outputs must agree before anything is timed. Rounds are
-/// interleaved (the side that goes first alternates), each side times only its own work, and
-/// ratios are medians of per-round ratios with a distribution-free 95 % interval.
+/// BenchMethod's (interleaved, seeded random order, each side times only its own work; ratio =
+/// median of per-round Contour/PyTorch time ratios with a bootstrap 95 % interval).
 struct ModelsBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
@@ -26,7 +27,7 @@ struct ModelsBench: ParsableCommand {
     @Option(help: "ResNet encoder: resnet50, resnet34 or resnet18.") var encoder = "resnet50"
     @Option(help: "Image side (a multiple of 16).") var size = 256
     @Option(help: "Inference batch sizes, comma-separated.") var batches = "1,16"
-    @Option(help: "Timed interleaved rounds per measurement.") var rounds = 5
+    @Option(help: "Timed interleaved rounds per measurement (BenchMethod: seeded random order, bootstrap CI).") var rounds = 10
     @Option(help: "Untimed warm-up rounds before them.") var warmup = 1
     @Option(help: "Forwards per inference measurement (raise on a GPU, where one forward is short).") var iters = 1
     @Option(help: "Batch of the stage-2 training step (default 12, as published, on CUDA; 2 on the CPU; 0 skips it).")
@@ -63,7 +64,7 @@ struct ModelsBench: ParsableCommand {
         guard !list.isEmpty, list.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ValidationError("--batches '\(batches)': expected comma-separated positive integers, e.g. 1,16")
         }
-        guard rounds >= 1, warmup >= 0, iters >= 1 else { throw ValidationError("need --rounds ≥ 1, --warmup ≥ 0 and --iters ≥ 1") }
+        guard rounds >= 2, warmup >= 0, iters >= 1 else { throw ValidationError("need --rounds ≥ 2, --warmup ≥ 0 and --iters ≥ 1") }
         guard ["fp32", "bf16"].contains(precision) else { throw ValidationError("--precision '\(precision)': expected fp32 or bf16") }
         let dev: Device
         switch device.lowercased() {
@@ -94,10 +95,30 @@ struct ModelsBench: ParsableCommand {
     func run() throws {
         let report = try measure(progress: !json)
         if json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+            print(try BenchRecord.json(Self.records(report)))
         } else {
             print(Self.text(report))
         }
+    }
+
+    /// The report's rows in the schema every bench prints with --json.
+    static func records(_ r: [String: Any]) -> [BenchRecord] {
+        let encoder = r["encoder"] as? String ?? "", side = r["size"] as? Int ?? 0
+        let threads = r["threads_contour"] as? Int ?? 0, rounds = r["rounds"] as? Int ?? 0
+        let reference = "official ConDSeg class, PyTorch \(r["torch_reference"] ?? "-") (benchmarks/models_reference.py)"
+        func row(_ name: String, _ size: String, _ o: [String: Any]) -> BenchRecord {
+            let ci = o["time_ratio_ci95"] as? [Double]
+            return BenchRecord(bench: "models", name: name, size: size, contourMs: o["contour_ms"] as? Double ?? .nan,
+                               referenceMs: o["reference_ms"] as? Double, ratio: o["time_ratio"] as? Double, ciLow: ci?[0], ciHigh: ci?[1],
+                               rounds: rounds, threads: threads, reference: reference, agree: o["agree"] as? Bool, note: r["note"] as? String)
+        }
+        var out = (r["inference"] as? [[String: Any]] ?? []).map {
+            row("ConDSeg-\(encoder) inference", "batch \($0["batch"] ?? "") × 3 × \(side)²", $0)
+        }
+        if let t = r["training"] as? [String: Any] {
+            out.append(row("ConDSeg-\(encoder) train step", "batch \(t["batch"] ?? "") × 3 × \(side)²", t))
+        }
+        return out
     }
 
     /// Runs the benchmark and returns its report (what --json prints).
@@ -173,17 +194,28 @@ struct ModelsBench: ParsableCommand {
             }
         }
 
-        // 2. Inference: eval mode, no gradients, sigmoid of the four heads; interleaved rounds.
-        let total = s.batches.count * (warmup + rounds) + (s.trainBatch > 0 ? warmup + rounds : 0)
-        let progress = Progress(total: total, label: "bench models", quiet: !showProgress)
+        // 2. Inference: eval mode, no gradients, sigmoid of the four heads; BenchMethod's interleaved rounds.
+        let method = try BenchMethod(warmup: warmup, rounds: rounds)
+        let progress = Progress(total: (s.batches.count + (s.trainBatch > 0 ? 1 : 0)) * (warmup + rounds), label: "bench models",
+                                quiet: !showProgress)
         var done = 0
+        func tick(_ what: String) -> (Int, Int) -> Void {
+            { round, _ in done += 1; progress.update(done, "\(what), round \(round)") }
+        }
+        func fill(_ row: inout [String: Any], _ ours: [Double], _ theirs: [Double]?) {
+            row["contour_ms"] = Descriptive.median(ours)
+            row["contour_ms_rounds"] = ours
+            guard let theirs else { return }
+            let r = method.ratio(ours, theirs)
+            row["reference_ms"] = Descriptive.median(theirs)
+            row["reference_ms_rounds"] = theirs
+            row["time_ratio"] = r.ratio
+            row["time_ratio_ci95"] = [r.low, r.high]
+            row["ci_wider_than_5pct"] = r.high > r.ratio * 1.05 || r.low < r.ratio * 0.95
+        }
         var inference: [[String: Any]] = []
         for (i, b) in s.batches.enumerated() {
-            var ours: [Double] = [], theirs: [Double] = []
-            for round in 0..<(warmup + rounds) {
-                var contourMs = 0.0, referenceMs: Double?
-                let contourFirst = round % 2 == 0
-                if !contourFirst, let reference { referenceMs = try reference.milliseconds("infer \(b) \(iters)").ms }
+            var arms: [() throws -> Double] = [{
                 try withoutGradients {
                     try Torch.synchronize()
                     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -192,29 +224,17 @@ struct ModelsBench: ParsableCommand {
                         _ = try heads.map { try h.require($0, by: "bench").to(.float32).sigmoid() }
                     }
                     try Torch.synchronize()
-                    contourMs = elapsed(t0)
+                    return elapsed(t0)
                 }
-                if contourFirst, let reference { referenceMs = try reference.milliseconds("infer \(b) \(iters)").ms }
-                if round >= warmup {
-                    ours.append(contourMs)
-                    if let referenceMs { theirs.append(referenceMs) }
-                }
-                done += 1
-                progress.update(done, "inference batch \(b), " + (round < warmup ? "warm-up" : "round \(round - warmup + 1)/\(rounds)"))
-            }
-            let images = Double(b * iters)
-            var row: [String: Any] = ["batch": b, "contour_ms": MedianInterval(ours).median,
-                                      "contour_per_s": images / MedianInterval(ours).median * 1e3, "contour_ms_rounds": ours]
-            if !theirs.isEmpty {
-                // Speed ratio per round: PyTorch time / Contour time (> 1: Contour faster).
-                let r = MedianInterval(zip(theirs, ours).map { $0 / $1 })
-                row["reference_ms"] = MedianInterval(theirs).median
-                row["reference_per_s"] = images / MedianInterval(theirs).median * 1e3
-                row["reference_ms_rounds"] = theirs
-                row["speed_ratio"] = r.median
-                row["speed_ratio_ci95"] = [r.low, r.high]
-                row["ci_coverage"] = r.coverage
-                row["ci_wider_than_5pct"] = r.isWider(than: 0.05)
+            }]
+            if let reference { arms.append { try reference.milliseconds("infer \(b) \(iters)").ms } }
+            let samples = try method.run(arms, progress: tick("inference batch \(b)"))
+            var row: [String: Any] = ["batch": b]
+            fill(&row, samples[0], reference == nil ? nil : samples[1])
+            row["contour_per_s"] = Double(b * iters) / Descriptive.median(samples[0]) * 1e3
+            if reference != nil {
+                row["reference_per_s"] = Double(b * iters) / Descriptive.median(samples[1]) * 1e3
+                row["agree"] = true  // the heads were checked above
             }
             inference.append(row)
         }
@@ -230,61 +250,49 @@ struct ModelsBench: ParsableCommand {
             let optimizer = try Adam(parameters, learningRate: 1e-4)
             let images = try trainX.to(dev)
             let targets = try Targets(labels: try trainY.to(dev, dtype: .int64), classes: 2)
-            var ours: [Double] = [], theirs: [Double] = []
-            var firstLosses: (Double, Double?)?
+            // Every arm runs once per round (warm-up included): the first entries are the first step's.
+            var losses: [Double] = [], referenceLosses: [Double] = []
             var phases: [String: [Double]] = [:], referencePhases: [String: [Double]] = [:]
-            func referenceStepPhases(_ r: (ms: Double, reply: [String: Any])?) -> [String: Double]? { r?.reply["phases_ms"] as? [String: Double] }
-            for round in 0..<(warmup + rounds) {
-                var contourMs = 0.0, loss = 0.0
-                var referenceStep: (ms: Double, reply: [String: Any])?
-                let contourFirst = round % 2 == 0
-                if !contourFirst, let reference { referenceStep = try reference.milliseconds("train") }
+            var arms: [() throws -> Double] = [{
                 try Torch.synchronize()
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 try optimizer.zeroGrad()
-                let losses = try context.losses(try context.forward(images), targets)
-                _ = try losses[0].item()
+                let values = try context.losses(try context.forward(images), targets)
+                _ = try values[0].item()
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                let outcome = try context.apply(losses)
+                let outcome = try context.apply(values)
                 try Torch.synchronize()
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 try optimizer.step()
                 try Torch.synchronize()
-                contourMs = elapsed(t0)
-                if round >= warmup {
-                    phases["forward_loss", default: []].append(Double(t1 - t0) / 1e6)
-                    phases["backward", default: []].append(Double(t2 - t1) / 1e6)
-                    phases["optimizer", default: []].append(elapsed(t2))
+                phases["forward_loss", default: []].append(Double(t1 - t0) / 1e6)
+                phases["backward", default: []].append(Double(t2 - t1) / 1e6)
+                phases["optimizer", default: []].append(elapsed(t2))
+                losses.append(outcome.total)
+                return elapsed(t0)
+            }]
+            if let reference {
+                arms.append {
+                    let (ms, reply) = try reference.milliseconds("train")
+                    referenceLosses.append(reply["loss"] as? Double ?? .nan)
+                    for (k, v) in reply["phases_ms"] as? [String: Double] ?? [:] { referencePhases[k, default: []].append(v) }
+                    return ms
                 }
-                loss = outcome.total
-                if contourFirst, let reference { referenceStep = try reference.milliseconds("train") }
-                if round >= warmup, let p = referenceStepPhases(referenceStep) { for (k, v) in p { referencePhases[k, default: []].append(v) } }
-                if round == 0 { firstLosses = (loss, referenceStep?.reply["loss"] as? Double) }
-                if round >= warmup {
-                    ours.append(contourMs)
-                    if let referenceStep { theirs.append(referenceStep.ms) }
-                }
-                done += 1
-                progress.update(done, "training step, " + (round < warmup ? "warm-up" : "round \(round - warmup + 1)/\(rounds)"))
             }
-            var row: [String: Any] = ["batch": s.trainBatch, "contour_ms": MedianInterval(ours).median, "contour_ms_rounds": ours,
-                                      "first_loss_contour": firstLosses?.0 ?? Double.nan,
-                                      "contour_phases_ms": phases.mapValues { MedianInterval($0).median }]
-            if !referencePhases.isEmpty { row["reference_phases_ms"] = referencePhases.mapValues { MedianInterval($0).median } }
-            if let a = firstLosses?.0, let b = firstLosses?.1 {
+            let samples = try method.run(arms, progress: tick("training step"))
+            func medians(_ p: [String: [Double]]) -> [String: Double] { p.mapValues { Descriptive.median(Array($0.dropFirst(warmup))) } }
+            var row: [String: Any] = ["batch": s.trainBatch, "first_loss_contour": losses.first ?? .nan, "contour_phases_ms": medians(phases)]
+            if !referencePhases.isEmpty { row["reference_phases_ms"] = medians(referencePhases) }
+            fill(&row, samples[0], nil)
+            if let a = losses.first, let b = referenceLosses.first {
                 let tolerance = s.bf16 ? Self.lossTolerance.bf16 : dev == .cpu ? Self.lossTolerance.fp32 : Self.lossTolerance.tf32
                 row["first_loss_reference"] = b
                 row["first_loss_tolerance"] = tolerance
                 guard Swift.abs(a - b) <= tolerance * Swift.max(1, Swift.abs(b)) else {
                     throw ValidationError("Contour and PyTorch disagree on the first training step's loss: \(a) vs \(b) (tolerance \(tolerance))")
                 }
-                let r = MedianInterval(zip(ours, theirs).map { $0 / $1 })
-                row["reference_ms"] = MedianInterval(theirs).median
-                row["reference_ms_rounds"] = theirs
-                row["time_ratio"] = r.median
-                row["time_ratio_ci95"] = [r.low, r.high]
-                row["ci_coverage"] = r.coverage
-                row["ci_wider_than_5pct"] = r.isWider(than: 0.05)
+                row["agree"] = true
+                fill(&row, samples[0], samples[1])
             }
             report["training"] = row
         }
@@ -309,13 +317,13 @@ struct ModelsBench: ParsableCommand {
         }
         lines.append("inference (eval, no grad, sigmoid of the 4 heads): \(r["rounds"] ?? "") interleaved rounds after \(r["warmup"] ?? "") warm-up, "
             + "\(r["iters"] ?? 1) forward(s) each, medians")
-        lines.append("  batch   Contour \(unit)   PyTorch \(unit)   speed Contour/PyTorch (95 % CI)")
+        lines.append("  batch   Contour \(unit)   PyTorch \(unit)   time ratio Contour/PyTorch (95 % bootstrap CI)")
         var wide = false
         for row in r["inference"] as? [[String: Any]] ?? [] {
             wide = wide || (row["ci_wider_than_5pct"] as? Bool ?? false)
             lines.append("  " + pad("\(row["batch"] as? Int ?? 0)", 5) + "   " + pad(f(row["contour_per_s"], "%.3f"), 16) + "   "
-                + pad(f(row["reference_per_s"], "%.3f"), 16) + "   " + f(row["speed_ratio"], "%.3f")
-                + (row["speed_ratio_ci95"].map { " (\(ci($0)))" } ?? ""))
+                + pad(f(row["reference_per_s"], "%.3f"), 16) + "   " + f(row["time_ratio"], "%.3f")
+                + (row["time_ratio_ci95"].map { " (\(ci($0)))" } ?? ""))
         }
         if let t = r["training"] as? [String: Any] {
             wide = wide || (t["ci_wider_than_5pct"] as? Bool ?? false)
@@ -330,8 +338,7 @@ struct ModelsBench: ParsableCommand {
                 "\(k) \(f(ours[k], "%.1f")) / \(f(theirs[k], "%.1f"))" }.joined(separator: ", "))
         }
         if wide {
-            lines.append("note: a 95 % interval is wider than ±5 % of its median — the machine was noisy or the rounds too few; "
-                + "below 6 rounds the interval is [min, max] (coverage 1 − 2·0.5ⁿ)")
+            lines.append("warning: a 95 % interval is wider than ±5 % of its ratio — the machine was noisy or the rounds too few (raise --rounds)")
         }
         return lines.joined(separator: "\n")
     }

@@ -16,12 +16,12 @@ struct ObjectivesBench: ParsableCommand {
         computes its maps from the labels every step (augmented data); 'rrw-cached' reuses them \
         per case (unaugmented data). The tubular-data comparison needs the demo data and the \
         trainer and is not part of this command. --bab adds the BaBLoss row: BaB(S, L) forward + \
-        backward on 2×8×s³ + 2×6×s³ against the official PyTorch function (benchmarks/bab_reference.py, \
+        backward on 2×8×s³ + 2×6×s³ against the official PyTorch function (in benchmarks/bench_worker.py, \
         run by --python) on the same tensors, interleaved; --losses '' runs that row alone.
         """)
 
-    @Option(help: "Timed steps per objective (after the warm-up).") var steps = 5
-    @Option(help: "Warm-up steps per objective.") var warmup = 2
+    @Option(help: "Timed interleaved rounds (each runs every objective once).") var rounds = 10
+    @Option(help: "Untimed warm-up rounds.") var warmup = 2
     @Option(help: "Batch size.") var batch = 8
     @Option(help: "Image side.") var size = 256
     @Option(help: "Intra-op threads (default: libtorch's choice).") var threads: Int?
@@ -29,42 +29,41 @@ struct ObjectivesBench: ParsableCommand {
     var losses = "cedice,scnp+cedice,tmcedice,scnp,rrw,rrw-cached"
     @Flag(help: "Add the BaBLoss row (vs the official PyTorch function).") var bab = false
     @Option(help: "BaBLoss row: volume side.") var babSize = 128
-    @Option(help: "BaBLoss row: timed rounds (after one warm-up round).") var babRounds = 5
     @Option(help: "BaBLoss row: Python with torch, numpy and scipy (default .venv-bench/bin/python, else python3).")
     var python: String?
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Small sizes (the `bench all` set: batch 2, 64², BaB side 32).") var quick = false
+    @Flag(help: "Print JSON (an array of rows, the schema of every bench).") var json = false
 
     struct Arm {
         let label: String
         let objective: any Objective
         let cached: Bool
-        var stepMs: [Double] = []
-        var lossMs: [Double] = []
     }
 
     func run() throws {
+        try BenchRecord.emit(try measure(), json: json)
+    }
+
+    func measure() throws -> [BenchRecord] {
         if let threads { try Torch.setThreads(threads) }
-        guard steps >= 1, warmup >= 0, batch >= 1, size >= 16, size % 4 == 0 else {
-            throw ValidationError("need steps ≥ 1, warmup ≥ 0, batch ≥ 1 and a size ≥ 16 divisible by 4")
+        let (batch, size, babSize) = quick ? (2, 64, 32) : (self.batch, self.size, self.babSize)
+        guard batch >= 1, size >= 16, size % 4 == 0 else {
+            throw ValidationError("need batch ≥ 1 and a size ≥ 16 divisible by 4")
         }
-        guard !bab || (babSize >= 8 && babSize % 4 == 0 && babRounds >= 1) else {
-            throw ValidationError("--bab-size must be ≥ 8 and divisible by 4, --bab-rounds ≥ 1")
-        }
-        var babRow: [String: Any]?
-        if bab {
-            babRow = try BaBBench(size: babSize, rounds: babRounds, warmup: 1, python: python).run()
-            if losses.trimmingCharacters(in: .whitespaces).isEmpty { return printBaB(babRow!) }
-        }
-        var arms: [Arm] = try losses.split(separator: ",").map { raw in
+        guard !bab || (babSize >= 8 && babSize % 4 == 0) else { throw ValidationError("--bab-size must be ≥ 8 and divisible by 4") }
+        let method = try BenchMethod(warmup: warmup, rounds: rounds)
+        var records: [BenchRecord] = []
+        if bab { records.append(try BaBBench(size: babSize, method: method, python: python).run()) }
+        let arms: [Arm] = try losses.split(separator: ",").map { raw in
             let label = raw.trimmingCharacters(in: .whitespaces)
             let cached = label.hasSuffix("-cached")
             let name = cached ? String(label.dropLast("-cached".count)) : label
             return Arm(label: label, objective: try ObjectiveRegistry.make(name), cached: cached)
         }
-        guard !arms.isEmpty else { throw ValidationError("--losses is empty") }
+        guard !arms.isEmpty else { return records }
 
         try Torch.manualSeed(0)
-        let (images, labels) = try syntheticBatch()
+        let (images, labels) = try syntheticBatch(batch: batch, size: size)
         let plain = try LossTarget(labels: labels)
         var cachedTarget = plain
         cachedTarget.caseIDs = (0..<batch).map { "case\($0)" }
@@ -73,75 +72,40 @@ struct ObjectivesBench: ParsableCommand {
         let optimizer = try Adam(model.parameters(), learningRate: 1e-3)
         let fixedLogits = try withoutGradients { try model(images) }
 
-        func ms(_ t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
-        for step in 0..<(warmup + steps) {
-            for i in arms.indices {
-                let target = arms[i].cached ? cachedTarget : plain
-                // Full training step.
-                var t0 = DispatchTime.now().uptimeNanoseconds
-                try optimizer.zeroGrad()
-                let loss = try arms[i].objective(logits: model(images), target: target)
-                try loss.backward()
-                try optimizer.step()
-                _ = try loss.item()
-                let stepTime = ms(t0)
-                // The objective alone: loss and its backward on fixed logits.
-                let leaf = try fixedLogits.clone().requiringGrad()
-                t0 = DispatchTime.now().uptimeNanoseconds
-                let l = try arms[i].objective(logits: leaf, target: target)
-                _ = try gradients(of: l, with: [leaf])
-                let lossTime = ms(t0)
-                if step >= warmup {
-                    arms[i].stepMs.append(stepTime)
-                    arms[i].lossMs.append(lossTime)
+        // Per objective two arms: the full training step, and the loss + its backward on fixed logits.
+        var bodies: [() throws -> Double] = []
+        for arm in arms {
+            let target = arm.cached ? cachedTarget : plain
+            bodies.append {
+                try BenchMethod.milliseconds {
+                    try optimizer.zeroGrad()
+                    let loss = try arm.objective(logits: model(images), target: target)
+                    try loss.backward()
+                    try optimizer.step()
+                    _ = try loss.item()
                 }
             }
-        }
-
-        let base = median(arms[0].stepMs)
-        let rows: [[String: Any]] = arms.map { a in
-            let s = median(a.stepMs)
-            return ["objective": a.label, "step_ms": s, "loss_ms": median(a.lossMs),
-                    "step_overhead_pct": (s / base - 1) * 100,
-                    "loss_share_of_baseline_step_pct": median(a.lossMs) / base * 100]
-        }
-        if json {
-            let o: [String: Any] = ["threads": Torch.threads, "batch": batch, "size": size, "steps": steps,
-                                    "model": "TinyUNet(base 16, 3 levels)", "baseline": arms[0].label, "rows": rows,
-                                    "bab": babRow.map { $0 as Any } ?? NSNull()]
-            let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .prettyPrinted])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
-        print("TinyUNet fwd+loss+bwd+Adam, batch \(batch) × 1 × \(size)², CPU, \(Torch.threads) threads, median of \(steps) steps")
-        print("objective".padding(toLength: 14, withPad: " ", startingAt: 0) + "  step ms  vs \(arms[0].label)   loss fwd+bwd ms")
-        for r in rows {
-            print(String(format: "%@ %8.1f  %+7.2f %%   %8.2f",
-                         (r["objective"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0),
-                         r["step_ms"] as! Double, r["step_overhead_pct"] as! Double, r["loss_ms"] as! Double))
-        }
-        if let babRow { printBaB(babRow) }
-    }
-
-    func printBaB(_ r: [String: Any]) {
-        if json {
-            if let data = try? JSONSerialization.data(withJSONObject: ["bab": r], options: [.sortedKeys, .prettyPrinted]) {
-                print(String(decoding: data, as: UTF8.self))
+            bodies.append {
+                let leaf = try fixedLogits.clone().requiringGrad()
+                return try BenchMethod.milliseconds { _ = try gradients(of: try arm.objective(logits: leaf, target: target), with: [leaf]) }
             }
-            return
         }
-        let ci = r["ratio_ci95"] as? [Double] ?? [.nan, .nan]
-        print(String(format: "BaBLoss fwd+bwd %@ + %@, %d threads: contour %.0f ms, official PyTorch %.0f ms, ratio %.3f (95%% CI %.3f–%.3f, %d rounds); losses %.6f vs %.6f%@",
-                     (r["shape_segmentation"] as? [Int] ?? []).map(String.init).joined(separator: "×"),
-                     (r["shape_heatmaps"] as? [Int] ?? []).map(String.init).joined(separator: "×"), Torch.threads,
-                     r["contour_ms"] as? Double ?? .nan, r["official_ms"] as? Double ?? .nan, r["ratio"] as? Double ?? .nan,
-                     ci[0], ci[1], r["rounds"] as? Int ?? 0, r["loss_contour"] as? Double ?? .nan, r["loss_official"] as? Double ?? .nan,
-                     (r["agree"] as? Bool ?? false) ? "" : " — DIFFER"))
+        let samples = try method.run(bodies)
+        let shape = "batch \(batch) × 1 × \(size)²"
+        for (k, arm) in arms.enumerated() {
+            records.append(method.record(bench: "objectives", name: "step \(arm.label)", size: shape, contour: samples[2 * k],
+                                         reference: k == 0 ? nil : samples[0], referenceName: "Contour step with \(arms[0].label) (TinyUNet, Adam)",
+                                         threads: Torch.threads, note: k == 0 ? "the baseline" : nil))
+            records.append(method.record(bench: "objectives", name: "loss \(arm.label)", size: shape, contour: samples[2 * k + 1],
+                                         reference: samples[0], referenceName: "Contour step with \(arms[0].label): loss share of a step",
+                                         threads: Torch.threads))
+        }
+        return records
     }
 
     /// Images with a few discs and bars (labels 0/1) plus noise: structured labels so that the
     /// distance maps do real work.
-    func syntheticBatch() throws -> (Tensor, Tensor) {
+    func syntheticBatch(batch: Int, size: Int) throws -> (Tensor, Tensor) {
         var rng = SystemRandomNumberGenerator()
         var lab = [Int64](repeating: 0, count: batch * size * size)
         for b in 0..<batch {
