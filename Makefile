@@ -3,7 +3,7 @@
 SWIFT ?= swift
 BENCH_PY := .venv-bench/bin/python
 
-.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs
+.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs fuzz sanitizer-build check-sanitizers soak-leaks
 
 setup:
 	@bash scripts/setup.sh
@@ -53,7 +53,52 @@ tensorboard-fixture:
 	.venv-tensorboard/bin/python scripts/fixtures/make_tensorboard_fixture.py
 
 clean:
-	rm -rf .build demo-data runs
+	rm -rf .build .build-asan .build-tsan demo-data runs
+
+# Reliability checks (not part of `make test`; slow). One ASan build (.build-asan) serves the fuzz
+# targets, the ASan+UBSan test suite and the leak check: Swift with -sanitize=address plus libFuzzer's
+# coverage, C/C++ (the libtorch shim, libyaml) with -fsanitize=address,undefined (vptr off: it needs
+# the C++ UBSan runtime, which swiftc does not link). sanitizers/*.supp hold the justified suppressions.
+SAN_DIR := $(CURDIR)/sanitizers
+ASAN_BUILD := --scratch-path .build-asan -Xswiftc -sanitize=address,fuzzer -Xswiftc -DFUZZING \
+  -Xcc -fsanitize=address,undefined,fuzzer-no-link -Xcc -fno-sanitize=vptr \
+  -Xcxx -fsanitize=address,undefined,fuzzer-no-link -Xcxx -fno-sanitize=vptr
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:suppressions=$(SAN_DIR)/asan.supp:alloc_dealloc_mismatch=0 \
+  LSAN_OPTIONS=suppressions=$(SAN_DIR)/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:suppressions=$(SAN_DIR)/ubsan.supp OMP_WAIT_POLICY=PASSIVE
+TSAN_BUILD := --scratch-path .build-tsan -Xswiftc -sanitize=thread -Xcc -fsanitize=thread -Xcxx -fsanitize=thread
+TSAN_ENV := TSAN_OPTIONS=suppressions=$(SAN_DIR)/tsan.supp:halt_on_error=0:report_signal_unsafe=0 OMP_WAIT_POLICY=PASSIVE
+# Test classes run under TSan: the data loader, the trainer, and distributed training.
+TSAN_FILTER ?= DataLoaderTests|TrainingCoreTests|TrainingTests\.TrainingTests|DistributedTests|DistributedTrainingTests
+# Empty: the whole suite under ASan+UBSan; a regex (e.g. ImagingTests) narrows it.
+ASAN_FILTER ?=
+
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS ?= png jpeg tiff nifti nifti-gz npy safetensors pth pickle dataset landmarks config
+# libFuzzer flags: inputs up to 64 KiB, 10 s per input, and a 4 GiB memory ceiling; readers may not
+# allocate what a header claims, so CONTOUR_MAX_ELEMENTS is lowered to keep every input small.
+FUZZ_FLAGS ?= -max_len=65536 -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 -print_final_stats=1
+
+sanitizer-build: setup
+	$(SWIFT) build --build-tests $(ASAN_BUILD)
+
+# Each target in turn: its new inputs go to .build-asan/fuzz-corpus/TARGET, crashes to .build-asan/fuzz-crashes/.
+fuzz: sanitizer-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-asan/fuzz-corpus/$$t .build-asan/fuzz-crashes; \
+	  echo "== fuzz $$t ($(FUZZ_RUNS) runs)"; \
+	  $(ASAN_ENV) CONTOUR_MAX_ELEMENTS=4194304 .build-asan/debug/contour-fuzz $$t -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=.build-asan/fuzz-crashes/$$t- .build-asan/fuzz-corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+check-sanitizers: sanitizer-build
+	$(ASAN_ENV) $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-asan $(if $(ASAN_FILTER),--filter '$(ASAN_FILTER)')
+	$(SWIFT) build --build-tests $(TSAN_BUILD)
+	$(TSAN_ENV) $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-tsan --filter '$(TSAN_FILTER)'
+
+# LeakSanitizer over a 200-step training run.
+soak-leaks: sanitizer-build
+	$(ASAN_ENV) .build-asan/debug/contour bench soak --steps 200
 
 # API documentation of the library targets, one combined DocC archive (not committed). Browse it with
 # `python3 -m http.server -d .build/docs` and open http://localhost:8000/documentation/training
