@@ -98,7 +98,7 @@ check-sanitizers: sanitizer-build
 
 # LeakSanitizer over a 200-step training run.
 soak-leaks: sanitizer-build
-	$(ASAN_ENV) .build-asan/debug/contour bench soak --steps 200
+	$(ASAN_ENV) .build-asan/debug/contour bench soak --steps 200 --every 100 --set 'data.patchSize=[64,64]' --set data.batchSize=2
 
 # API documentation of the library targets, one combined DocC archive (not committed). Browse it with
 # `python3 -m http.server -d .build/docs` and open http://localhost:8000/documentation/training

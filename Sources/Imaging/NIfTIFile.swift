@@ -90,7 +90,7 @@ public enum NIfTIFile {
         if let problem = ElementLimit.problem(dims, source: path) { throw ImagingError(problem) }
         let count = ElementLimit.product(dims)!
         guard Int(n.nvox) == count, n.nbyper > 0 else {
-            throw ImagingError("\(path): the NIfTI header's voxel count \(n.nvox) does not match its dimensions \(dims.reversed())")
+            throw ImagingError("\(path): the NIfTI header's voxel count \(n.nvox) does not match its dimensions \(Array(dims.reversed()))")
         }
         let sizes: [Int32: Int] = [DT_UINT8: 1, DT_INT8: 1, DT_INT16: 2, DT_UINT16: 2, DT_INT32: 4, DT_UINT32: 4,
                                    DT_INT64: 8, DT_UINT64: 8, DT_FLOAT32: 4, DT_FLOAT64: 8]
@@ -103,7 +103,7 @@ public enum NIfTIFile {
         let fileSize = Int(info.st_size)
         let available = path.lowercased().hasSuffix(".gz") ? fileSize * 1032 + 65536 : fileSize - Int(n.iname_offset)
         guard bytes <= available else {
-            throw ImagingError("\(path): the NIfTI header claims \(dims.reversed()) voxels of \(n.nbyper) bytes (\(bytes) bytes), "
+            throw ImagingError("\(path): the NIfTI header claims \(Array(dims.reversed())) voxels of \(n.nbyper) bytes (\(bytes) bytes), "
                                + "more than a \(fileSize)-byte file can hold; the file is truncated or corrupt")
         }
     }
