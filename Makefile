@@ -60,7 +60,13 @@ clean:
 # coverage, C/C++ (the libtorch shim, libyaml) with -fsanitize=address,undefined (vptr off: it needs
 # the C++ UBSan runtime, which swiftc does not link). sanitizers/*.supp hold the justified suppressions.
 SAN_DIR := $(CURDIR)/sanitizers
-ASAN_BUILD := --scratch-path .build-asan -Xswiftc -sanitize=address,fuzzer -Xswiftc -DFUZZING \
+# libFuzzer's coverage is asked for explicitly rather than by -sanitize=fuzzer, which would link
+# libFuzzer's own main into every executable (contour, the tests): the driver comes from the
+# no-main runtime and contour-fuzz calls it (LLVMFuzzerRunDriver).
+SWIFT_CLANG_RT := $(realpath $(dir $(realpath $(shell command -v swiftc)))../lib/clang)
+FUZZER_LIB := $(firstword $(wildcard $(SWIFT_CLANG_RT)/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+ASAN_BUILD := --scratch-path .build-asan -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+  -Xswiftc -DFUZZING -Xlinker $(FUZZER_LIB) \
   -Xcc -fsanitize=address,undefined,fuzzer-no-link -Xcc -fno-sanitize=vptr \
   -Xcxx -fsanitize=address,undefined,fuzzer-no-link -Xcxx -fno-sanitize=vptr
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:suppressions=$(SAN_DIR)/asan.supp:alloc_dealloc_mismatch=0 \

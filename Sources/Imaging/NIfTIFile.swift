@@ -31,6 +31,7 @@ public enum NIfTIFile {
         nifti_set_debug_level(0)
         guard FileSystem.exists(path) else { throw ImagingError("\(path): no such file") }
         // The header first: its claimed size is checked before nifticlib allocates the voxels.
+        try checkDimensionCount(path)
         guard let nim = nifti_image_read(path, 0) else {
             throw ImagingError("\(path): cannot read NIfTI (not a NIfTI file, or truncated/corrupt)")
         }
@@ -78,6 +79,20 @@ public enum NIfTIFile {
         }
         return ImageVolume(channels: channels, header: ImageHeader(spacing: channels[0].spacing, affine: affine, nifti: header),
                            isInteger: isInteger)
+    }
+
+    /// dim[0] must be 1…7 (in either byte order) before nifticlib converts the header: nifticlib 2.1
+    /// indexes its dimension array with it, and a NIfTI-2 dim[0] of 2⁶⁰ crashed it (found by `make fuzz`).
+    static func checkDimensionCount(_ path: String) throws {
+        var version: Int32 = 0
+        guard let raw = nifti_read_header(path, &version, 0) else { return }  // nifti_image_read reports it
+        defer { free(raw) }
+        let ndim = version == 2 ? Int64(raw.assumingMemoryBound(to: nifti_2_header.self).pointee.dim.0)
+                                : Int64(raw.assumingMemoryBound(to: nifti_1_header.self).pointee.dim.0)
+        let swapped = version == 2 ? ndim.byteSwapped : Int64(Int16(truncatingIfNeeded: ndim).byteSwapped)
+        guard (1...7).contains(ndim) || (1...7).contains(swapped) else {
+            throw ImagingError("\(path): the NIfTI header's dim[0] (the number of dimensions) is \(ndim), not 1 to 7; the header is corrupt")
+        }
     }
 
     /// The header's dimensions against the element limit and the file's size (raw voxels must be
