@@ -81,16 +81,22 @@ public enum NIfTIFile {
                            isInteger: isInteger)
     }
 
-    /// dim[0] must be 1…7 (in either byte order) before nifticlib converts the header: nifticlib 2.1
+    /// dim[0] must be 1…7 (in the header's byte order) before nifticlib converts the header: nifticlib 2.1
     /// indexes its dimension array with it, and a NIfTI-2 dim[0] of 2⁶⁰ crashed it (found by `make fuzz`).
     static func checkDimensionCount(_ path: String) throws {
         var version: Int32 = 0
         guard let raw = nifti_read_header(path, &version, 0) else { return }  // nifti_image_read reports it
         defer { free(raw) }
-        let ndim = version == 2 ? Int64(raw.assumingMemoryBound(to: nifti_2_header.self).pointee.dim.0)
-                                : Int64(raw.assumingMemoryBound(to: nifti_1_header.self).pointee.dim.0)
-        let swapped = version == 2 ? ndim.byteSwapped : Int64(Int16(truncatingIfNeeded: ndim).byteSwapped)
-        guard (1...7).contains(ndim) || (1...7).contains(swapped) else {
+        // The byte order is the one in which sizeof_hdr reads 348 (NIfTI-1) or 540 (NIfTI-2).
+        let ndim: Int64
+        if version == 2 {
+            let h = raw.assumingMemoryBound(to: nifti_2_header.self).pointee
+            ndim = h.sizeof_hdr == 540 ? h.dim.0 : h.dim.0.byteSwapped
+        } else {
+            let h = raw.assumingMemoryBound(to: nifti_1_header.self).pointee
+            ndim = Int64(h.sizeof_hdr == 348 ? h.dim.0 : h.dim.0.byteSwapped)
+        }
+        guard (1...7).contains(ndim) else {
             throw ImagingError("\(path): the NIfTI header's dim[0] (the number of dimensions) is \(ndim), not 1 to 7; the header is corrupt")
         }
     }
