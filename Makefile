@@ -3,7 +3,7 @@
 SWIFT ?= swift
 BENCH_PY := .venv-bench/bin/python
 
-.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs nccl
+.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs nccl fuzz sanitizer-build check-sanitizers soak-leaks
 
 setup:
 	@bash scripts/setup.sh
@@ -62,7 +62,58 @@ tensorboard-fixture:
 	.venv-tensorboard/bin/python scripts/fixtures/make_tensorboard_fixture.py
 
 clean:
-	rm -rf .build demo-data runs
+	rm -rf .build .build-asan .build-tsan demo-data runs
+
+# Reliability checks (not part of `make test`; slow). One ASan build (.build-asan) serves the fuzz
+# targets, the ASan+UBSan test suite and the leak check: Swift with -sanitize=address plus libFuzzer's
+# coverage, C/C++ (the libtorch shim, libyaml) with -fsanitize=address,undefined (vptr off: it needs
+# the C++ UBSan runtime, which swiftc does not link). sanitizers/*.supp hold the justified suppressions.
+SAN_DIR := $(CURDIR)/sanitizers
+# libFuzzer's coverage is asked for explicitly rather than by -sanitize=fuzzer, which would link
+# libFuzzer's own main into every executable (contour, the tests): the driver comes from the
+# no-main runtime and contour-fuzz calls it (LLVMFuzzerRunDriver).
+SWIFT_CLANG_RT := $(realpath $(dir $(realpath $(shell command -v swiftc)))../lib/clang)
+FUZZER_LIB := $(firstword $(wildcard $(SWIFT_CLANG_RT)/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+ASAN_BUILD := --scratch-path .build-asan -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+  -Xswiftc -DFUZZING -Xlinker $(FUZZER_LIB) \
+  -Xcc -fsanitize=address,undefined,fuzzer-no-link -Xcc -fno-sanitize=vptr \
+  -Xcxx -fsanitize=address,undefined,fuzzer-no-link -Xcxx -fno-sanitize=vptr
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:suppressions=$(SAN_DIR)/asan.supp:alloc_dealloc_mismatch=0 \
+  LSAN_OPTIONS=suppressions=$(SAN_DIR)/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:suppressions=$(SAN_DIR)/ubsan.supp OMP_WAIT_POLICY=PASSIVE
+TSAN_BUILD := --scratch-path .build-tsan -Xswiftc -sanitize=thread -Xcc -fsanitize=thread -Xcxx -fsanitize=thread
+TSAN_ENV := TSAN_OPTIONS=suppressions=$(SAN_DIR)/tsan.supp:halt_on_error=0:report_signal_unsafe=0 OMP_WAIT_POLICY=PASSIVE
+# Test classes run under TSan: the data loader, the trainer, and distributed training.
+TSAN_FILTER ?= DataLoaderTests|TrainingCoreTests|TrainingTests\.TrainingTests|DistributedTests|DistributedTrainingTests
+# Empty: the whole suite under ASan+UBSan; a regex (e.g. ImagingTests) narrows it.
+ASAN_FILTER ?=
+
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS ?= png jpeg tiff nifti nifti-gz npy safetensors pth pickle dataset landmarks config
+# libFuzzer flags: inputs up to 64 KiB, 10 s per input, and a 4 GiB memory ceiling; readers may not
+# allocate what a header claims, so CONTOUR_MAX_ELEMENTS is lowered to keep every input small.
+FUZZ_FLAGS ?= -max_len=65536 -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 -print_final_stats=1
+
+sanitizer-build: setup
+	$(SWIFT) build --build-tests $(ASAN_BUILD)
+
+# Each target in turn: its new inputs go to .build-asan/fuzz-corpus/TARGET, crashes to .build-asan/fuzz-crashes/.
+fuzz: sanitizer-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-asan/fuzz-corpus/$$t .build-asan/fuzz-crashes; \
+	  echo "== fuzz $$t ($(FUZZ_RUNS) runs)"; \
+	  $(ASAN_ENV) CONTOUR_MAX_ELEMENTS=4194304 .build-asan/debug/contour-fuzz $$t -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=.build-asan/fuzz-crashes/$$t- .build-asan/fuzz-corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+check-sanitizers: sanitizer-build
+	$(ASAN_ENV) $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-asan $(if $(ASAN_FILTER),--filter '$(ASAN_FILTER)')
+	$(SWIFT) build --build-tests $(TSAN_BUILD)
+	$(TSAN_ENV) $(SWIFT) test --skip-build --disable-swift-testing --scratch-path .build-tsan --filter '$(TSAN_FILTER)'
+
+# LeakSanitizer over a 200-step training run.
+soak-leaks: sanitizer-build
+	$(ASAN_ENV) .build-asan/debug/contour bench soak --steps 200 --every 100 --set 'data.patchSize=[64,64]' --set data.batchSize=2
 
 # API documentation of the library targets, one combined DocC archive (not committed). Browse it with
 # `python3 -m http.server -d .build/docs` and open http://localhost:8000/documentation/training

@@ -101,6 +101,12 @@ let package = Package(
             name: "contour",
             dependencies: ["ContourCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Fuzz targets of every file reader (`make fuzz`; README "Reliability checks"). The ordinary build replays inputs.
+        .executableTarget(
+            name: "contour-fuzz",
+            dependencies: ["Geometry", "Imaging", "Torch", "Training", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "fuzz/Harness"
+        ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),

@@ -118,9 +118,9 @@ public struct NPYArray: Sendable, Equatable {
             guard let v = Int(dim), v >= 0 else { throw fail("bad shape \(shapeText)") }
             shape.append(v)
         }
-        let count = shape.reduce(1, *)
+        if let problem = ElementLimit.problem(shape, source: name) { throw GeometryError.format(problem) }
         let start = headerStart + headerLength
-        let needed = count * type.byteCount
+        let needed = ElementLimit.byteCount(shape, bytesPerElement: type.byteCount)!
         guard data.count - start >= needed else {
             throw fail("expected \(needed) data bytes for shape \(shape) of \(type), found \(data.count - start)")
         }

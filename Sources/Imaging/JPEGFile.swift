@@ -14,6 +14,7 @@ public enum JPEGFile {
         guard header == 0 else { throw ImagingError("\(path): not a readable JPEG: \(errorText(handle))") }
         let gray = colorspace == Int32(TJCS_GRAY.rawValue)
         let channels = gray ? 1 : 3
+        if let problem = ElementLimit.problem([Int(height), Int(width), channels], source: path) { throw ImagingError(problem) }
         let n = Int(width) * Int(height)
         var pixels = [UInt8](repeating: 0, count: n * channels)
         let status = data.withUnsafeBufferPointer { src in

@@ -49,6 +49,10 @@ struct JSONDocument {
     let path: String
     private let bytes: [UInt8]
     private var i = 0
+    /// Open objects/arrays: nesting is bounded (as Python's json is by its recursion limit), so a
+    /// hostile file cannot overflow the stack.
+    private var depth = 0
+    static let maximumDepth = 512
 
     /// Parses the whole of `bytes`; `path` only names the file in messages.
     static func parse(_ bytes: [UInt8], path: String) throws -> JSONValue {
@@ -126,6 +130,9 @@ struct JSONDocument {
     }
 
     private mutating func object() throws -> JSONValue.Kind {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
         i += 1
         var members: [(key: String, value: JSONValue)] = []
         skipSpace()
@@ -154,6 +161,9 @@ struct JSONDocument {
     }
 
     private mutating func array() throws -> JSONValue.Kind {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
         i += 1
         var elements: [JSONValue] = []
         skipSpace()

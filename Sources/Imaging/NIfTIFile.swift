@@ -30,14 +30,19 @@ public enum NIfTIFile {
     public static func readImage(path: String) throws -> ImageVolume {
         nifti_set_debug_level(0)
         guard FileSystem.exists(path) else { throw ImagingError("\(path): no such file") }
-        guard let nim = nifti_image_read(path, 1) else {
+        // The header first: its claimed size is checked before nifticlib allocates the voxels.
+        try checkDimensionCount(path)
+        guard let nim = nifti_image_read(path, 0) else {
             throw ImagingError("\(path): cannot read NIfTI (not a NIfTI file, or truncated/corrupt)")
         }
         let header = NIfTIHeader(nim, storedSpacing: storedSpacing(path))
+        try checkClaimedSize(nim.pointee, path: path)
+        guard nifti_image_load(nim) == 0 else {
+            throw ImagingError("\(path): cannot read the NIfTI voxel data (truncated or corrupt)")
+        }
         let n = nim.pointee
         guard let data = n.data else { throw ImagingError("\(path): NIfTI file has no voxel data") }
         let nx = Int(n.nx), ny = Int(n.ny), nz = Int(Swift.max(n.nz, 1)), nt = Int(Swift.max(n.nt, 1))
-        guard n.ndim <= 4, Swift.max(n.nu, 1) == 1 else { throw ImagingError("\(path): NIfTI with more than 4 dimensions is not supported") }
         let planar = n.ndim == 2
         let volumeSize = nx * ny * nz
         let slope = n.scl_slope, inter = n.scl_inter
@@ -74,6 +79,54 @@ public enum NIfTIFile {
         }
         return ImageVolume(channels: channels, header: ImageHeader(spacing: channels[0].spacing, affine: affine, nifti: header),
                            isInteger: isInteger)
+    }
+
+    /// dim[0] must be 1…7 (in the header's byte order) before nifticlib converts the header: nifticlib 2.1
+    /// indexes its dimension array with it, and a NIfTI-2 dim[0] of 2⁶⁰ crashed it (found by `make fuzz`).
+    static func checkDimensionCount(_ path: String) throws {
+        var version: Int32 = 0
+        guard let raw = nifti_read_header(path, &version, 0) else { return }  // nifti_image_read reports it
+        defer { free(raw) }
+        // The byte order is the one in which sizeof_hdr reads 348 (NIfTI-1) or 540 (NIfTI-2).
+        let ndim: Int64
+        if version == 2 {
+            let h = raw.assumingMemoryBound(to: nifti_2_header.self).pointee
+            ndim = h.sizeof_hdr == 540 ? h.dim.0 : h.dim.0.byteSwapped
+        } else {
+            let h = raw.assumingMemoryBound(to: nifti_1_header.self).pointee
+            ndim = Int64(h.sizeof_hdr == 348 ? h.dim.0 : h.dim.0.byteSwapped)
+        }
+        guard (1...7).contains(ndim) else {
+            throw ImagingError("\(path): the NIfTI header's dim[0] (the number of dimensions) is \(ndim), not 1 to 7; the header is corrupt")
+        }
+    }
+
+    /// The header's dimensions against the element limit and the file's size (raw voxels must be
+    /// in the file; gzip expands at most ~1032×), so a corrupt header is an error, not an allocation.
+    static func checkClaimedSize(_ n: nifti_image, path: String) throws {
+        guard n.ndim >= 1, n.ndim <= 4, Swift.max(n.nu, 1) == 1, Swift.max(n.nv, 1) == 1, Swift.max(n.nw, 1) == 1 else {
+            throw ImagingError("\(path): NIfTI with \(n.ndim) dimensions is not supported (1 to 4)")
+        }
+        let dims = [n.nt, n.nz, n.ny, n.nx].map { Int(Swift.max($0, 1)) }
+        if let problem = ElementLimit.problem(dims, source: path) { throw ImagingError(problem) }
+        let count = ElementLimit.product(dims)!
+        guard Int(n.nvox) == count, n.nbyper > 0 else {
+            throw ImagingError("\(path): the NIfTI header's voxel count \(n.nvox) does not match its dimensions \(Array(dims.reversed()))")
+        }
+        let sizes: [Int32: Int] = [DT_UINT8: 1, DT_INT8: 1, DT_INT16: 2, DT_UINT16: 2, DT_INT32: 4, DT_UINT32: 4,
+                                   DT_INT64: 8, DT_UINT64: 8, DT_FLOAT32: 4, DT_FLOAT64: 8]
+        if let size = sizes[n.datatype], size != Int(n.nbyper) {
+            throw ImagingError("\(path): NIfTI datatype \(n.datatype) with \(n.nbyper) bytes per voxel; the header is corrupt")
+        }
+        let bytes = count * Int(n.nbyper)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ImagingError("\(path): cannot read the file's size") }
+        let fileSize = Int(info.st_size)
+        let available = path.lowercased().hasSuffix(".gz") ? fileSize * 1032 + 65536 : fileSize - Int(n.iname_offset)
+        guard bytes <= available else {
+            throw ImagingError("\(path): the NIfTI header claims \(Array(dims.reversed())) voxels of \(n.nbyper) bytes (\(bytes) bytes), "
+                               + "more than a \(fileSize)-byte file can hold; the file is truncated or corrupt")
+        }
     }
 
     /// pixdim as stored (unchecked header read), numpy order; nil when the header cannot be read.

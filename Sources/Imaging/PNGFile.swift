@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CLibPNG
 import Geometry
 
@@ -18,6 +21,7 @@ public enum PNGFile {
         let width = Int(image.width), height = Int(image.height)
         let n = width * height
         let channelCount = colour || colormapped ? 3 : 1
+        try checkClaimedSize(width: width, height: height, channels: channelCount, path: path)
         // 16-bit files are "linear" to libpng and read unchanged; 8-bit ones stay 8-bit.
         image.format = sixteen
             ? (channelCount == 3 ? contour_png_format_rgb16 : contour_png_format_gray16)
@@ -40,6 +44,19 @@ public enum PNGFile {
         }
         let channels = try planes.map { try Grid(shape: [height, width], storage: $0) }
         return ImageVolume(channels: channels, header: ImageHeader(spacing: [1, 1]), isInteger: true)
+    }
+
+    /// The header's size against the element limit and the file's size: each row is at least a
+    /// filter byte plus one bit per pixel of deflate output, and deflate expands at most ~1032×.
+    static func checkClaimedSize(width: Int, height: Int, channels: Int, path: String) throws {
+        if let problem = ElementLimit.problem([height, width, channels], source: path) { throw ImagingError(problem) }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ImagingError("\(path): cannot read the file's size") }
+        let minimumRaw = height * (1 + (width + 7) / 8)
+        guard minimumRaw <= Int(info.st_size) * 1032 + 65536 else {
+            throw ImagingError("\(path): the PNG header claims \(width) × \(height) pixels, more than a \(info.st_size)-byte file can hold; "
+                               + "the file is truncated or corrupt")
+        }
     }
 
     /// Interleaved samples → one Float plane per channel (a hot loop: no per-element array checks).

@@ -39,8 +39,16 @@ public enum TIFFFile {
                 throw ImagingError("\(path): TIFF page \(pages.count) has a different size or channel count than page 0")
             }
             if format == UInt16(SAMPLEFORMAT_IEEEFP) { isInteger = false }
-            let rowBytes = Int(TIFFScanlineSize64(tif))
             let bytesPerSample = Int(bits) / 8
+            let rowBytes = Int(TIFFScanlineSize64(tif))
+            // Sizes are claims of the header: bounded (all pages together) before anything is allocated.
+            if let problem = ElementLimit.problem([pages.count + 1, height, width, Int(samples)], source: "\(path) (TIFF page \(pages.count))") {
+                throw ImagingError(problem)
+            }
+            guard rowBytes == width * Int(samples) * bytesPerSample else {
+                throw ImagingError("\(path): TIFF page \(pages.count) has \(rowBytes)-byte rows, not \(width) × \(samples) × \(bytesPerSample) bytes "
+                                   + "(subsampled or packed layouts are not supported)")
+            }
             var raw = [UInt8](repeating: 0, count: rowBytes * height)
             if TIFFIsTiled(tif) != 0 {
                 try readTiles(tif, into: &raw, width: width, height: height, pixelBytes: bytesPerSample * Int(samples), path: path)
@@ -91,6 +99,10 @@ public enum TIFFFile {
         _ = contour_tiff_get_u32(tif, UInt32(TIFFTAG_TILEWIDTH), &tw)
         _ = contour_tiff_get_u32(tif, UInt32(TIFFTAG_TILELENGTH), &th)
         let tileBytes = Int(TIFFTileSize64(tif))
+        guard tw > 0, th > 0, let needed = ElementLimit.byteCount([Int(tw), Int(th)], bytesPerElement: pixelBytes),
+              needed <= ElementLimit.maximum, tileBytes >= needed else {
+            throw ImagingError("\(path): TIFF tiles of \(tw) × \(th) pixels (\(tileBytes) bytes each) are empty, too large or inconsistent")
+        }
         var tile = [UInt8](repeating: 0, count: tileBytes)
         for ty in stride(from: 0, to: height, by: Int(th)) {
             for tx in stride(from: 0, to: width, by: Int(tw)) {

@@ -1,4 +1,5 @@
 import Foundation
+import Geometry
 import ZIPFoundation
 
 /// Reads the tensors of a PyTorch `.pth` file as `torch.save` writes it since 1.6: a zip of
@@ -58,7 +59,8 @@ public enum PyTorchCheckpoint {
         func read(_ name: String) throws -> [UInt8]? {
             guard let entry = entries[prefix + name] else { return nil }
             var out: [UInt8] = []
-            out.reserveCapacity(Int(Swift.min(entry.uncompressedSize, 1 << 30)))
+            // The header's size is only a claim: deflate expands at most ~1032×.
+            out.reserveCapacity(Int(Swift.min(entry.uncompressedSize, entry.compressedSize &* 1032 &+ 4096, 1 << 30)))
             do {
                 _ = try archive.extract(entry) { out.append(contentsOf: $0) }
             } catch {
@@ -118,7 +120,11 @@ public enum PyTorchCheckpoint {
                 return .object(s)
             })
         host.refusalHint = "re-save only the weights in PyTorch: torch.save(model.state_dict(), path)"
-        let root = try Pickle.load(pickle, source: "\(source) (data.pkl)", host: host)
+        return try Pickle.load(pickle, source: "\(source) (data.pkl)", host: host) { root in try stateDict(root, source: source) }
+    }
+
+    /// The state dict in the unpickled object (itself, or under one of `wrapperKeys`).
+    static func stateDict(_ root: PickleValue, source: String) throws -> File {
         guard case .dict(let top) = root else {
             throw TorchError("\(source): the saved object is a \(root.kind), not a state dict (a dict of tensors)")
         }
@@ -160,6 +166,8 @@ public enum PyTorchCheckpoint {
         guard offset >= 0, size.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
             throw TorchError("\(source): tensor of size \(size), stride \(strides), offset \(offset) has negative entries")
         }
+        // Strides of 0 let a tiny storage claim any size: bound it before libtorch allocates the copy.
+        if let problem = ElementLimit.problem(size, source: "\(source): a tensor") { throw TorchError(problem) }
         if size.contains(0) { return try Tensor.zeros(size, dtype: s.dtype) }
         var last = offset, overflow = false
         for (n, st) in zip(size, strides) {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Geometry
 
 /// The safetensors format (readable by PyTorch's `safetensors.torch.load_file`): an 8-byte
 /// little-endian header length, a JSON header naming each tensor's dtype, shape and byte range,
@@ -73,8 +74,9 @@ public enum Safetensors {
             guard entry.data_offsets.count == 2, entry.shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor '\(key)' has malformed shape or offsets")
             }
+            if let problem = ElementLimit.problem(entry.shape, source: "\(name): tensor '\(key)'") { throw TorchError(problem) }
             let begin = entry.data_offsets[0], end = entry.data_offsets[1]
-            let expected = entry.shape.reduce(1, *) * dtype.byteCount
+            let expected = ElementLimit.byteCount(entry.shape, bytesPerElement: dtype.byteCount)
             guard begin >= 0, end >= begin, end <= dataCount, end - begin == expected else {
                 throw fail("tensor '\(key)' byte range [\(begin), \(end)) does not hold shape \(entry.shape) of \(dtype)")
             }

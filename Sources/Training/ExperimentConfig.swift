@@ -230,6 +230,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     static func parse(yaml: String, name: String) throws -> [String: ConfigValue] {
+        try YAMLBounds.check(yaml, name: name)
         let any: Any?
         do { any = try Yams.load(yaml: yaml) } catch {
             throw TrainingError("\(name): not valid YAML/JSON: \(error)")
@@ -252,6 +253,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 throw TrainingError("--set \(item): '\(item[..<eq])' is not a key path (expected e.g. optimizer.learningRate or objectives[0].weight)")
             }
             let valueText = String(item[item.index(after: eq)...])
+            try YAMLBounds.check(valueText, name: "--set \(item)")
             let value = try ConfigValue(yaml: (try? Yams.load(yaml: valueText)) as Any? ?? valueText, at: "--set \(item)")
             var root = ConfigValue.object(tree)
             do {
