@@ -307,10 +307,7 @@ ct_status ct_unfold(ct_tensor t, int64_t dim, int64_t size, int64_t step, ct_ten
 }
 ct_status ct_cat(const ct_tensor *ts, int n, int64_t dim, int stack, ct_tensor *out) noexcept {
   CT_GUARD({
-    std::vector<at::Tensor> v;
-    v.reserve(n);
-    if (n > 0 && !ts) throw std::invalid_argument("tensor list is NULL");
-    for (int i = 0; i < n; ++i) v.push_back(ctorch::T(ts[i]));
+    auto v = ctorch::Ts(ts, n);
     *out = ctorch::wrap(stack ? at::stack(v, dim) : at::cat(v, dim));
   });
 }

@@ -457,11 +457,10 @@ ct_status ct_dist_reducer_new(ct_process_group pg, const ct_tensor *params, int 
                               ct_grad_reducer *out) noexcept {
   CT_GUARD(
       if (!out) throw std::invalid_argument("output pointer is NULL");
-      if (n < 0 || (n > 0 && !params)) throw std::invalid_argument("parameter list is NULL");
       if (bucket_bytes < 1) throw std::invalid_argument("bucket size must be ≥ 1 byte");
       auto r = std::make_unique<ct_grad_reducer_s>();
       r->pg = &G(pg);
-      for (int i = 0; i < n; ++i) r->params.push_back(ctorch::T(params[i]));
+      r->params = ctorch::Ts(params, n, "parameter");
       r->bucket_of.assign(n, 0);
       r->offset_of.assign(n, 0);
       // Gradients arrive roughly from the last layer back: buckets fill in reverse parameter order.

@@ -38,6 +38,15 @@ inline const at::Tensor &T(ct_tensor h) {
   if (!h->t.defined()) throw std::invalid_argument("tensor is undefined");
   return h->t;
 }
+
+/// The tensors behind n handles (`what` names the list in errors).
+inline std::vector<at::Tensor> Ts(const ct_tensor *hs, int n, const char *what = "tensor") {
+  if (n < 0 || (n > 0 && !hs)) throw std::invalid_argument(std::string(what) + " list is NULL");
+  std::vector<at::Tensor> v;
+  v.reserve(n);
+  for (int i = 0; i < n; ++i) v.push_back(T(hs[i]));
+  return v;
+}
 inline at::Tensor opt(ct_tensor h) { return h ? T(h) : at::Tensor(); }
 inline std::optional<at::Tensor> optional(ct_tensor h) {
   return h ? std::optional<at::Tensor>(T(h)) : std::nullopt;

@@ -8,16 +8,6 @@
 
 #include <cmath>
 
-namespace {
-std::vector<at::Tensor> list(const ct_tensor *ts, int n, const char *what) {
-  if (n > 0 && !ts) throw std::invalid_argument(std::string(what) + " list is NULL");
-  std::vector<at::Tensor> v;
-  v.reserve(n);
-  for (int i = 0; i < n; ++i) v.push_back(ctorch::T(ts[i]));
-  return v;
-}
-}  // namespace
-
 extern "C" {
 
 ct_status ct_adam_step(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
@@ -26,8 +16,8 @@ ct_status ct_adam_step(const ct_tensor *params, const ct_tensor *grads, const ct
   CT_GUARD({
     if (n == 0) return 0;
     if (!steps) throw std::invalid_argument("step list is NULL");
-    auto p = list(params, n, "parameter"), g = list(grads, n, "gradient");
-    auto m = list(exp_avgs, n, "exp_avg"), v = list(exp_avg_sqs, n, "exp_avg_sq");
+    auto p = ctorch::Ts(params, n, "parameter"), g = ctorch::Ts(grads, n, "gradient");
+    auto m = ctorch::Ts(exp_avgs, n, "exp_avg"), v = ctorch::Ts(exp_avg_sqs, n, "exp_avg_sq");
     c10::AutoGradMode no_grad(false);
     if (weight_decay != 0) {
       if (decoupled) at::_foreach_mul_(p, 1 - lr * weight_decay);
@@ -45,7 +35,7 @@ ct_status ct_adam_step(const ct_tensor *params, const ct_tensor *grads, const ct
     }
     std::vector<at::Tensor> denom;
     if (max_exp_avg_sqs) {
-      auto mx = list(max_exp_avg_sqs, n, "max_exp_avg_sq");
+      auto mx = ctorch::Ts(max_exp_avg_sqs, n, "max_exp_avg_sq");
       at::_foreach_maximum_(mx, v);
       denom = at::_foreach_sqrt(mx);
     } else {
