@@ -34,19 +34,26 @@ enum GaussianSmoothing {
             i = ((i % period) + period) % period
             return i < len ? i : period - i
         }
+        kernel.withUnsafeBufferPointer { k in
+            convolveRows(base, len: len, inner: inner, outer: outer, kernel: k, source: { reflect($0 - r) })
+        }
+    }
+
+    /// Convolves along an axis of `len` samples, `inner` contiguous values apart, whole rows at a
+    /// time (vectorises); `source(i + t)` is the row read for output row i and tap t (the border rule).
+    private static func convolveRows(_ base: UnsafeMutablePointer<Float>, len: Int, inner: Int, outer: Int,
+                                     kernel k: UnsafeBufferPointer<Float>, source: (Int) -> Int) {
         var slab = [Float](repeating: 0, count: len * inner)
         slab.withUnsafeMutableBufferPointer { slab in
-            kernel.withUnsafeBufferPointer { k in
-                for o in 0..<outer {
-                    let block = base + o * len * inner
-                    slab.baseAddress!.update(from: block, count: len * inner)
-                    for i in 0..<len {
-                        let dst = block + i * inner
-                        dst.update(repeating: 0, count: inner)
-                        for t in 0..<k.count {
-                            let w = k[t], src = slab.baseAddress! + reflect(i - r + t) * inner
-                            for x in 0..<inner { dst[x] += w * src[x] }
-                        }
+            for o in 0..<outer {
+                let block = base + o * len * inner
+                slab.baseAddress!.update(from: block, count: len * inner)
+                for i in 0..<len {
+                    let dst = block + i * inner
+                    dst.update(repeating: 0, count: inner)
+                    for t in 0..<k.count {
+                        let w = k[t], src = slab.baseAddress! + source(i + t) * inner
+                        for x in 0..<inner { dst[x] += w * src[x] }
                     }
                 }
             }
@@ -78,22 +85,8 @@ enum GaussianSmoothing {
                         }
                     }
                 } else {
-                    // Along a slower axis: whole contiguous rows at a time (vectorises).
-                    var slab = [Float](repeating: 0, count: len * inner)
-                    slab.withUnsafeMutableBufferPointer { slab in
-                        for o in 0..<outer {
-                            let block = base + o * len * inner
-                            slab.baseAddress!.update(from: block, count: len * inner)
-                            for i in 0..<len {
-                                let dst = block + i * inner
-                                dst.update(repeating: 0, count: inner)
-                                for t in 0..<k.count {
-                                    let w = k[t], src = slab.baseAddress! + Swift.min(len - 1, Swift.max(0, i - r + t)) * inner
-                                    for x in 0..<inner { dst[x] += w * src[x] }
-                                }
-                            }
-                        }
-                    }
+                    // Along a slower axis: whole contiguous rows at a time, edge rows replicated.
+                    convolveRows(base, len: len, inner: inner, outer: outer, kernel: k, source: { Swift.min(len - 1, Swift.max(0, $0 - r)) })
                 }
             }
         }
