@@ -8,28 +8,14 @@ import Foundation
 final class ModelsReference {
     static let script = "benchmarks/models_reference.py"
 
-    let python: String
-    let process = Process()
-    let input = Pipe(), output = Pipe()
-    var lines: LineReader
+    let worker: LineWorker
+    var python: String { worker.python }
     /// The worker's "ready" reply: torch version, thread count, device.
     private(set) var ready: [String: Any] = [:]
 
     init(python: String, arguments: [String]) throws {
-        guard FileManager.default.fileExists(atPath: Self.script) else {
-            throw ValidationError("\(Self.script) not found: run `contour bench models` from the repository root")
-        }
-        self.python = python
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, Self.script] + arguments
-        process.standardInput = input
-        process.standardOutput = output
-        lines = LineReader(handle: output.fileHandleForReading)
-        do {
-            try process.run()
-        } catch {
-            throw ValidationError("cannot start \(python) \(Self.script): \(error)")
-        }
+        worker = try LineWorker(python: python, script: Self.script, arguments: arguments,
+                                needs: "it needs torch and safetensors: make bench-venv, or --python PATH")
         ready = try reply(to: nil)
         guard ready["ready"] as? Bool == true else {
             throw ValidationError("\(python) \(Self.script): \(ready["error"] ?? ready)")
@@ -41,18 +27,7 @@ final class ModelsReference {
     var deviceName: String { ready["device_name"] as? String ?? "?" }
 
     /// Sends one command (nil: none, just read) and returns the worker's JSON reply.
-    func reply(to command: String?) throws -> [String: Any] {
-        if let command { try input.fileHandleForWriting.write(contentsOf: Data((command + "\n").utf8)) }
-        guard let line = lines.next() else {
-            throw ValidationError("\(python) \(Self.script) stopped (it needs torch and safetensors: make bench-venv, or --python PATH; "
-                + "its error is above)")
-        }
-        guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw ValidationError("\(Self.script) replied with a line that is not JSON: \(line.prefix(200))")
-        }
-        if let error = o["error"] as? String { throw ValidationError("\(Self.script): \(error)") }
-        return o
-    }
+    func reply(to command: String?) throws -> [String: Any] { try worker.exchange(command) }
 
     /// Milliseconds the worker reports for a command.
     func milliseconds(_ command: String) throws -> (ms: Double, reply: [String: Any]) {
@@ -61,9 +36,5 @@ final class ModelsReference {
         return (ms, r)
     }
 
-    func close() {
-        try? input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
+    func close() { worker.close(quit: "quit") }
 }

@@ -9,10 +9,8 @@ final class ReferenceWorker {
     static let script = "benchmarks/bench_worker.py"
     static let install = "make bench-venv (or --python PATH to a Python with numpy, scipy, torch, monai, cc3d, edt)"
 
-    let python: String
-    let process = Process()
-    let input = Pipe(), output = Pipe()
-    var lines: LineReader
+    let worker: LineWorker
+    var python: String { worker.python }
     private(set) var versions: [String: String] = [:]
 
     /// The Python a bench uses: `--python`, else .venv-bench/bin/python, else python3; nil for "none".
@@ -24,19 +22,9 @@ final class ReferenceWorker {
 
     /// Starts the worker; throws with the install hint when it cannot run.
     init(python: String, threads: Int) throws {
-        guard FileManager.default.fileExists(atPath: Self.script) else {
-            throw ValidationError("\(Self.script) not found: run `contour bench` from the repository root")
-        }
-        self.python = python
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, Self.script]
         var env = ProcessInfo.processInfo.environment
         for key in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"] { env[key] = "\(threads)" }
-        process.environment = env
-        process.standardInput = input
-        process.standardOutput = output
-        lines = LineReader(handle: output.fileHandleForReading)
-        do { try process.run() } catch { throw ValidationError("cannot start \(python): \(error); \(Self.install)") }
+        worker = try LineWorker(python: python, script: Self.script, environment: env, needs: "it needs numpy; \(Self.install)")
         let hello = try request(["op": "hello"])
         versions = (hello["versions"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
     }
@@ -52,15 +40,7 @@ final class ReferenceWorker {
     /// One request, one reply; a worker error is thrown.
     @discardableResult
     func request(_ o: [String: Any]) throws -> [String: Any] {
-        try input.fileHandleForWriting.write(contentsOf: try JSONSerialization.data(withJSONObject: o) + Data("\n".utf8))
-        guard let line = lines.next() else {
-            throw ValidationError("\(python) \(Self.script) stopped (it needs numpy; \(Self.install); its error is above)")
-        }
-        guard let r = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw ValidationError("\(Self.script) replied with a line that is not JSON: \(line.prefix(200))")
-        }
-        if let error = r["error"] as? String { throw ValidationError("\(Self.script): \(error)") }
-        return r
+        try worker.exchange(String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self))
     }
 
     /// Prepares reference `ref` under `id`; nil when ready, else a note naming the missing package and the install command.
@@ -80,9 +60,5 @@ final class ReferenceWorker {
     /// A one-line description of the worker's versions, e.g. "python 3.12, torch 2.11.0, scipy 1.15".
     var versionLine: String { versions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
 
-    func close() {
-        try? input.fileHandleForWriting.write(contentsOf: Data("{\"op\": \"quit\"}\n".utf8))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
+    func close() { worker.close(quit: "{\"op\": \"quit\"}") }
 }
