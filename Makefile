@@ -45,6 +45,7 @@ fixtures: tensorboard-fixture
 	$(BENCH_PY) scripts/fixtures/make_landmark_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_resunet_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_condseg_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_condseg_ablation_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_pth_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_condseg_loss_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_bab_fixtures.py

@@ -135,9 +135,11 @@ public enum ModelRegistry {
             return try UNetPlusPlus(spatialDims: dims, inChannels: m.inChannels, classes: m.classes, stages: c.stages, baseWidth: c.base,
                                     maxWidth: c.maxWidth, norm: c.norm, deepSupervision: c.ds)
         },
-        Entry(name: "condseg", summary: "ConDSeg (binary, 3-channel): ResNet encoder, SID, CDFA, SA-decoder; heads segmentation, foreground, background, uncertainty; encoder (resnet50|resnet34|resnet18), size (256)") { o, m in
+        Entry(name: "condseg", summary: "ConDSeg (binary, 3-channel): ResNet encoder, SID, CDFA, SA-decoder; heads segmentation, foreground, background, uncertainty; encoder (resnet50|resnet34|resnet18), size (256), sid (true), cdfa (true): false gives the paper's ablations") { o, m in
+            // The paper's ablations: sid false = no decoupling/auxiliary heads, cdfa false = plain fusion (ConDSeg's doc).
+            let sid = try o.bool("sid", default: true), cdfa = try o.bool("cdfa", default: true)
             let s = try conDSegSettings(o, m)
-            return try ConDSeg(encoder: s.encoder, size: s.size)
+            return try ConDSeg(encoder: s.encoder, size: s.size, sid: sid, cdfa: cdfa)
         },
         Entry(name: "condseg-stage1", summary: "ConDSeg's stage-1 (consistency reinforcement) network: ResNet encoder + multi-scale 1×1 head; encoder (resnet50|resnet34|resnet18), size (256)") { o, m in
             let s = try conDSegSettings(o, m)

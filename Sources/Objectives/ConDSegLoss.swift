@@ -20,6 +20,10 @@ import Torch
 ///   augmentation (the official code passes it to albumentations as an undeclared key, which
 ///   is passed through untransformed); corrected: 1 − y of the augmented labels. Where the
 ///   targets carry no unaugmented labels (no augmentation, `contour loss`) both are the same.
+///
+/// `sid: false` pairs with the `condseg` model's "without SID" ablation, which has no decoupled
+/// maps: the β and L_compl terms go with them and L = DiceBCE(M, y) (the options of the
+/// decoupled terms are then an error).
 public struct ConDSegLoss: Objective {
     public let name: String
     public let mask: String, foreground: String, background: String, uncertainty: String
@@ -30,28 +34,41 @@ public struct ConDSegLoss: Objective {
     public let unaugmentedBackground: Bool
     public let epsilon: Double
     public let probabilityInputs: Bool
+    /// The decoupled heads exist (false: the "without SID" model, L = DiceBCE(M, y)).
+    public let sid: Bool
+
+    /// Options that only concern the decoupled maps' terms.
+    static let decoupledOptions = ["foregroundHead", "backgroundHead", "uncertaintyHead", "batchArea", "betaGradient",
+                                   "softmaxOfProbabilities", "unaugmentedBackground", "epsilon"]
 
     public init(options o: ObjectiveOptions) throws {
         name = o.objective
+        let sid = try o.bool("sid", default: true)
+        self.sid = sid
+        if !sid, let given = Self.decoupledOptions.first(where: o.has) {
+            throw ObjectiveError("\(o.subject(given)) concerns the decoupled maps, which 'sid: false' (the model without SID) has none of; remove it")
+        }
         mask = try o.string("head", default: Heads.segmentation)
-        foreground = try o.string("foregroundHead", default: "foreground")
-        background = try o.string("backgroundHead", default: "background")
-        uncertainty = try o.string("uncertaintyHead", default: "uncertainty")
         let parity = try o.bool("parity", default: true)
         doubleSigmoid = try o.optionalBool("doubleSigmoid") ?? parity
-        batchArea = try o.optionalBool("batchArea") ?? parity
-        betaGradient = try o.optionalBool("betaGradient") ?? parity
-        softmaxOfProbabilities = try o.optionalBool("softmaxOfProbabilities") ?? parity
-        unaugmentedBackground = try o.optionalBool("unaugmentedBackground") ?? parity
-        epsilon = try o.double("epsilon", default: 1e-15, requirement: "a number > 0", valid: { $0 > 0 })
+        // Without SID the decoupled options are not read, so the saved (resolved) options hold none.
+        func flag(_ key: String) throws -> Bool { try sid ? (o.optionalBool(key) ?? parity) : false }
+        foreground = try sid ? o.string("foregroundHead", default: "foreground") : "foreground"
+        background = try sid ? o.string("backgroundHead", default: "background") : "background"
+        uncertainty = try sid ? o.string("uncertaintyHead", default: "uncertainty") : "uncertainty"
+        batchArea = try flag("batchArea")
+        betaGradient = try flag("betaGradient")
+        softmaxOfProbabilities = try flag("softmaxOfProbabilities")
+        unaugmentedBackground = try flag("unaugmentedBackground")
+        epsilon = try sid ? o.double("epsilon", default: 1e-15, requirement: "a number > 0", valid: { $0 > 0 }) : 1e-15
         probabilityInputs = try o.string("inputs", default: "logits", allowed: ["logits", "probabilities"]) == "probabilities"
     }
 
-    public var heads: [String] { [mask, foreground, background, uncertainty] }
+    public var heads: [String] { sid ? [mask, foreground, background, uncertainty] : [mask] }
     public var needs: Set<TargetField> { unaugmentedBackground ? [.labels, .unaugmentedLabels] : [.labels] }
 
     public func callAsFunction(logits: Tensor, target: LossTarget) throws -> Tensor {
-        throw ObjectiveError("'\(name)' reads four heads (\(heads.joined(separator: ", "))); it has no single-head form (use it in training)")
+        throw ObjectiveError("'\(name)' reads the heads \(heads.joined(separator: ", ")) with their targets; it has no single-head form (use it in training)")
     }
 
     public func loss(heads h: Heads, targets: Targets) throws -> Tensor {
@@ -73,7 +90,7 @@ public struct ConDSegLoss: Objective {
     }
 
     /// The loss of the heads' values (M, M_fg, M_bg, M_uc), each (B, 1, spatial…), against y;
-    /// the background head's target is 1 − `backgroundOf` (default y).
+    /// the background head's target is 1 − `backgroundOf` (default y). With `sid` false, (M) alone.
     public func value(_ z: [Tensor], y: Tensor, backgroundOf yb: Tensor? = nil) throws -> Tensor {
         let p = try z.map { probabilityInputs ? $0 : try $0.sigmoid() }
         let voxels = Double(y.shape.dropFirst(2).reduce(1, *)), b = Double(y.shape[0])
@@ -84,6 +101,7 @@ public struct ConDSegLoss: Objective {
         }
         let ybg = 1 - (yb ?? y)
         var total = try DiceBCELoss.value(p[0], y, doubleSigmoid: doubleSigmoid)
+        guard sid else { return total }  // without SID: no decoupled maps, so no β terms and no L_compl
         total = try total.adding(try beta(p[1]) * DiceBCELoss.value(p[1], y, doubleSigmoid: doubleSigmoid))
         total = try total.adding(try beta(p[2]) * DiceBCELoss.value(p[2], ybg, doubleSigmoid: doubleSigmoid))
         return try total.adding(try Self.complementarity(softmaxOfProbabilities ? Array(p[1...]) : try logitsOf(z, p)))

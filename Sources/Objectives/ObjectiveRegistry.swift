@@ -50,7 +50,7 @@ public enum ObjectiveRegistry {
             try HadwigerLoss(.euler, options: $0) },
         Entry(name: "dicebce", summary: "ConDSeg's DiceBCE on a one-channel head (batch Dice, smooth 1); parity (double sigmoid), doubleSigmoid, inputs") {
             try DiceBCELoss(options: $0) },
-        Entry(name: "condseg", summary: "ConDSeg stage 2: DiceBCE(M) + β·DiceBCE(fg, bg) + L_compl; parity, doubleSigmoid, batchArea, betaGradient, softmaxOfProbabilities") {
+        Entry(name: "condseg", summary: "ConDSeg stage 2: DiceBCE(M) + β·DiceBCE(fg, bg) + L_compl; parity, doubleSigmoid, batchArea, betaGradient, softmaxOfProbabilities; sid: false = DiceBCE(M) alone (model without SID)") {
             try ConDSegLoss(options: $0) },
         Entry(name: "condseg-cr", summary: "ConDSeg stage 1 (step: consistency): DiceBCE(M) + DiceBCE(M′) + binarised BCE consistency; parity, doubleSigmoid") {
             try ConDSegCRLoss(options: $0) },

@@ -37,6 +37,35 @@ final class ConDSegLossTests: XCTestCase {
         }
     }
 
+    /// `sid: false` (the model without SID): the loss is the official DiceBCE of the mask alone.
+    func testWithoutSIDTheLossIsTheDiceBCEOfTheMask() throws {
+        for (tag, parity) in [("parity", true), ("fixed", false)] {
+            let o = try ObjectiveRegistry.make("condseg", options: ["sid": .bool(false), "parity": .bool(parity)])
+            XCTAssertEqual(o.heads, ["segmentation"])
+            XCTAssertEqual(o.needs, [.labels])
+            let z = try leaves(["z0"])
+            let loss = try o.loss(heads: Heads("segmentation", levels: z), targets: try targets())
+            assertClose(try loss.item(), try fx("dicebce_\(tag)_loss").item(), tol: 1e-10, "condseg without SID, \(tag)")
+            try assertClose(try gradients(of: loss, with: z)[0]!, try fx("dicebce_\(tag)_grad"), atol: 1e-12, "gradient without SID, \(tag)")
+            // Decoupled heads, were they given, are not read.
+            var all = Heads()
+            for (name, t) in zip(["segmentation", "foreground", "background", "uncertainty"], try ["z0", "z1", "z2", "z3"].map(fx)) { all.set(name, t) }
+            assertClose(try o.loss(heads: all, targets: try targets()).item(), try loss.item(), tol: 0, "extra heads ignored")
+        }
+        // The decoupled terms' options have nothing to act on, and the saved options hold none of them.
+        for key in ["batchArea", "betaGradient", "softmaxOfProbabilities", "unaugmentedBackground", "foregroundHead", "epsilon"] {
+            let value: OptionValue = key == "foregroundHead" ? .string("fg") : key == "epsilon" ? .number(1e-6) : .bool(true)
+            XCTAssertThrowsError(try ObjectiveRegistry.make("condseg", options: ["sid": .bool(false), key: value])) {
+                XCTAssertTrue("\($0)".contains(key) && "\($0)".contains("sid: false"), "\($0)")
+            }
+        }
+        let options = Options(["sid": .bool(false)], for: "condseg")
+        _ = try ConDSegLoss(options: options)
+        XCTAssertEqual(Set(options.resolved.keys), ["sid", "head", "parity", "inputs"])
+        XCTAssertTrue(Set(options.resolved.keys).isDisjoint(with: ConDSegLoss.decoupledOptions), "\(options.resolved.keys)")
+        XCTAssertThrowsError(try ObjectiveRegistry.make("condseg", options: ["sid": .string("off")])) { XCTAssertTrue("\($0)".contains("sid"), "\($0)") }
+    }
+
     func testBetaDependsOnBatchUnderParity() throws {
         let o = try ConDSegLoss(options: Options([:], for: "condseg"))
         let z = try ["z0", "z1", "z2", "z3"].map { try fx($0).narrow(dim: 0, start: 0, length: 1) }
