@@ -111,28 +111,6 @@ public struct Experiment {
         })
     }
 
-    /// Each objective's heads against the model, and the targets it needs against the data
-    /// (training starts with this; `contour compare` checks every variant's stages with it).
-    public func check(_ objective: CompositeObjective) throws {
-        let heads = Set(model.headSpecs.map(\.name))
-        let description = dataset.description
-        let available = Targets.fields(hasLabels: trainCases.contains { $0.labelPath != nil },
-                                       hasLandmarks: !description.landmarkNames.isEmpty,
-                                       hasPseudoLabels: trainCases.contains { $0.pseudoLabelPath != nil })
-        for (term, spec) in zip(objective.terms, config.objectives) {
-            if let missing = term.objective.heads.first(where: { !heads.contains($0) }) {
-                throw TrainingError("objective '\(spec.name)' reads head '\(missing)', which model '\(config.model.name)' does not produce "
-                                    + "(heads: \(model.headSpecs.map(\.name).joined(separator: ", ")))")
-            }
-            if let missing = term.objective.needs.subtracting(available).sorted(by: { $0.rawValue < $1.rawValue }).first {
-                let why = missing == .labels ? "no training case has a label map (labelsTr/)"
-                    : missing == .pseudoLabels ? "no training case has pseudo labels (\(Dataset.pseudoLabelFolder)/CASE\(description.fileEnding), written by `contour pseudo-label`)"
-                    : "the dataset declares no landmarks (dataset.json \"landmarks\" and landmarksTr/)"
-                throw TrainingError("objective '\(spec.name)' needs \(missing.rawValue), but \(why)")
-            }
-        }
-    }
-
     /// Each objective's options with the defaults it read written out (what ran).
     public func objectiveOptions() throws -> [[String: ConfigValue]] {
         try config.objectives.map { o in

@@ -79,12 +79,16 @@ final class ConDSegAblationTrainingTests: XCTestCase {
         }
     }
 
-    /// A model without SID under the default `condseg` objective is caught before anything runs.
-    func testAMismatchedObjectiveStopsTheComparisonPlan() throws {
-        let plan = try ComparisonPlan.make(config: configPath(), vary: [], set: ["data.dataset=\(try data())", "stages[1].model.options.sid=false"],
-                                           seeds: nil, folds: nil, reference: nil, metrics: nil, output: "\(dir!)/cmp")
-        XCTAssertThrowsError(try plan.checkExperiments()) {
-            XCTAssertTrue("\($0)".contains("variant two-stage") && "\($0)".contains("reads head 'foreground'"), "\($0)")
+    /// A model without SID under the default `condseg` objective stops training before a step.
+    func testTheDefaultObjectiveOnAModelWithoutSIDIsAClearError() throws {
+        let yaml = """
+        data: {dataset: \(try data()), patchSize: [32, 32], batchSize: 2, workers: 1, preset: none, normalization: rgb}
+        model: {name: condseg, options: {encoder: resnet18, sid: false}}
+        objectives: [condseg]
+        run: {epochs: 1, iterationsPerEpoch: 1, validationInterval: 1, seed: 5, threads: 1, output: \(dir!)/bad}
+        """
+        XCTAssertThrowsError(try Trainer(config: try ExperimentConfig.load(yaml: yaml, name: "t"), quiet: true).train()) {
+            XCTAssertTrue("\($0)".contains("reads head 'foreground'") && "\($0)".contains("heads: segmentation"), "\($0)")
         }
     }
 
