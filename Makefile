@@ -3,7 +3,7 @@
 SWIFT ?= swift
 BENCH_PY := .venv-bench/bin/python
 
-.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs nccl fuzz sanitizer-build check-sanitizers soak-leaks
+.PHONY: setup build test demo bench bench-venv fixtures tensorboard-fixture clean check-report docs nccl cudagraph fuzz sanitizer-build check-sanitizers soak-leaks
 
 setup:
 	@bash scripts/setup.sh
@@ -19,14 +19,19 @@ test: setup
 demo: build
 	.build/release/contour demo
 
-# The nccl backend (distributed training on GPUs): a plugin the shim loads at run time, built
-# against the CUDA build of torch that $(NCCL_PYTHON) imports (the same libtorch version Contour
-# runs with). The shim finds it beside the contour binary, in .build/nccl/ (beside .build/release),
-# or at $$CONTOUR_NCCL_PLUGIN.
-NCCL_PYTHON ?= python3
+# The CUDA plugins: the pieces of the shim that need libtorch_cuda, which a CPU build does not link,
+# built against the CUDA build of torch that $(CUDA_PYTHON) imports (the same libtorch version
+# Contour runs with): `make nccl` (the nccl backend for distributed training on GPUs) and
+# `make cudagraph` (CUDA graphs: `bench models --cuda-graph`). The shim finds each beside the contour
+# binary, in .build/NAME/ (beside .build/release), or at $$CONTOUR_NCCL_PLUGIN / $$CONTOUR_CUDAGRAPH_PLUGIN.
+CUDA_PYTHON ?= $(or $(NCCL_PYTHON),python3)
 NCCL_PLUGIN ?= .build/nccl/libcontour_nccl.so
+CUDAGRAPH_PLUGIN ?= .build/cudagraph/libcontour_cudagraph.so
 nccl:
-	PYTHON=$(NCCL_PYTHON) bash plugins/nccl/build.sh $(NCCL_PLUGIN)
+	PYTHON=$(CUDA_PYTHON) bash plugins/build.sh nccl $(NCCL_PLUGIN)
+
+cudagraph:
+	PYTHON=$(CUDA_PYTHON) bash plugins/build.sh cudagraph $(CUDAGRAPH_PLUGIN)
 
 # Benchmarks (not tests). The PyTorch references need `make bench-venv` once (≈5 GB: torch with CUDA wheels).
 bench: build

@@ -15,6 +15,8 @@ Start-up: --weights (Contour's safetensors, loaded strictly) and --inputs (x: th
 images; train_x / train_y: the training batch and its binary target). Replies "ready" with
 torch.__version__ and the thread count. Commands:
   infer B N      N eval-mode no-grad forwards of x[:B] (+ sigmoid of the four heads) → {"ms": total}
+  infer B N graph  the same as a CUDA graph: recorded once per B (after 3 warm-up forwards on a side
+                 stream, autocast's cache off, as torch.cuda.graphs' documentation says), N replays timed
   dump B PATH    the four logit heads of x[:B] (eval mode) → safetensors at PATH
   train          one stage-2 step: zero_grad, forward (train mode), condseg loss, loss.item(),
                  backward, Adam step → {"ms": ..., "loss": ..., "phases_ms": {...}}
@@ -73,12 +75,30 @@ def main():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    def autocast():
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.precision == "bf16")
+    def autocast(cache=True):
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.precision == "bf16", cache_enabled=cache)
 
-    def forward(x):
-        with autocast():
+    def forward(x, cache=True):
+        with autocast(cache):
             return [y.float() for y in model(x)]
+
+    graphs = {}
+
+    def graph(b):
+        if b not in graphs:
+            x = data["x"][:b].contiguous()
+            model.eval()
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side), torch.no_grad():
+                for _ in range(3):
+                    [torch.sigmoid(y) for y in forward(x, cache=False)]
+            torch.cuda.current_stream().wait_stream(side)
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g), torch.no_grad():
+                ys = [torch.sigmoid(y) for y in forward(x, cache=False)]
+            graphs[b] = (g, x, ys)
+        return graphs[b][0]
 
     def reply(o):
         print(json.dumps(o), flush=True)
@@ -92,7 +112,16 @@ def main():
         command = words[0]
         if command == "quit":
             break
-        if command == "infer":
+        if command == "infer" and words[3:] == ["graph"]:
+            b, n = int(words[1]), int(words[2])
+            g = graph(b)
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                g.replay()
+            sync()
+            reply({"ms": (time.perf_counter() - t0) * 1e3})
+        elif command == "infer":
             b, n = int(words[1]), int(words[2])
             x = data["x"][:b].contiguous()
             model.eval()

@@ -1,6 +1,6 @@
 // Process groups on libtorch's c10d: TCPStore rendezvous, and ProcessGroupGloo (CPU tensors) or
 // ProcessGroupNCCL (CUDA tensors). NCCL lives in libtorch_cuda, which this shim does not link: a
-// plugin built apart (`make nccl`, plugins/nccl/) constructs it and is dlopened on demand.
+// plugin built apart (`make nccl`, plugins/nccl/) constructs it and is dlopened on demand (plugin.cpp).
 // Collectives wait with a timeout; a failure names the rank that stopped, found from heartbeats
 // every rank keeps in the store (a dead peer only shows as a closed socket in Gloo's message).
 #define USE_C10D_GLOO 1
@@ -129,63 +129,15 @@ at::Device comm_device(const ct_process_group_s &g, const at::Device &d) {
 // ---- the nccl plugin ----
 using nccl_create_fn = int (*)(void *store, int rank, int world, int device_index, int64_t timeout_ms, void **backend_out,
                                char *err, size_t errlen);
-using nccl_version_fn = const char *(*)();
-constexpr const char *kPlugin = "libcontour_nccl.so";
 std::once_flag plugin_once;
 nccl_create_fn nccl_create = nullptr;
 std::string plugin_status;
 
-std::string folder_of(const std::string &path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string("./") : path.substr(0, slash + 1);
-}
-
-/// Loads the plugin once (after libtorch_cuda): $CONTOUR_NCCL_PLUGIN, else beside the executable,
-/// in its ../nccl/ (where `make nccl` puts it for .build/release/contour), or beside libtorch_cpu.
 void load_plugin() {
-  std::vector<std::string> candidates;
-  if (const char *env = std::getenv("CONTOUR_NCCL_PLUGIN"); env && *env) {
-    candidates.push_back(env);
-  } else {
-    char exe[4096];
-    auto n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-      std::string dir = folder_of(std::string(exe, static_cast<size_t>(n)));
-      candidates.push_back(dir + kPlugin);
-      candidates.push_back(dir + "../nccl/" + kPlugin);
-    }
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void *>(&at::globalContext), &info) && info.dli_fname)
-      candidates.push_back(folder_of(info.dli_fname) + kPlugin);
-  }
-  std::string tried;
-  for (const auto &path : candidates) {
-    if (access(path.c_str(), F_OK) != 0) {
-      tried += (tried.empty() ? "" : ", ") + path;
-      continue;
-    }
-    void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      const char *why = dlerror();
-      plugin_status = "could not load the nccl plugin " + path + (why ? std::string(": ") + why : "");
-      return;
-    }
-    auto version = reinterpret_cast<nccl_version_fn>(dlsym(h, "ct_nccl_torch_version"));
-    auto create = reinterpret_cast<nccl_create_fn>(dlsym(h, "ct_nccl_create"));
-    if (!version || !create) {
-      plugin_status = path + " is not a Contour nccl plugin (no ct_nccl_create / ct_nccl_torch_version)";
-      return;
-    }
-    if (std::string(version()) != ct_torch_version()) {
-      plugin_status = path + " was built against libtorch " + version() + ", this shim runs libtorch " + ct_torch_version() +
-                      ": rebuild it with `make nccl` against the same torch";
-      return;
-    }
-    nccl_create = create;
-    return;
-  }
-  plugin_status = std::string("the nccl backend needs ") + kPlugin + " (not found: " + tried +
-                  "): run `make nccl` on a machine with a CUDA build of torch, or set CONTOUR_NCCL_PLUGIN to its path";
+  void *h = ctorch::load_plugin({"nccl", "CONTOUR_NCCL_PLUGIN", "the nccl backend"}, plugin_status);
+  if (!h) return;
+  nccl_create = reinterpret_cast<nccl_create_fn>(dlsym(h, "ct_nccl_create"));
+  if (!nccl_create) plugin_status = "the nccl plugin has no ct_nccl_create: rebuild it with `make nccl`";
 }
 
 /// Empty when the nccl backend can be used, else why not.

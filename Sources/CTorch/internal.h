@@ -69,6 +69,17 @@ at::DeviceType device_type(int type);
 inline at::TensorOptions options(int dtype_code, int dev_type, int dev_index) {
   return at::TensorOptions().dtype(dtype(dtype_code)).device(device(dev_type, dev_index));
 }
+
+/// A CUDA plugin (plugins/NAME/ → libcontour_NAME.so, exporting ct_NAME_torch_version).
+struct PluginSpec {
+  const char *name;     // "nccl"
+  const char *env;      // the variable naming its path, "CONTOUR_NCCL_PLUGIN"
+  const char *purpose;  // what needs it, for the error: "the nccl backend"
+};
+/// dlopens the plugin from $env, else beside the executable, in its ../NAME/ (where `make NAME`
+/// puts it for .build/release/contour), or beside libtorch_cpu; checks it was built against this
+/// libtorch. Returns the handle, or NULL with `why` saying what is missing.
+void *load_plugin(const PluginSpec &spec, std::string &why);
 }  // namespace ctorch
 
 // Every entry point body runs inside CT_GUARD: C++ exceptions become an error status.

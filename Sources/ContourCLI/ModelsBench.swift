@@ -35,6 +35,9 @@ struct ModelsBench: ParsableCommand {
     @Option(help: "Intra-op threads for both sides (default: libtorch's choice).") var threads: Int?
     @Option(help: "cpu or cuda.") var device = "cpu"
     @Option(help: "fp32, or bf16 (autocast on both sides).") var precision = "fp32"
+    @Flag(help: ArgumentHelp("Inference as CUDA graphs on both sides (recorded once per batch size, replayed); CUDA only.",
+                             discussion: "Needs libcontour_cudagraph.so (`make cudagraph`)."))
+    var cudaGraph = false
     @Option(help: "Python with torch ≥ 2.11 and safetensors (default: .venv-bench/bin/python if present; 'none': Contour only).")
     var python: String?
     @Flag(help: "Print JSON.") var json = false
@@ -71,6 +74,9 @@ struct ModelsBench: ParsableCommand {
         case "cpu": dev = .cpu
         case "cuda", "gpu", "cuda:0": dev = .cuda(0)
         default: throw ValidationError("--device '\(device)': expected cpu or cuda")
+        }
+        if cudaGraph {
+            guard dev != .cpu else { throw ValidationError("--cuda-graph needs --device cuda") }
         }
         if dev != .cpu, !Device.isCUDAAvailable {
             throw ValidationError("--device cuda: libtorch sees no CUDA GPU (\(Device.cudaUnavailableReason ?? "no device")); "
@@ -137,7 +143,7 @@ struct ModelsBench: ParsableCommand {
 
         var report: [String: Any] = [
             "model": model, "encoder": encoder, "size": size, "device": dev.description, "precision": precision,
-            "contour_libtorch": Torch.version, "threads_contour": Torch.threads, "rounds": rounds, "warmup": warmup, "iters": iters,
+            "contour_libtorch": Torch.version, "threads_contour": Torch.threads, "rounds": rounds, "warmup": warmup, "iters": iters, "cuda_graph": cudaGraph,
             "unit": dev == .cpu ? "images/s" : "fps",
         ]
         var reference: ModelsReference?
@@ -214,22 +220,43 @@ struct ModelsBench: ParsableCommand {
             row["ci_wider_than_5pct"] = r.high > r.ratio * 1.05 || r.low < r.ratio * 0.95
         }
         var inference: [[String: Any]] = []
+        func infer(_ x: Tensor) throws -> [Tensor] {
+            try withoutGradients {
+                let h = try autocast { try net.heads(x) }
+                return try heads.map { try h.require($0, by: "bench").to(.float32).sigmoid() }
+            }
+        }
         for (i, b) in s.batches.enumerated() {
-            var arms: [() throws -> Double] = [{
-                try withoutGradients {
-                    try Torch.synchronize()
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<iters {
-                        let h = try autocast { try net.heads(xs[i]) }
-                        _ = try heads.map { try h.require($0, by: "bench").to(.float32).sigmoid() }
-                    }
-                    try Torch.synchronize()
-                    return elapsed(t0)
+            var graph: CUDAGraph?
+            var graphCheck: Double?
+            if cudaGraph {
+                // Warm up eagerly (lazy cuDNN/cuBLAS set-up must not happen while recording), then
+                // record one forward; its replay must reproduce the eager outputs.
+                var eager: [Tensor] = []
+                for _ in 0..<3 { eager = try infer(xs[i]) }
+                let g = try CUDAGraph()
+                let recorded = try g.capture(on: dev) { try infer(xs[i]) }
+                try g.replay()
+                try Torch.synchronize()
+                graphCheck = try zip(recorded, eager).map { try ($0 - $1).abs().max().item() }.max() ?? 0
+                guard graphCheck! <= 1e-5 else {
+                    throw ValidationError("the CUDA graph's replay differs from the eager forward by \(graphCheck!) at batch \(b)")
                 }
+                graph = g
+            }
+            var arms: [() throws -> Double] = [{
+                try Torch.synchronize()
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<iters {
+                    if let graph { try graph.replay() } else { _ = try infer(xs[i]) }
+                }
+                try Torch.synchronize()
+                return elapsed(t0)
             }]
-            if let reference { arms.append { try reference.milliseconds("infer \(b) \(iters)").ms } }
+            if let reference { arms.append { try reference.milliseconds("infer \(b) \(iters)\(cudaGraph ? " graph" : "")").ms } }
             let samples = try method.run(arms, progress: tick("inference batch \(b)"))
             var row: [String: Any] = ["batch": b]
+            if let graphCheck { row["cuda_graph_replay_max_abs_diff"] = graphCheck }
             fill(&row, samples[0], reference == nil ? nil : samples[1])
             row["contour_per_s"] = Double(b * iters) / Descriptive.median(samples[0]) * 1e3
             if reference != nil {
@@ -316,7 +343,7 @@ struct ModelsBench: ParsableCommand {
                 + "(≤ \(f(c["tolerance"], "%.0e")); largest |logit| \(f(c["max_abs_logit"], "%.3g")))")
         }
         lines.append("inference (eval, no grad, sigmoid of the 4 heads): \(r["rounds"] ?? "") interleaved rounds after \(r["warmup"] ?? "") warm-up, "
-            + "\(r["iters"] ?? 1) forward(s) each, medians")
+            + "\(r["iters"] ?? 1) forward(s) each, medians" + ((r["cuda_graph"] as? Bool ?? false) ? "; CUDA graphs on both sides (replays)" : ""))
         lines.append("  batch   Contour \(unit)   PyTorch \(unit)   time ratio Contour/PyTorch (95 % bootstrap CI)")
         var wide = false
         for row in r["inference"] as? [[String: Any]] ?? [] {

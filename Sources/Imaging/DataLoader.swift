@@ -297,7 +297,9 @@ public final class BatchIterator: @unchecked Sendable {
     var failures: [Int: (position: Int, error: Error)] = [:]
     var ready: [Int: Result<Batch, Error>] = [:]
     var cancelled = false
-    var threads: [pthread_t] = []
+    /// The workers. They run detached (an iterator kept alive past its epoch — a test case holding
+    /// it — would otherwise leave finished threads unjoined); `cancel()` waits for them to leave.
+    let workers = WorkerGroup()
     /// Set when no worker thread could start: batches are then made on the caller's thread.
     var synchronous = false
 
@@ -310,20 +312,33 @@ public final class BatchIterator: @unchecked Sendable {
         nextBatch = startBatch
         nextPosition = startBatch * loader.configuration.batchSize
         guard startBatch < endBatch else { return }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        defer { pthread_attr_destroy(&attributes) }
+        var started = 0
         for _ in 0..<loader.configuration.workers {
-            let box = Unmanaged.passRetained(WorkerBox { [unowned(unsafe) self] in self.work() }).toOpaque()
+            // The worker holds no reference to self (guaranteed-ref call, no retain), so once it
+            // leaves the group nothing of it outlives `deinit`'s wait.
+            let me = Unmanaged.passUnretained(self)
+            let box = Unmanaged.passRetained(WorkerBox { [workers] in
+                me._withUnsafeGuaranteedRef { $0.work() }
+                workers.leave()
+            }).toOpaque()
+            workers.enter()
             var thread = pthread_t()
-            if pthread_create(&thread, nil, { raw in
+            if pthread_create(&thread, &attributes, { raw in
                 Unmanaged<WorkerBox>.fromOpaque(raw!).takeRetainedValue().body()
                 return nil
             }, box) == 0 {
-                threads.append(thread)
+                started += 1
             } else {
+                workers.leave()
                 Unmanaged<WorkerBox>.fromOpaque(box).release()
             }
         }
-        // `deinit` joins the workers before the memory goes, hence unowned(unsafe) above.
-        synchronous = threads.isEmpty
+        // `deinit` waits for the workers before the memory goes, hence the unretained reference above.
+        synchronous = started == 0
     }
 
     deinit { cancel() }
@@ -351,15 +366,13 @@ public final class BatchIterator: @unchecked Sendable {
         }
     }
 
-    /// Stops the workers and waits for them.
+    /// Stops the workers and waits until each has left `work()`.
     public func cancel() {
         monitor.lock()
         cancelled = true
         monitor.broadcast()
-        let running = threads
-        threads = []
         monitor.unlock()
-        for t in running { pthread_join(t, nil) }
+        workers.wait()
     }
 
     func work() {
@@ -406,6 +419,16 @@ public final class BatchIterator: @unchecked Sendable {
         }
         monitor.unlock()
     }
+}
+
+/// Counts running threads; `wait()` returns once all have left (a DispatchGroup on a Monitor,
+/// whose pthread primitives the thread sanitizer understands).
+final class WorkerGroup: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var count = 0
+    func enter() { monitor.lock(); count += 1; monitor.unlock() }
+    func leave() { monitor.lock(); count -= 1; monitor.broadcast(); monitor.unlock() }
+    func wait() { monitor.lock(); while count > 0 { monitor.wait() }; monitor.unlock() }
 }
 
 final class WorkerBox {

@@ -371,6 +371,12 @@ public final class Trainer {
                     }
                     print(line)
                 }
+                // A signal during validation or the save: this epoch is saved whole, so stop before the
+                // next one rather than after its first step. A finished run (its last epoch) completes.
+                if !finished, try stopRequested() {
+                    throw TrainingInterrupted(runFolder: runFolder, epoch: epoch, step: config.run.iterationsPerEpoch,
+                                              stepsPerEpoch: config.run.iterationsPerEpoch, signal: Interruption.signalName)
+                }
                 if stopped { break }
             }
             if let until = untilEpoch, epochsBefore + s.epochs > until, !stopped {

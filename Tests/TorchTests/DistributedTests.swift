@@ -2,23 +2,85 @@ import Foundation
 import XCTest
 @testable import Torch
 
-/// Two ranks of a Gloo process group in one process (one thread each), against values computed by hand.
+/// Two ranks of a Gloo process group, each in its own process, against values computed by hand.
+/// A rank is this test binary re-run on one test with `CONTOUR_TEST_RANK` set: ranks are processes
+/// in every real run, and two groups in one process crashed inside Gloo now and then (a few %).
 final class DistributedTests: XCTestCase {
-    /// Runs `body(rank, group)` on two threads joined in one group; returns each rank's result.
-    func twoRanks<R>(timeout: Double = 20, _ body: @escaping @Sendable (Int, Distributed) throws -> R) throws -> [R] {
+    /// Runs `body(rank, group)` in two child processes joined in one group; returns each rank's
+    /// result. In a child it runs the body for its rank, writes the result and skips the rest of
+    /// the test (the parent asserts).
+    func twoRanks<R: Codable>(timeout: Double = 20, test: String = #function,
+                              _ body: (Int, Distributed) throws -> R) throws -> [R] {
+        let env = ProcessInfo.processInfo.environment
+        if let rankText = env["CONTOUR_TEST_RANK"], let rank = Int(rankText), let port = env["CONTOUR_TEST_PORT"].flatMap(Int.init),
+           let out = env["CONTOUR_TEST_OUT"] {
+            let result: RankResult<R>
+            do {
+                result = .init(value: try body(rank, try Distributed(masterAddress: "127.0.0.1", masterPort: port, rank: rank,
+                                                                      worldSize: 2, timeout: timeout)), error: nil)
+            } catch {
+                result = .init(value: nil, error: "\(error)")
+            }
+            try JSONEncoder().encode(result).write(to: URL(fileURLWithPath: out), options: .atomic)
+            throw XCTSkip("rank \(rank) of \(test) (the parent process asserts)")
+        }
         let port = try DistributedEnvironment.freePort()
-        let results = Locked<[Int: Result<R, Error>]>([:])
-        let group = DispatchGroup()
+        let dir = NSTemporaryDirectory() + "contour-ranks-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let name = String(reflecting: type(of: self)) + "/" + test.replacingOccurrences(of: "()", with: "")
+        var children: [(Process, Pipe)] = []
         for rank in 0..<2 {
-            group.enter()
+            let p = Process(), log = Pipe()
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            p.arguments = [name]
+            p.environment = env.merging(["CONTOUR_TEST_RANK": "\(rank)", "CONTOUR_TEST_PORT": "\(port)",
+                                         "CONTOUR_TEST_OUT": "\(dir)/\(rank).json"]) { _, new in new }
+            p.standardOutput = log
+            p.standardError = log
+            try p.run()
+            children.append((p, log))
+        }
+        // Read the logs while waiting (a full pipe would block a child); stop a child that hangs.
+        let logs = children.map { _, pipe in Locked(Data()) }
+        let readers = DispatchGroup()
+        for (i, (_, pipe)) in children.enumerated() {
+            readers.enter()
             Thread {
-                let r = Result { try body(rank, try Distributed(masterAddress: "127.0.0.1", masterPort: port, rank: rank, worldSize: 2, timeout: timeout)) }
-                results.update { $0[rank] = r }
-                group.leave()
+                while case let d = pipe.fileHandleForReading.availableData, !d.isEmpty { logs[i].update { $0.append(d) } }
+                readers.leave()
             }.start()
         }
-        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
-        return try (0..<2).map { try results.value[$0]!.get() }
+        let deadline = Date().addingTimeInterval(120)
+        for (p, _) in children {
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+        }
+        _ = readers.wait(timeout: .now() + 10)
+        return try (0..<2).map { rank in
+            let (p, _) = children[rank]
+            let log = String(decoding: logs[rank].value, as: UTF8.self)
+            guard p.terminationReason == .exit, p.terminationStatus == 0,
+                  let data = FileManager.default.contents(atPath: "\(dir)/\(rank).json") else {
+                XCTFail("rank \(rank) of \(name) ended with status \(p.terminationStatus) (\(p.terminationReason == .exit ? "exit" : "signal")):\n\(log)")
+                throw RankFailed(rank: rank)
+            }
+            let result = try JSONDecoder().decode(RankResult<R>.self, from: data)
+            if let error = result.error { throw RankFailed(rank: rank, message: error) }
+            return result.value!
+        }
+    }
+
+    struct RankResult<R: Codable>: Codable {
+        var value: R?
+        var error: String?
+    }
+
+    struct RankFailed: Error, CustomStringConvertible {
+        var rank: Int
+        var message = "failed"
+        var description: String { "rank \(rank): \(message)" }
     }
 
     func testCollectives() throws {
@@ -44,7 +106,7 @@ final class DistributedTests: XCTestCase {
     }
 
     func testBroadcastInPlaceAndGradientBuckets() throws {
-        let out = try twoRanks { rank, g -> ([Float], [Int64], [Float], [Float]) in
+        let out = try twoRanks { rank, g -> [[Float]] in
             let w = try Tensor([Float(rank), Float(rank) + 0.5, 7] as [Float]).requiringGrad()
             let steps = try Tensor([Int64(rank * 5)])
             try g.broadcast(inPlace: [w, steps], from: 0)
@@ -53,13 +115,13 @@ final class DistributedTests: XCTestCase {
             try w.setGrad(try Tensor.full([3], Double(rank + 1)))
             try v.setGrad(try Tensor.full([2], Double(4 * rank)))
             try g.averageGradients([w, v], bucketBytes: 8)
-            return (try w.detached().floats(), try steps.toArray(Int64.self), try w.grad!.floats(), try v.grad!.floats())
+            return [try w.detached().floats(), try steps.toArray(Int64.self).map(Float.init), try w.grad!.floats(), try v.grad!.floats()]
         }
         for r in out {
-            XCTAssertEqual(r.0, [0, 0.5, 7])
-            XCTAssertEqual(r.1, [0])
-            XCTAssertEqual(r.2, [1.5, 1.5, 1.5])
-            XCTAssertEqual(r.3, [2, 2])
+            XCTAssertEqual(r[0], [0, 0.5, 7])
+            XCTAssertEqual(r[1], [0])
+            XCTAssertEqual(r[2], [1.5, 1.5, 1.5])
+            XCTAssertEqual(r[3], [2, 2])
         }
     }
 

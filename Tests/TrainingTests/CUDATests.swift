@@ -111,6 +111,36 @@ final class CUDATests: XCTestCase {
         XCTAssertTrue(checked.contains("unet2d") && checked.contains("condseg"), "checked: \(checked)")
     }
 
+    /// A CUDA graph records unet2d's eval forward (under bf16 autocast, whose weight cache is off
+    /// while recording); replaying it after copying new inputs into the recorded input gives the
+    /// eager forward's outputs on those inputs. Skipped without libcontour_cudagraph.so.
+    func testCUDAGraphReplaysAForwardOnNewInputs() throws {
+        if let why = CUDAGraph.unavailableReason { throw XCTSkip(why) }
+        try Torch.manualSeed(4)
+        let model = try ModelRegistry.make("unet2d", options: Options([:], for: "unet2d"), inChannels: 3, classes: 2)
+        model.eval()
+        try model.to(gpu)
+        func forward(_ x: Tensor) throws -> Tensor {
+            try withoutGradients { try withAutocast(device: gpu) { try model.heads(x).require("segmentation", by: "test").to(.float32) } }
+        }
+        let input = try Tensor.randn([2, 3, 64, 64]).to(gpu)
+        for _ in 0..<3 { _ = try forward(input) }
+        let graph = try CUDAGraph()
+        let output = try graph.capture(on: gpu) { try forward(input) }
+        XCTAssertTrue(graph.isCaptured)
+        for seed in [5, 6] {
+            try Torch.manualSeed(UInt64(seed))
+            let fresh = try Tensor.randn([2, 3, 64, 64]).to(gpu)
+            try input.copyInPlace(from: fresh)
+            try graph.replay()
+            let eager = try forward(fresh)
+            XCTAssertLessThan(try maxDifference(output, eager), 1e-5, "replay on input \(seed)")
+            XCTAssertGreaterThan(try output.abs().max().item(), 0)
+        }
+        XCTAssertThrowsError(try graph.capture(on: gpu) { try forward(input) }) { XCTAssertTrue("\($0)".contains("captured already"), "\($0)") }
+        XCTAssertThrowsError(try CUDAGraph().capture(on: .cpu) { 0 }) { XCTAssertTrue("\($0)".contains("not cpu"), "\($0)") }
+    }
+
     func data(_ kind: DemoKind) throws -> String {
         let data = "\(dir!)/data-\(kind.rawValue)"
         try DemoData.write(kind: kind, to: data, trainCount: 6, testCount: 0, seed: 3)

@@ -148,6 +148,51 @@ final class RunReliabilityTests: XCTestCase {
                        try RunLog(path: "\(straight)/log.jsonl").read().map(\.validation))
     }
 
+    /// Requests a stop when epoch `at` ends (after its validation and save), as a signal arriving
+    /// during that validation would be seen.
+    final class StopAfterEpoch: TrainingObserver {
+        let at: Int
+        init(_ at: Int) { self.at = at }
+        func epochDidEnd(step: Int, record: EpochRecord) throws {
+            if record.epoch == at { Interruption.request(SIGINT) }
+        }
+    }
+
+    /// A signal during an epoch's validation stops the run at that epoch's end (saved whole, no
+    /// step of the next epoch taken), and the resumed run equals the straight one; during the last
+    /// epoch's validation the run completes, with its report.
+    func testASignalDuringValidationStopsAtTheEpochsEnd() throws {
+        let straight = "\(dir!)/straight", cut = "\(dir!)/cut", last = "\(dir!)/last"
+        _ = try Trainer(config: try config(output: straight), quiet: true).train()
+        let trainer = try Trainer(config: try config(output: cut), quiet: true)
+        trainer.observers.append(StopAfterEpoch(1))
+        XCTAssertThrowsError(try trainer.train()) { error in
+            guard let stop = error as? TrainingInterrupted else { return XCTFail("\(error)") }
+            XCTAssertEqual(stop.epoch, 1)
+            XCTAssertEqual(stop.step, 3)
+            XCTAssertTrue(stop.description.contains("SIGINT"), stop.description)
+        }
+        XCTAssertEqual(Interruption.exitCode, 130)
+        let state = try CheckpointStore.readState("\(cut)/checkpoints/latest")
+        XCTAssertEqual(state.epoch, 1)
+        XCTAssertEqual(state.iteration, 3, "no step of epoch 2 was taken")
+        XCTAssertNil(state.partialEpoch)
+        XCTAssertEqual(try RunLog(path: "\(cut)/log.jsonl").read().count, 1)
+        Interruption.reset()
+        _ = try Trainer(config: try Trainer.savedConfig(cut), quiet: true).train(resume: true)
+        XCTAssertEqual(try weights(cut), try weights(straight))
+        XCTAssertEqual(try RunLog(path: "\(cut)/log.jsonl").read().map(\.validation),
+                       try RunLog(path: "\(straight)/log.jsonl").read().map(\.validation))
+
+        let finishing = try Trainer(config: try config(output: last), quiet: true)
+        finishing.observers.append(StopAfterEpoch(2))
+        defer { Interruption.reset() }
+        let summary = try finishing.train()
+        XCTAssertEqual(summary.epochs, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(last)/report.html"))
+        XCTAssertEqual(try weights(last), try weights(straight))
+    }
+
     // MARK: 6. Write failures
 
     /// Runs `body` with files limited to `bytes` (RLIMIT_FSIZE) and SIGXFSZ ignored, so an

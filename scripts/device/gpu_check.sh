@@ -6,14 +6,16 @@
 #   2. the CUDATests class (objectives, models and short training runs against the CPU),
 #   3. the two-stage ConDSeg config, BaBLoss on 3D HPL data, evaluate and predict, all on cuda,
 #   4. `contour bench models` on cuda in fp32 and bf16 against PyTorch's official model,
-#   5. the NCCL backend (scripts/device/nccl_check.sh: builds the plugin, collectives, a run).
+#   5. the NCCL backend (scripts/device/nccl_check.sh: builds the plugin, collectives, a run),
+#   6. CUDA graphs: builds libcontour_cudagraph.so beside `contour`, the CUDATests graph test, and
+#      batch-1 `bench models` in bf16 eager, then with --cuda-graph (both sides).
 # $OUT (or /tmp/gpu-check) gets summary.txt and logs.tgz (one log per step).
 #
-#   scripts/device/gpu_check.sh PKG.tar.xz [steps…]   (steps: info tests condseg hpl bench nccl; default all)
+#   scripts/device/gpu_check.sh PKG.tar.xz [steps…]   (steps: info tests condseg hpl bench nccl graph; default all)
 set -u
 pkg=${1:?archive from scripts/device/package.sh}
 shift
-steps=${*:-info tests condseg hpl bench nccl}
+steps=${*:-info tests condseg hpl bench nccl graph}
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 ct=/tmp/contour-gpu
@@ -69,5 +71,14 @@ fi
 if has nccl; then
   step nccl env WORK="$work/nccl" bash scripts/device/nccl_check.sh "$C"
   grep -E "^(PASS|FAIL|ALL PASS)|FAILED|collectives checked|all-reduce" "$logs/nccl.log" | tee -a "$summary"
+fi
+if has graph; then
+  step cudagraph-plugin env PYTHON=python3 bash plugins/build.sh cudagraph "$ct/libcontour_cudagraph.so" &&
+  step cudagraph-test "$ct/ContourPackageTests.xctest" TrainingTests.CUDATests/testCUDAGraphReplaysAForwardOnNewInputs &&
+  grep -E "Executed|skipped|error" "$logs/cudagraph-test.log" | tail -n 3 | tee -a "$summary"
+  for mode in eager graph; do
+    step "models-bf16-b1-$mode" "$C" bench models --device cuda --precision bf16 --batches 1 --iters 50 --rounds 8 \
+      --train-batch 0 --python python3 $([ $mode = graph ] && echo --cuda-graph) && tail -n 8 "$logs/models-bf16-b1-$mode.log" | tee -a "$summary"
+  done
 fi
 exit 0

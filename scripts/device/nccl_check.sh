@@ -17,7 +17,7 @@ nvidia-smi -L; python3 -c 'import torch; print("torch", torch.__version__, "cuda
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
 # (1) the plugin (make nccl)
-timeout 240 env PYTHON=python3 bash plugins/nccl/build.sh "$work/libcontour_nccl.so"
+timeout 240 env PYTHON=python3 bash plugins/build.sh nccl "$work/libcontour_nccl.so"
 result build-plugin $?
 export CONTOUR_NCCL_PLUGIN=$work/libcontour_nccl.so
 

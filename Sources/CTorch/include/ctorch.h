@@ -301,6 +301,22 @@ ct_status ct_dist_barrier(ct_process_group pg) CT_NOEXCEPT;
 /// empty when it can.
 const char *ct_dist_nccl_status(void) CT_NOEXCEPT;
 
+// ---- CUDA graphs (libcontour_cudagraph.so, `make cudagraph`) -----------------------------------
+/// A recording of the kernels one piece of work launches on a CUDA device, replayed in one launch.
+/// Between begin and end, run the work once (every op goes on the graph's stream, none executes);
+/// replay then repeats it on the same memory: copy new inputs into the recorded input tensors, read
+/// the recorded outputs. Tensors allocated while recording belong to the graph's memory pool.
+typedef struct ct_cuda_graph_s *ct_cuda_graph;
+/// Why CUDA graphs cannot be used here (no CUDA, no plugin, a plugin for another libtorch); empty
+/// when they can.
+const char *ct_cuda_graph_status(void) CT_NOEXCEPT;
+ct_status ct_cuda_graph_new(ct_cuda_graph *out) CT_NOEXCEPT;
+/// Starts recording on `device_index`: queued work finishes first; autocast's cache is off until end.
+ct_status ct_cuda_graph_begin(ct_cuda_graph g, int device_index) CT_NOEXCEPT;
+ct_status ct_cuda_graph_end(ct_cuda_graph g) CT_NOEXCEPT;
+ct_status ct_cuda_graph_replay(ct_cuda_graph g) CT_NOEXCEPT;
+void ct_cuda_graph_free(ct_cuda_graph g) CT_NOEXCEPT;
+
 // ---- benchmarking ---------------------------------------------------------------------------
 /// Times `n` adds of 1-element tensors inside C++ (libtorch's own dispatch cost).
 ct_status ct_bench_add_loop(int64_t n, double *seconds) CT_NOEXCEPT;
