@@ -143,7 +143,6 @@ struct DataBench: ParsableCommand {
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
         var r = SeededGenerator(seed: 1)
-        let sample = try data.patch(0, origin: [Int](repeating: 0, count: rank), size: size)
         var epoch = 0, loaded = 0
         let arms: [(String, Int, () throws -> Void)] = [
             ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
@@ -154,8 +153,9 @@ struct DataBench: ParsableCommand {
             }),
             ("augment \(preset), 1 thread", 4, {
                 for i in 0..<4 {
-                    var g = SeededGenerator(seed: UInt64(i))
-                    _ = try augmentation.apply(sample, crop: nil, using: &g)
+                    // As the loader: the case read by boxes, so rotated patches read around the patch.
+                    var g = SeededGenerator(seed: UInt64(i)), b = g
+                    _ = try augmentation.apply(data.source(0), origin: [Int](repeating: 0, count: rank), size: size, using: &g, batch: &b)
                 }
             }),
         ]

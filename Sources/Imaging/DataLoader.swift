@@ -8,9 +8,8 @@ public struct DataLoaderConfiguration: Sendable {
     public var batchSize: Int
     /// Crop/pad every sample to this size; nil keeps whole images (they must then share a shape).
     public var patchSize: [Int]?
-    /// nnU-Net's foreground oversampling rate: preprocessed patches force foreground in the last
-    /// round(B · p) slots of each batch (`forcesForeground(slot:)`); crops of whole samples draw
-    /// it per sample with probability p.
+    /// nnU-Net's foreground oversampling rate: patches (preprocessed or cropped from whole
+    /// samples) force foreground in the last round(B · p) slots of each batch (`forcesForeground(slot:)`).
     public var foregroundProbability: Double
     public var augmentation: Augmentation
     public var normalization: Normalization
@@ -79,13 +78,14 @@ public final class DataLoader: Sendable {
     /// Number of samples.
     public let count: Int
     let load: @Sendable (Int) throws -> Sample
-    /// A loader that reads a patch itself (memory-mapped preprocessed cases) draws it with the
-    /// sample's generator (the flag: the patch must hold foreground); augmentation then gets no crop.
-    let loadPatch: (@Sendable (Int, Bool, inout SeededGenerator) throws -> Sample)?
+    /// A loader of cases read by boxes (memory-mapped preprocessed cases): the case and the patch
+    /// origin drawn with the sample's generator (the flag: the patch must hold foreground);
+    /// augmentation then reads only the box it samples.
+    let loadRegion: (@Sendable (Int, Bool, inout SeededGenerator) throws -> (source: SampleSource, origin: [Int]))?
 
     /// Samples from a closure (index in 0..<count → sample); it must be deterministic.
     public init(count: Int, configuration: DataLoaderConfiguration, load: @escaping @Sendable (Int) throws -> Sample,
-                loadPatch: (@Sendable (Int, Bool, inout SeededGenerator) throws -> Sample)? = nil) throws {
+                loadRegion: (@Sendable (Int, Bool, inout SeededGenerator) throws -> (source: SampleSource, origin: [Int]))? = nil) throws {
         guard count > 0 else { throw ImagingError("the data loader has no samples") }
         guard configuration.batchSize >= 1 else { throw ImagingError("batch size must be ≥ 1, got \(configuration.batchSize)") }
         guard configuration.workers >= 1, configuration.prefetchBatches >= 1 else {
@@ -94,6 +94,7 @@ public final class DataLoader: Sendable {
         if let p = configuration.patchSize, !(p.count == 2 || p.count == 3) || p.contains(where: { $0 < 1 }) {
             throw ImagingError("patch size \(p) must have 2 or 3 positive extents")
         }
+        if loadRegion != nil && configuration.patchSize == nil { throw ImagingError("reading cases by boxes needs a patch size") }
         if configuration.dropLast && count < configuration.batchSize {
             throw ImagingError("\(count) samples make no full batch of \(configuration.batchSize) with drop-last")
         }
@@ -112,31 +113,38 @@ public final class DataLoader: Sendable {
         self.count = count
         self.configuration = configuration
         self.load = load
-        self.loadPatch = loadPatch
+        self.loadRegion = loadRegion
     }
 
     /// Cases of a `contour data preprocess` folder (already normalised: keep `normalization` none),
     /// read by memory map (or from memory after `inMemory()`): each sample is a `patchSize` patch,
-    /// then augmented; whole cases are never read. As nnU-Net, the last
-    /// round(B · p) samples of each batch (`foregroundProbability` p) are centred on a stored
-    /// foreground voxel, the others drawn uniformly.
+    /// augmented from the box its rotation/scaling samples (the patch alone without them); whole
+    /// cases are never read. As nnU-Net, the last round(B · p) samples of each batch
+    /// (`foregroundProbability` p) are centred on a stored foreground voxel, the others drawn uniformly.
     public convenience init(preprocessed: PreprocessedDataset, configuration: DataLoaderConfiguration) throws {
         guard let size = configuration.patchSize else { throw ImagingError("\(preprocessed.folder): memory-mapped loading needs a patch size") }
         if let c = preprocessed.cases.first(where: { $0.shape.count != size.count }) {
             throw ImagingError("\(preprocessed.folder)/\(c.id).npy: a \(c.shape.count)D case, the patch size \(size) is \(size.count)D")
         }
+        guard configuration.normalization == .none else {
+            throw ImagingError("\(preprocessed.folder): preprocessed cases are already normalised; load them with normalization none")
+        }
         try self.init(count: preprocessed.cases.count, configuration: configuration, load: { i in
             try preprocessed.whole(i)
-        }, loadPatch: { i, foreground, rng in
-            try preprocessed.patch(i, origin: preprocessed.origin(i, size: size, foreground: foreground, using: &rng), size: size)
+        }, loadRegion: { i, foreground, rng in
+            // Probability 1 or 0 from the slot, as the raw path's crop.
+            (preprocessed.source(i), preprocessed.origin(i, size: size, foregroundProbability: foreground ? 1 : 0, using: &rng))
         })
     }
 
     /// nnU-Net's `get_do_oversample`: whether slot `slot` of a batch must hold foreground — the
-    /// slots from round(B · (1 − p)) on (Python's round, half to even).
+    /// slots from round(B · (1 − p)) on (Python's round, half to even). With a shard, of the global
+    /// batch (this process's slots follow the lower ranks'), as nnU-Net's DDP split of the rate, so
+    /// the shards together force what one process would.
     public func forcesForeground(slot: Int) -> Bool {
-        let b = Double(configuration.batchSize)
-        return slot >= Int((b * (1 - configuration.foregroundProbability)).rounded(.toNearestOrEven))
+        let ranks = configuration.shard?.count ?? 1, rank = configuration.shard?.index ?? 0
+        let b = Double(configuration.batchSize * ranks)
+        return rank * configuration.batchSize + slot >= Int((b * (1 - configuration.foregroundProbability)).rounded(.toNearestOrEven))
     }
 
     /// The cases of a dataset, read with `Sample.load`.
@@ -251,16 +259,23 @@ public final class DataLoader: Sendable {
 
     /// Loads, normalises and augments sample `index` for `epoch` (a draw `index + r·count` is
     /// sample `index` with its own augmentation) at position `slot` of its batch (which decides
-    /// foreground oversampling of preprocessed patches); `batchSeed` seeds the draws an
-    /// augmentation makes once per batch (`Augmentation.perBatch`).
+    /// foreground oversampling of patches); `batchSeed` seeds the draws an augmentation makes
+    /// once per batch (`Augmentation.perBatch`).
     public func sample(epoch: Int, index: Int, slot: Int = 0, batchSeed: UInt64? = nil) throws -> Sample {
         var rng = generator(epoch: epoch, index: index)
-        var s = try loadPatch.map { try $0(index % count, forcesForeground(slot: slot), &rng) } ?? load(index % count)
+        var batch = SeededGenerator(seed: batchSeed ?? Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), 0xBA7C, UInt64(index)))
+        let forced = forcesForeground(slot: slot)
+        if let loadRegion, let size = configuration.patchSize {
+            var (source, origin) = try loadRegion(index % count, forced, &rng)
+            source.keepsUnaugmentedLabels = configuration.keepUnaugmentedLabels
+            return try configuration.augmentation.apply(source, origin: origin, size: size, using: &rng, batch: &batch)
+        }
+        var s = try load(index % count)
         try s.validate()
         configuration.normalization.apply(to: &s)
-        let crop = loadPatch != nil ? nil : configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: configuration.foregroundProbability) }
+        // nnU-Net's per-batch rule on every path: the slot decides, the crop only places the patch.
+        let crop = configuration.patchSize.map { CropPad(patchSize: $0, foregroundProbability: forced ? 1 : 0) }
         if configuration.keepUnaugmentedLabels { s.unaugmentedLabels = s.labels }
-        var batch = SeededGenerator(seed: batchSeed ?? Self.mix(configuration.seed, UInt64(bitPattern: Int64(epoch)), 0xBA7C, UInt64(index)))
         return try configuration.augmentation.apply(s, crop: crop, using: &rng, batch: &batch)
     }
 

@@ -76,9 +76,12 @@ public enum Evaluation {
     public struct Loaded: Sendable {
         public var volume: ImageVolume
         public var truth: Grid<UInt8>?
-        public init(volume: ImageVolume, truth: Grid<UInt8>?) {
+        /// True landmarks in `volume`'s voxels when they are not the case file's (preprocessed cases).
+        public var landmarks: [String: [Double]]?
+        public init(volume: ImageVolume, truth: Grid<UInt8>?, landmarks: [String: [Double]]? = nil) {
             self.volume = volume
             self.truth = truth
+            self.landmarks = landmarks
         }
 
         /// From the case's files.
@@ -181,9 +184,9 @@ public enum Evaluation {
                 let predicted = Dictionary(uniqueKeysWithValues: zip(landmarkNames, points))
                 out.landmarks[c.id] = predicted
                 if let path = c.landmarkPath {
-                    let truth = try Landmarks.read(path: path, rank: volume.shape.count, header: volume.header)
+                    let truth = try loaded.landmarks ?? Landmarks.read(path: path, rank: volume.shape.count, header: volume.header).points
                     do {
-                        out.landmarkRows += try LandmarkReport.rows(caseName: c.id, predicted: predicted, truth: truth.points, names: landmarkNames,
+                        out.landmarkRows += try LandmarkReport.rows(caseName: c.id, predicted: predicted, truth: truth, names: landmarkNames,
                                                                     spacing: volume.spacing, shape: volume.shape)
                     } catch {
                         throw TrainingError("\(path): \(error)")

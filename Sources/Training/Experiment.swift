@@ -50,12 +50,15 @@ public struct Experiment {
         if let folder = config.data.preprocessed {
             // The folder's arrays are already normalised: data.normalization describes what preprocess did.
             normalization = .none
-            if !dataset.description.landmarkNames.isEmpty {
-                throw TrainingError("data.preprocessed \(folder): \(config.data.dataset) has landmarks, which preprocessed folders do not carry; "
-                                    + "train from the raw files (leave data.preprocessed unset)")
-            }
             let train = try PreprocessedDataset.open(folder, ids: trainCases.map(\.id))
             let val = valCases.isEmpty ? nil : try PreprocessedDataset.open(folder, ids: valCases.map(\.id))
+            // Folders written before preprocess kept landmarks lack them.
+            if let c = (train.cases + (val?.cases ?? [])).first(where: { c in
+                c.landmarks == nil && (byID[c.id]?.landmarkPath.map { FileManager.default.fileExists(atPath: $0) } ?? false)
+            }) {
+                throw TrainingError("data.preprocessed \(folder): case \(c.id) has a landmark file but \(folder)/\(c.id).json holds no landmarks; "
+                                    + "rerun `contour data preprocess` (it redoes such cases)")
+            }
             let channels = dataset.description.channelNames.count
             if let c = (train.cases + (val?.cases ?? [])).first(where: { $0.channels != channels }) {
                 throw TrainingError("data.preprocessed \(folder): case \(c.id) has \(c.channels) channels, \(config.data.dataset)/dataset.json names \(channels)")

@@ -2,7 +2,7 @@ import Foundation
 import Geometry
 import Imaging
 
-/// Where validation reads a case's image and labels: the dataset's files, or the preprocessed
+/// Where validation reads a case's image, labels and landmarks: the dataset's files, or the preprocessed
 /// folder's arrays (`data.preprocessed`, scored at the preprocessed spacing as nnU-Net's online
 /// validation). With `keep`, each case is read once per run and reused by every validation.
 public final class ValidationData: @unchecked Sendable {
@@ -43,6 +43,6 @@ public final class ValidationData: @unchecked Sendable {
         }
         let s = try p.whole(i)
         let volume = ImageVolume(channels: s.image, header: ImageHeader(spacing: p.cases[i].spacing), isInteger: false)
-        return Evaluation.Loaded(volume: volume, truth: c.labelPath == nil ? nil : s.labels)
+        return Evaluation.Loaded(volume: volume, truth: c.labelPath == nil ? nil : s.labels, landmarks: s.landmarks)
     }
 }

@@ -71,7 +71,7 @@ final class PreprocessedDatasetTests: XCTestCase {
         for slot in 0..<3 {
             let i = order[slot], c = pre.cases[i]
             var rng = loader.generator(epoch: 2, index: i)
-            let o = pre.origin(i, size: size, foreground: slot == 2, using: &rng)
+            let o = pre.origin(i, size: size, foregroundProbability: slot == 2 ? 1 : 0, using: &rng)
             let full = try NPYArray(decoding: Array(try Data(contentsOf: URL(fileURLWithPath: "\(root!)/pre/\(c.id).npy")))).elements(as: Float.self)
             let seg: [UInt8] = try NPYArray(decoding: Array(try Data(contentsOf: URL(fileURLWithPath: "\(root!)/pre/\(c.id)_seg.npy")))).elements()
             let (d, h, w) = (c.shape[0], c.shape[1], c.shape[2])

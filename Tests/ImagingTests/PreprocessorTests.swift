@@ -75,4 +75,46 @@ final class PreprocessorTests: XCTestCase {
         let other = try Preprocessor(plans: pre.plans, configuration: "2d", plansPath: "plans.json")
         XCTAssertThrowsError(try other.run(ds, output: out)) { XCTAssertTrue("\($0)".contains("not configuration 2d"), "\($0)") }
     }
+
+    /// Landmarks go into CASE.json moved by the crop and the resampling, by hand: case_2 is cropped
+    /// at [1, 2, 2] to 10 × 40 × 48 and resampled to 15 × 40 × 48 (z spacing 4 → 2.6 mm; the map uses
+    /// the shape ratio 15/10 that the image resize uses): p ↦ (p − lower + ½)·m/n − ½ per axis.
+    /// The mapped dataset and the loader give them in patch coordinates; a case preprocessed before
+    /// its landmark file existed is redone.
+    func testLandmarksFollowCropAndResampling() throws {
+        try FileManager.default.createDirectory(atPath: "\(root!)/landmarksTr", withIntermediateDirectories: true)
+        // (x, y, z) in the file: numpy order (5, 20, 10) and (0, 0, 0).
+        try Data(#"{"space": "voxel", "points": {"tip": [10, 20, 5], "corner": [0, 0, 0]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: "\(root!)/landmarksTr/case_2.json"))
+        try DatasetDescription(channelNames: ["CT", "T2"], labels: ["background": 0, "organ": 1], numTraining: 3, fileEnding: ".nii.gz",
+                               landmarkNames: ["corner", "tip"]).write(path: "\(root!)/dataset.json")
+        let (ds, pre) = try preprocessor()
+        let out = "\(root!)/pre"
+        _ = try pre.run(ds, output: out, jobs: 2)
+        let g = try PreprocessedCase.read(path: "\(out)/case_2.json")
+        let tip = try XCTUnwrap(g.landmarks?["tip"]), corner = try XCTUnwrap(g.landmarks?["corner"])
+        let wantTip = [(5 - 1 + 0.5) * 15 / 10 - 0.5, 20.0 - 2, 10.0 - 2], wantCorner = [(0 - 1 + 0.5) * 1.5 - 0.5, -2.0, -2.0]
+        for (x, y) in zip(tip + corner, wantTip + wantCorner) { XCTAssertEqual(x, y, accuracy: 1e-12) }
+        XCTAssertEqual(wantTip, [6.25, 18, 8])
+        XCTAssertNil(try PreprocessedCase.read(path: "\(out)/case_0.json").landmarks, "no landmark file, none stored")
+
+        let mapped = try PreprocessedDataset.open(out)
+        let i = try XCTUnwrap(mapped.cases.firstIndex { $0.id == "case_2" })
+        let patch = try mapped.patch(i, origin: [2, 10, 4], size: [8, 16, 16])
+        XCTAssertEqual(patch.landmarks?["tip"], [4.25, 8, 4])
+        XCTAssertEqual(patch.tasks.landmarks, ["corner", "tip"], "from dataset.json, as the raw loader's")
+        let config = DataLoaderConfiguration(batchSize: 1, patchSize: [15, 40, 48], foregroundProbability: 0, shuffle: false, workers: 1,
+                                             landmarkNames: ["corner", "tip"])
+        let batch = try DataLoader(preprocessed: try PreprocessedDataset.open(out, ids: ["case_2"]), configuration: config).batch(epoch: 0, index: 0)
+        XCTAssertEqual(Array(batch.landmarkCoordinates[3...]), [6.25, 18, 8], "a patch of the whole case: stored coordinates")
+        XCTAssertEqual(batch.landmarkMask, [false, true], "the corner lies outside")
+
+        // Written before the landmark file existed: the rerun redoes case_2 only.
+        var old = g
+        old.landmarks = nil
+        try old.write(path: "\(out)/case_2.json")
+        XCTAssertFalse(Preprocessor.isComplete("case_2", in: out, landmarks: true))
+        XCTAssertEqual(try pre.run(ds, output: out, jobs: 1).written, ["case_2"])
+        XCTAssertEqual(try PreprocessedCase.read(path: "\(out)/case_2.json"), g)
+    }
 }

@@ -76,4 +76,28 @@ final class PreprocessedTrainingTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("\(dir!)/data: not a preprocessed folder"), "\($0)")
         }
     }
+
+    /// A landmark dataset (partially labelled, BaBLoss-style) trains a two-head model from the
+    /// preprocessed folder: batches carry the CASE.json landmarks and validation scores them there.
+    func testLandmarkDatasetTrainsFromThePreprocessedFolder() throws {
+        try FileManager.default.removeItem(atPath: "\(dir!)/data")
+        try DemoData.write(kind: .organLandmarks, to: "\(dir!)/data", trainCount: 6, testCount: 1, seed: 3)
+        let (_, folder) = try preprocess()
+        let trainer = try Trainer(config: try config([
+            "data.preprocessed=\(folder)", "data.cache=none", "data.preset=none", "data.batchSize=3", "data.patchSize=[128, 128]",
+            "data.heatmap={sigma: 3}",
+            "model.name=unet2d-mt", "objectives=[cedice, {name: heatmap-mse, weight: 10}]", "run.epochs=1",
+        ]), quiet: true)
+        let e = trainer.experiment
+        let pre = try XCTUnwrap(e.preprocessed)
+        XCTAssertTrue(pre.cases.contains { $0.landmarks?.count == 4 })
+        let batch = try XCTUnwrap(try trainer.sessions[0].loader.batches(epoch: 0).next())
+        XCTAssertTrue(batch.landmarkMask.contains(true), "landmarks reach the batch")
+        let val = try XCTUnwrap(e.valCases.first { $0.landmarkPath != nil })
+        let loaded = try e.validationData.load(Evaluation.Case(id: val.id, images: val, labelPath: val.labelPath, landmarkPath: val.landmarkPath))
+        XCTAssertEqual(loaded.landmarks, try XCTUnwrap(e.preprocessedValidation?.cases.first { $0.id == val.id }).landmarks,
+                       "validation scores against the stored (preprocessed-frame) landmarks")
+        let summary = try trainer.train()
+        XCTAssertTrue(summary.validation["mre"]?.isFinite ?? false, "\(summary.validation)")
+    }
 }

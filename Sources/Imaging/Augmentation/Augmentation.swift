@@ -24,8 +24,7 @@ public struct Augmentation: Sendable {
 
     public func apply(_ sample: Sample, crop: CropPad?, using rng: inout SeededGenerator) throws -> Sample {
         var s = try spatial.apply(sample, crop: crop, using: &rng)
-        color?.apply(to: &s, using: &rng)
-        for t in intensity { t.apply(to: &s, using: &rng) }
+        finish(&s, using: &rng)
         return s
     }
 
@@ -33,8 +32,21 @@ public struct Augmentation: Sendable {
     public func apply(_ sample: Sample, crop: CropPad?, using rng: inout SeededGenerator, batch: inout SeededGenerator) throws -> Sample {
         guard perBatch else { return try apply(sample, crop: crop, using: &rng) }
         var s = try spatial.apply(sample, crop: crop, using: &rng)
-        color?.apply(to: &s, using: &batch)
-        for t in intensity { t.apply(to: &s, using: &batch) }
+        finish(&s, using: &batch)
         return s
+    }
+
+    /// The patch `origin ..< origin + size` of `source` augmented (a memory-mapped case is read
+    /// only where the spatial transform samples); colour and intensity draws from `batch` when `perBatch`.
+    public func apply(_ source: SampleSource, origin: [Int], size: [Int], using rng: inout SeededGenerator,
+                      batch: inout SeededGenerator) throws -> Sample {
+        var s = try spatial.apply(source, origin: origin, size: size, using: &rng)
+        if perBatch { finish(&s, using: &batch) } else { finish(&s, using: &rng) }
+        return s
+    }
+
+    func finish(_ s: inout Sample, using rng: inout SeededGenerator) {
+        color?.apply(to: &s, using: &rng)
+        for t in intensity { t.apply(to: &s, using: &rng) }
     }
 }

@@ -5,8 +5,8 @@ import Geometry
 /// of a random foreground class the case carries; otherwise its origin is uniform over all
 /// positions nnU-Net allows (images smaller than the patch are padded symmetrically).
 ///
-/// nnU-Net forces foreground on the last third of each batch; here every sample draws on its
-/// own (same expected rate, and independent of batch size and worker timing).
+/// `DataLoader` applies nnU-Net's per-batch rule (the last round(B · p) samples of each batch
+/// force foreground) by giving each sample a crop of probability 1 or 0 from its batch slot.
 public struct CropPad: Sendable, Equatable {
     public var patchSize: [Int]
     public var foregroundProbability: Double
@@ -23,16 +23,23 @@ public struct CropPad: Sendable, Equatable {
             throw ImagingError("case \(sample.id): patch size \(patchSize) does not match the image's rank (shape \(shape))")
         }
         let wantForeground = Double.random(in: 0..<1, using: &rng) < foregroundProbability
+        let (lower, upper) = Self.bounds(shape: shape, patchSize: patchSize)
+        if wantForeground, let voxel = randomForegroundVoxel(sample, using: &rng) {
+            return (0..<shape.count).map { a in Swift.min(upper[a], Swift.max(lower[a], voxel[a] - patchSize[a] / 2)) }
+        }
+        return (0..<shape.count).map { a in Int.random(in: lower[a]...upper[a], using: &rng) }
+    }
+
+    /// nnU-Net's range of patch origins per axis: inside the image, or padded symmetrically (the
+    /// odd voxel after) where the image is smaller than the patch.
+    public static func bounds(shape: [Int], patchSize: [Int]) -> (lower: [Int], upper: [Int]) {
         var lower = [Int](), upper = [Int]()
         for a in 0..<shape.count {
             let need = Swift.max(0, patchSize[a] - shape[a])
             lower.append(-(need / 2))
             upper.append(shape[a] + need / 2 + need % 2 - patchSize[a])
         }
-        if wantForeground, let voxel = randomForegroundVoxel(sample, using: &rng) {
-            return (0..<shape.count).map { a in Swift.min(upper[a], Swift.max(lower[a], voxel[a] - patchSize[a] / 2)) }
-        }
-        return (0..<shape.count).map { a in Int.random(in: lower[a]...upper[a], using: &rng) }
+        return (lower, upper)
     }
 
     /// A uniformly chosen voxel of a uniformly chosen foreground class that the case carries.

@@ -62,6 +62,18 @@ public struct SpatialTransform: Sendable {
             throw ImagingError("case \(sample.id): patch size \(outShape) does not fit an image of shape \(sample.shape)")
         }
         let origin = try crop?.origin(for: sample, using: &rng) ?? Array(repeating: 0, count: rank)
+        return try apply(SampleSource(sample), origin: origin, size: outShape, using: &rng)
+    }
+
+    /// Draws and applies the spatial augmentation to the patch `origin ..< origin + size` of
+    /// `source`. Rotation, scaling and elastic deformation sample the case around the patch (a
+    /// reader is asked for the box their taps cover, not just the patch), so a memory-mapped case
+    /// gives the same patch as the whole case in memory.
+    public func apply(_ source: SampleSource, origin: [Int], size outShape: [Int], using rng: inout SeededGenerator) throws -> Sample {
+        let rank = source.shape.count
+        guard outShape.count == rank, origin.count == rank, outShape.allSatisfy({ $0 > 0 }) else {
+            throw ImagingError("patch size \(outShape) at \(origin) does not fit a case of shape \(source.shape)")
+        }
         // Draw every decision in a fixed order so a seed always means the same augmentation.
         let planes = rank == 2 ? 1 : 3
         let rotate = Double.random(in: 0..<1, using: &rng) < rotationProbability
@@ -74,17 +86,18 @@ public struct SpatialTransform: Sendable {
             field = elastic.field(shape: outShape, using: &rng)
         }
         var out: Sample
+        var plainLabels: Grid<UInt8>?
         if rotate || doScale || field != nil {
             var m = Self.rotationMatrix(rank: rank, degrees: rotate ? degrees : Array(repeating: 0, count: planes))
             if doScale { m = m.map { $0.map { $0 * factor } } }
             let cOut = outShape.map { Double($0 - 1) / 2 }
             let cIn = zip(origin, cOut).map { Double($0) + $1 }
-            out = try Self.resample(sample, matrix: m, inputCenter: cIn, outputShape: outShape,
+            out = try Self.resample(source, matrix: m, inputCenter: cIn, outputShape: outShape,
                                     displacement: field, interpolation: interpolation)
-        } else if crop != nil {
-            out = try CropPad.crop(sample, origin: origin, size: outShape)
+            if source.keepsUnaugmentedLabels { plainLabels = try source.read(origin: origin, size: outShape).labels }
         } else {
-            out = sample
+            out = try source.read(origin: origin, size: outShape)
+            plainLabels = out.labels
         }
         var flips = [Bool](repeating: false, count: rank)
         for axis in mirrorAxes ?? Array(0..<rank) where axis >= 0 && axis < rank {
@@ -101,8 +114,12 @@ public struct SpatialTransform: Sendable {
             out = Self.rotate90(out, k: k, axes: (a, b))
         }
         // Cropped like the labels, otherwise untouched.
-        out.unaugmentedLabels = sample.unaugmentedLabels.map {
-            $0.shape == outShape && origin.allSatisfy { $0 == 0 } ? $0 : CropPad.cropGrid($0, origin: origin, size: outShape, fill: 0)
+        if let whole = source.whole {
+            out.unaugmentedLabels = whole.unaugmentedLabels.map {
+                $0.shape == outShape && origin.allSatisfy { $0 == 0 } ? $0 : CropPad.cropGrid($0, origin: origin, size: outShape, fill: 0)
+            }
+        } else {
+            out.unaugmentedLabels = source.keepsUnaugmentedLabels ? plainLabels : nil
         }
         return out
     }
@@ -221,13 +238,43 @@ public struct SpatialTransform: Sendable {
     public static func resample(_ sample: Sample, matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int],
                                 displacement: [[Float]]? = nil, interpolation: Interpolation = .linear) throws -> Sample {
         try sample.validate()
-        let rank = sample.rank
+        return try resample(SampleSource(sample), matrix: m, inputCenter: cIn, outputShape: outputShape,
+                            displacement: displacement, interpolation: interpolation)
+    }
+
+    /// As `resample(_ sample:…)`; a reader is asked only for the box the taps cover, and the
+    /// coordinates are shifted into it by its integer origin, which is exact in Float (the origin is
+    /// ≤ every shifted coordinate), so every weight and tap is the whole-case one.
+    public static func resample(_ source: SampleSource, matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int],
+                                displacement: [[Float]]? = nil, interpolation: Interpolation = .linear) throws -> Sample {
+        let rank = source.shape.count
         guard m.count == rank, m.allSatisfy({ $0.count == rank }), cIn.count == rank, outputShape.count == rank else {
-            throw ImagingError("case \(sample.id): a \(rank)D transform needs a \(rank)×\(rank) matrix and \(rank) centre coordinates")
+            throw ImagingError("a \(rank)D transform needs a \(rank)×\(rank) matrix and \(rank) centre coordinates")
         }
         let n = outputShape.reduce(1, *)
+        var coords = sourceCoordinates(matrix: m, inputCenter: cIn, outputShape: outputShape, displacement: displacement)
+        if let whole = source.whole {
+            return try resample(whole, coordinates: coords, matrix: m, inputCenter: cIn, outputShape: outputShape,
+                                displacement: displacement, interpolation: interpolation)
+        }
+        let box = SampleSource.tapBox(coords, count: n, shape: source.shape)
+        let window = try source.read(origin: box.origin, size: box.size)
+        try window.validate()
+        coords.withUnsafeMutableBufferPointer { c in
+            for a in 0..<rank where box.origin[a] != 0 {
+                let o = Float(box.origin[a])
+                for i in (a * n)..<((a + 1) * n) { c[i] -= o }
+            }
+        }
+        return try resample(window, coordinates: coords, matrix: m, inputCenter: zip(cIn, box.origin).map { $0 - Double($1) },
+                            outputShape: outputShape, displacement: displacement, interpolation: interpolation)
+    }
+
+    /// Source coordinates of every output voxel, axis-major (rank × n).
+    static func sourceCoordinates(matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int], displacement: [[Float]]?) -> [Float] {
+        let rank = outputShape.count
+        let n = outputShape.reduce(1, *)
         let cOut = outputShape.map { Double($0 - 1) / 2 }
-        // Source coordinates of every output voxel, axis-major (rank × n).
         var coords = [Float](repeating: 0, count: rank * n)
         let ext3 = rank == 3 ? outputShape : [1] + outputShape
         let c3 = rank == 3 ? cOut : [0] + cOut, in3 = rank == 3 ? cIn : [0] + cIn
@@ -256,6 +303,14 @@ public struct SpatialTransform: Sendable {
                 }
             }
         }
+        return coords
+    }
+
+    /// Samples `sample` at `coords` (its own voxel frame); landmarks go through the inverse map.
+    static func resample(_ sample: Sample, coordinates coords: [Float], matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int],
+                         displacement: [[Float]]?, interpolation: Interpolation) throws -> Sample {
+        let rank = sample.rank, n = outputShape.reduce(1, *)
+        let cOut = outputShape.map { Double($0 - 1) / 2 }
         var out = sample
         out.image = try sample.image.map { g in
             try Grid(shape: outputShape, spacing: g.spacing, storage: Interpolator.sample(g, at: coords, count: n, method: interpolation))

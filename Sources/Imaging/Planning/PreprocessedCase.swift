@@ -20,13 +20,16 @@ public struct PreprocessedCase: Sendable, Codable, Equatable {
     /// Label value (as text) → up to 10 000 voxel indices (numpy order) of that class, drawn without
     /// replacement (at least 1 % of the class), for foreground oversampling.
     public var foregroundLocations: [String: [[Int]]]
+    /// Landmark name → numpy-order voxel coordinates in the stored arrays (the source's moved by
+    /// the crop and the resampling, `Preprocessor.landmark`); nil without a landmark file.
+    public var landmarks: [String: [Double]]?
     /// Byte sizes of the two arrays, so resuming can tell a complete case from a cut-off one.
     public var imageBytes: Int
     public var labelBytes: Int?
 
     public init(id: String, configuration: String, originalShape: [Int], originalSpacing: [Double], affine: [[Double]]?, cropBox: CropBox,
                 shape: [Int], spacing: [Double], channels: Int, separateAxis: Int?, foregroundLocations: [String: [[Int]]],
-                imageBytes: Int, labelBytes: Int?) {
+                imageBytes: Int, labelBytes: Int?, landmarks: [String: [Double]]? = nil) {
         self.id = id
         self.configuration = configuration
         self.originalShape = originalShape
@@ -40,6 +43,7 @@ public struct PreprocessedCase: Sendable, Codable, Equatable {
         self.foregroundLocations = foregroundLocations
         self.imageBytes = imageBytes
         self.labelBytes = labelBytes
+        self.landmarks = landmarks
     }
 
     public static func read(path: String) throws -> PreprocessedCase {

@@ -13,6 +13,8 @@ public struct PreprocessedDataset: Sendable {
     public let configuration: String?
     let images: [MappedNPY]
     let labels: [MappedNPY?]
+    /// The folder's dataset.json: what each case is annotated for, as the raw files' loader says.
+    let description: DatasetDescription?
     /// Whether every array was copied into memory (`inMemory()`).
     public let isResident: Bool
 
@@ -24,6 +26,7 @@ public struct PreprocessedDataset: Sendable {
         let plans = FileSystem.exists("\(folder)/plans.json") ? try ExperimentPlans.read(path: "\(folder)/plans.json") : nil
         struct Settings: Decodable { var configuration: String? }
         let settings = try? JSONDecoder().decode(Settings.self, from: Data(try FileSystem.read("\(folder)/preprocess.json")))
+        let description = FileSystem.exists("\(folder)/dataset.json") ? try DatasetDescription.read(path: "\(folder)/dataset.json") : nil
         let names = try FileSystem.list(folder).filter { $0.hasSuffix(".json") && !["plans.json", "dataset.json", "preprocess.json"].contains($0) }
         let all = names.map { String($0.dropLast(5)) }
         let wanted = ids ?? all
@@ -39,7 +42,7 @@ public struct PreprocessedDataset: Sendable {
         }
         guard !cases.isEmpty else { throw ImagingError("\(folder): no preprocessed cases") }
         return PreprocessedDataset(folder: folder, plans: plans, cases: cases, configuration: settings?.configuration,
-                                   images: images, labels: labels, isResident: false)
+                                   images: images, labels: labels, description: description, isResident: false)
     }
 
     /// Opens the cases `ids` of a folder that must have been written by `contour data preprocess`
@@ -66,7 +69,8 @@ public struct PreprocessedDataset: Sendable {
     /// The same cases with every array copied into memory once (small 2D sets: `data.cache: memory`).
     public func inMemory() -> PreprocessedDataset {
         PreprocessedDataset(folder: folder, plans: plans, cases: cases, configuration: configuration,
-                            images: images.map { $0.resident() }, labels: labels.map { $0?.resident() }, isResident: true)
+                            images: images.map { $0.resident() }, labels: labels.map { $0?.resident() }, description: description,
+                            isResident: true)
     }
 
     /// Bytes of every case's arrays.
@@ -77,7 +81,13 @@ public struct PreprocessedDataset: Sendable {
         try patch(i, origin: [Int](repeating: 0, count: cases[i].shape.count), size: cases[i].shape)
     }
 
-    /// The patch `origin ..< origin + size` of case `i` as a sample (zero outside the case).
+    /// Case `i` as augmentation reads it: by boxes (`patch`).
+    public func source(_ i: Int) -> SampleSource {
+        SampleSource(shape: cases[i].shape) { origin, size in try patch(i, origin: origin, size: size) }
+    }
+
+    /// The patch `origin ..< origin + size` of case `i` as a sample (zero outside the case;
+    /// landmarks shifted by −origin).
     public func patch(_ i: Int, origin: [Int], size: [Int]) throws -> Sample {
         let c = cases[i]
         guard size.count == c.shape.count, images[i].scalarType == .float32 else {
@@ -88,28 +98,32 @@ public struct PreprocessedDataset: Sendable {
             try Grid(shape: size, spacing: spacing, storage: images[i].patch(Float.self, leading: $0, origin: origin, size: size))
         }
         let l = try labels[i].map { try Grid(shape: size, spacing: spacing, storage: $0.patch(UInt8.self, origin: origin, size: size)) }
-        let present = Set(c.foregroundLocations.keys.compactMap(Int.init))
-        return Sample(id: c.id, image: image, labels: l, tasks: TaskAvailability(labels: present, landmarks: []))
+        let landmarks = c.landmarks?.mapValues { p in zip(p, origin).map { $0 - Double($1) } }
+        let tasks = description?.availability(of: c.id)
+            ?? TaskAvailability(labels: Set(c.foregroundLocations.keys.compactMap(Int.init)), landmarks: Set(c.landmarks?.keys.map { $0 } ?? []))
+        return Sample(id: c.id, image: image, labels: l, landmarks: landmarks, tasks: tasks)
     }
 
     /// A patch origin for case `i`: with probability `foregroundProbability`, centred on a stored
-    /// voxel of a uniformly chosen class the case has; else uniform. A case smaller than the patch
-    /// along an axis is padded on both sides (origin between size − patch and 0).
+    /// voxel of a uniformly chosen class the case has; else uniform. Draws as `CropPad.origin`, so
+    /// with every foreground voxel stored it places the patch where the raw path does.
     public func origin(_ i: Int, size: [Int], foregroundProbability: Double, using rng: inout SeededGenerator) -> [Int] {
         origin(i, size: size, foreground: Double.random(in: 0..<1, using: &rng) < foregroundProbability, using: &rng)
     }
 
     /// A patch origin for case `i`: `foreground` centres it on a stored voxel of a uniformly chosen
-    /// class the case has (uniform when it has none, as nnU-Net); else uniform.
+    /// class the case has (uniform when it has none, as nnU-Net); else uniform. The bounds are the
+    /// raw path's (`CropPad.bounds`: a case smaller than the patch is padded symmetrically).
     public func origin(_ i: Int, size: [Int], foreground: Bool, using rng: inout SeededGenerator) -> [Int] {
         let c = cases[i]
-        let lower = zip(c.shape, size).map { Swift.min(0, $0 - $1) }, upper = zip(c.shape, size).map { Swift.max(0, $0 - $1) }
+        let (lower, upper) = CropPad.bounds(shape: c.shape, patchSize: size)
         let classes = c.foregroundLocations.keys.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.filter { !(c.foregroundLocations[$0]?.isEmpty ?? true) }
         if foreground, !classes.isEmpty {
             let locations = c.foregroundLocations[classes[Int.random(in: 0..<classes.count, using: &rng)]]!
             let v = locations[Int.random(in: 0..<locations.count, using: &rng)]
             return (0..<size.count).map { Swift.min(Swift.max(v[$0] - size[$0] / 2, lower[$0]), upper[$0]) }
         }
-        return (0..<size.count).map { lower[$0] == upper[$0] ? lower[$0] : Int.random(in: lower[$0]...upper[$0], using: &rng) }
+        // The raw path's draws (`CropPad.origin`), so both place a uniform patch alike.
+        return (0..<size.count).map { Int.random(in: lower[$0]...upper[$0], using: &rng) }
     }
 }

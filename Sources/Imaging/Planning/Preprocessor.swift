@@ -5,9 +5,10 @@ import Geometry
 
 /// `contour data preprocess`: each training case cropped to its non-zero region, normalised per the
 /// plan, resampled to the configuration's spacing, and written as `CASE.npy` (float32 [C, …]),
-/// `CASE_seg.npy` (uint8) and `CASE.json` into one folder. A case is complete when its CASE.json
-/// exists and the arrays have the sizes it records; CASE.json is written last, each file by rename,
-/// so an interrupted run leaves no case half-written, and a rerun skips complete cases.
+/// `CASE_seg.npy` (uint8) and `CASE.json` (with the case's landmarks, if any) into one folder. A
+/// case is complete when its CASE.json exists and the arrays have the sizes it records; CASE.json
+/// is written last, each file by rename, so an interrupted run leaves no case half-written, and a
+/// rerun skips complete cases.
 public struct Preprocessor: Sendable {
     public var plans: ExperimentPlans
     public var configurationName: String
@@ -50,16 +51,19 @@ public struct Preprocessor: Sendable {
         try dataset.description.write(path: "\(output)/dataset.json")
         let cases = dataset.training
         let results = try ParallelCases.map(cases.count, jobs: jobs, progress: progress) { i -> Bool in
-            if Self.isComplete(cases[i].id, in: output) { return false }
+            let landmarks = cases[i].landmarkPath.map(FileSystem.exists) ?? false
+            if Self.isComplete(cases[i].id, in: output, landmarks: landmarks) { return false }
             try process(cases[i], index: i, output: output)
             return true
         }
         return Summary(written: zip(cases, results).filter { $0.1 }.map { $0.0.id }, skipped: zip(cases, results).filter { !$0.1 }.map { $0.0.id })
     }
 
-    /// CASE.json readable and both arrays of the sizes it records.
-    public static func isComplete(_ id: String, in folder: String) -> Bool {
+    /// CASE.json readable, both arrays of the sizes it records, and (when `landmarks` is given) the
+    /// landmarks present or absent as the case's landmark file is (folders from before landmarks were kept).
+    public static func isComplete(_ id: String, in folder: String, landmarks: Bool? = nil) -> Bool {
         guard let c = try? PreprocessedCase.read(path: "\(folder)/\(id).json") else { return false }
+        if let landmarks, landmarks != (c.landmarks != nil) { return false }
         return fileSize("\(folder)/\(id).npy") == c.imageBytes && (c.labelBytes.map { fileSize("\(folder)/\(id)_seg.npy") == $0 } ?? true)
     }
 
@@ -83,8 +87,10 @@ public struct Preprocessor: Sendable {
         public var geometry: PreprocessedCase
     }
 
-    /// Crop → normalise (on the cropped source, as nnU-Net) → resample; `geometry` records how to undo it.
-    public func prepare(_ image: ImageVolume, labels: Grid<UInt8>?, id: String, source: String) throws -> Prepared {
+    /// Crop → normalise (on the cropped source, as nnU-Net) → resample; `geometry` records how to undo
+    /// it and the `landmarks` (source voxels) moved into the stored arrays.
+    public func prepare(_ image: ImageVolume, labels: Grid<UInt8>?, landmarks: [String: [Double]]? = nil, id: String,
+                        source: String) throws -> Prepared {
         let channels = plans.normalization.count
         guard image.channels.count == channels else {
             throw ImagingError("case \(id): \(image.channels.count) channels, the plan has \(channels) (\(plans.normalization.map(\.channel).joined(separator: ", ")))")
@@ -124,10 +130,19 @@ public struct Preprocessor: Sendable {
         let resampledLabels = labels.map {
             Resampling.resizeLabels(box.crop($0).storage, shape: croppedShape, to: newShape, mode: labelMode, separateAxis: separate)
         }
-        let geometry = PreprocessedCase(id: id, configuration: configurationName, originalShape: image.shape, originalSpacing: spacing,
+        var geometry = PreprocessedCase(id: id, configuration: configurationName, originalShape: image.shape, originalSpacing: spacing,
                                         affine: image.header.affine, cropBox: box, shape: newShape, spacing: target, channels: channels,
                                         separateAxis: separate, foregroundLocations: [:], imageBytes: 0, labelBytes: nil)
+        geometry.landmarks = landmarks?.mapValues { Self.landmark($0, geometry: geometry) }
         return Prepared(image: data, labels: resampledLabels, geometry: geometry)
+    }
+
+    /// A source landmark (numpy-order voxel) in the stored arrays: shifted by the crop, then through
+    /// the resize's mapping (output o samples input (o + ½)·n/m − ½, so p ↦ (p + ½)·m/n − ½ for n
+    /// cropped and m stored voxels; m/n is the spacing ratio up to the rounding of the new shape).
+    public static func landmark(_ p: [Double], geometry g: PreprocessedCase) -> [Double] {
+        let n = g.cropBox.shape
+        return p.indices.map { a in (p[a] - Double(g.cropBox.lower[a]) + 0.5) * Double(g.shape[a]) / Double(n[a]) - 0.5 }
     }
 
     /// Class probabilities [K, shape…] of a prepared case back to the source geometry: each class
@@ -150,7 +165,9 @@ public struct Preprocessor: Sendable {
         if let missing = c.imagePaths.firstIndex(where: { !FileSystem.exists($0) }) {
             throw ImagingError("case \(c.id): channel \(missing) (\(c.imagePaths[missing])) is missing; the plan has \(plans.normalization.count) channel(s) per case")
         }
-        var prepared = try prepare(try Dataset.loadImage(c), labels: try Dataset.loadLabels(c), id: c.id, source: c.imagePaths[0])
+        let image = try Dataset.loadImage(c)
+        let landmarks = try Dataset.loadLandmarks(c, rank: image.shape.count, header: image.header)
+        var prepared = try prepare(image, labels: try Dataset.loadLabels(c), landmarks: landmarks?.points, id: c.id, source: c.imagePaths[0])
         let shape = prepared.geometry.shape
         let imageArray = NPYArray(shape: [prepared.geometry.channels] + shape, elements: prepared.image).encoded()
         if let labels = prepared.labels {
