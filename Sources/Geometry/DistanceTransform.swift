@@ -38,6 +38,38 @@ public enum DistanceTransform {
         try transform(mask, spacing: spacing, to: target, noTarget: noTarget, squareRoot: false)
     }
 
+    /// Squared Euclidean distances at the true elements of `queries` only (raster order), equal
+    /// to `squaredEuclidean(mask, …)` there; +inf when there is no target. The last pass builds
+    /// envelopes only on lines through queries and evaluates them only at the queries (surface
+    /// distances need a thin band of the image, not the whole transform).
+    public static func squaredEuclidean(_ mask: Grid<Bool>, spacing: [Double]? = nil, to target: Target = .background,
+                                        at queries: Grid<Bool>) throws -> [Double] {
+        guard queries.shape == mask.shape else {
+            throw GeometryError.invalidShape("distance queries \(queries.shape) vs mask \(mask.shape)")
+        }
+        let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
+        let isTarget = target == .background ? false : true
+        var f = [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
+            mask.storage.withUnsafeBufferPointer { m in
+                for i in 0..<m.count { o[i] = m[i] == isTarget ? 0 : .infinity }
+            }
+            initialized = mask.count
+        }
+        var out: [Double] = []
+        out.reserveCapacity(queries.storage.count / 8)
+        guard f.contains(0) else {
+            for q in queries.storage where q { out.append(.infinity) }
+            return out
+        }
+        queries.storage.withUnsafeBufferPointer { qb in
+            f.withUnsafeMutableBufferPointer { o in
+                envelopeTransform(SharedPointer(o.baseAddress!), shape: mask.shape, spacing: sp, queries: qb.baseAddress!)
+                for i in 0..<qb.count where qb[i] { out.append(o[i]) }
+            }
+        }
+        return out
+    }
+
     static func transform(_ mask: Grid<Bool>, spacing: [Double]?, to target: Target, noTarget: NoTargetPolicy,
                           squareRoot: Bool) throws -> Grid<Double> {
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
@@ -164,7 +196,9 @@ public enum DistanceTransform {
     }
 
     /// In-place squared EDT of `f` (0 at targets, +inf elsewhere), one envelope pass per axis.
-    static func envelopeTransform(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], squareRoot: Bool = false) {
+    /// With `queries` (rank ≥ 2), only the elements where it is true are exact afterwards.
+    static func envelopeTransform(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], squareRoot: Bool = false,
+                                  queries: UnsafePointer<Bool>? = nil) {
         let total = shape.reduce(1, *)
         guard total > 0 else { return }
         // First pass (contiguous last axis): f is still 0/+inf, so two sweeps give the 1D distances.
@@ -198,10 +232,12 @@ public enum DistanceTransform {
             let block = inner == 1 ? 1 : min(inner, max(8, min(64, 32768 / n)))
             let blocksPerOuter = (inner + block - 1) / block
             let items = outer * blocksPerOuter
+            let lineQueries = axis == 0 ? queries : nil
             Parallel.forRanges(items, grain: max(1, 32768 / (n * block))) { range in
                 let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
+                let qbuf = UnsafeMutablePointer<Bool>.allocate(capacity: lineQueries == nil ? 0 : block * n)
                 let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (n + 1))
-                defer { buf.deallocate(); scratch.deallocate() }
+                defer { buf.deallocate(); qbuf.deallocate(); scratch.deallocate() }
                 for item in range {
                     let o = item / blocksPerOuter
                     let i0 = (item % blocksPerOuter) * block
@@ -211,7 +247,22 @@ public enum DistanceTransform {
                         let row = base &+ q &* inner
                         for b in 0..<width { buf[b &* n &+ q] = f[row &+ b] }
                     }
-                    for b in 0..<width { envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch) }
+                    if let lq = lineQueries {
+                        var hit = [Bool](repeating: false, count: width)
+                        for q in 0..<n {
+                            let row = base &+ q &* inner
+                            for b in 0..<width {
+                                let isQuery = lq[row &+ b]
+                                qbuf[b &* n &+ q] = isQuery
+                                if isQuery { hit[b] = true }
+                            }
+                        }
+                        for b in 0..<width where hit[b] {
+                            envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch, queries: qbuf + b * n)
+                        }
+                    } else {
+                        for b in 0..<width { envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch) }
+                    }
                     // Scatter row by row, `width` contiguous elements at a time (cache and TLB friendly).
                     for q in 0..<n {
                         let row = base &+ q &* inner
@@ -232,7 +283,7 @@ public enum DistanceTransform {
     /// run), so each run is an independent, short envelope (as seung-lab `edt` segments lines).
     @inline(__always)
     static func envelopeLine(_ g: UnsafeMutablePointer<Double>, n: Int, s2: Double,
-                             scratch: UnsafeMutablePointer<Double>) {
+                             scratch: UnsafeMutablePointer<Double>, queries: UnsafePointer<Bool>? = nil) {
         let vd = scratch, fv = scratch + (n + 1), gv = scratch + 2 * (n + 1)
         let twoS2 = 2 * s2
         var a = 0
@@ -268,11 +319,20 @@ public enum DistanceTransform {
             // The envelope passes from v[j] to v[j+1] before q when F(v[j+1]) − F(v[j]) < 2s²·q·(v[j+1] − v[j]).
             if k >= 0 {
                 var j = 0
-                for q in a..<b {
-                    let dq = Double(q)
-                    while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
-                    let off = dq - vd[j]
-                    g[q] = s2 * off * off + gv[j]
+                if let queries {
+                    for q in a..<b where queries[q] {
+                        let dq = Double(q)
+                        while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
+                        let off = dq - vd[j]
+                        g[q] = s2 * off * off + gv[j]
+                    }
+                } else {
+                    for q in a..<b {
+                        let dq = Double(q)
+                        while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
+                        let off = dq - vd[j]
+                        g[q] = s2 * off * off + gv[j]
+                    }
                 }
             }
             a = b
