@@ -38,6 +38,38 @@ public enum DistanceTransform {
         try transform(mask, spacing: spacing, to: target, noTarget: noTarget, squareRoot: false)
     }
 
+    /// Squared Euclidean distances at the true elements of `queries` only (raster order), equal
+    /// to `squaredEuclidean(mask, …)` there; +inf when there is no target. The last pass builds
+    /// envelopes only on lines through queries and evaluates them only at the queries (surface
+    /// distances need a thin band of the image, not the whole transform).
+    public static func squaredEuclidean(_ mask: Grid<Bool>, spacing: [Double]? = nil, to target: Target = .background,
+                                        at queries: Grid<Bool>) throws -> [Double] {
+        guard queries.shape == mask.shape else {
+            throw GeometryError.invalidShape("distance queries \(queries.shape) vs mask \(mask.shape)")
+        }
+        let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
+        let isTarget = target == .background ? false : true
+        var f = [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
+            mask.storage.withUnsafeBufferPointer { m in
+                for i in 0..<m.count { o[i] = m[i] == isTarget ? 0 : .infinity }
+            }
+            initialized = mask.count
+        }
+        var out: [Double] = []
+        out.reserveCapacity(queries.storage.count / 8)
+        guard f.contains(0) else {
+            for q in queries.storage where q { out.append(.infinity) }
+            return out
+        }
+        queries.storage.withUnsafeBufferPointer { qb in
+            f.withUnsafeMutableBufferPointer { o in
+                envelopeTransform(SharedPointer(o.baseAddress!), shape: mask.shape, spacing: sp, queries: qb.baseAddress!)
+                for i in 0..<qb.count where qb[i] { out.append(o[i]) }
+            }
+        }
+        return out
+    }
+
     static func transform(_ mask: Grid<Bool>, spacing: [Double]?, to target: Target, noTarget: NoTargetPolicy,
                           squareRoot: Bool) throws -> Grid<Double> {
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
@@ -164,7 +196,9 @@ public enum DistanceTransform {
     }
 
     /// In-place squared EDT of `f` (0 at targets, +inf elsewhere), one envelope pass per axis.
-    static func envelopeTransform(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], squareRoot: Bool = false) {
+    /// With `queries` (rank ≥ 2), only the elements where it is true are exact afterwards.
+    static func envelopeTransform(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], squareRoot: Bool = false,
+                                  queries: UnsafePointer<Bool>? = nil) {
         let total = shape.reduce(1, *)
         guard total > 0 else { return }
         // First pass (contiguous last axis): f is still 0/+inf, so two sweeps give the 1D distances.
@@ -193,36 +227,49 @@ public enum DistanceTransform {
             let outer = total / (n * inner)
             let s2 = spacing[axis] * spacing[axis]
             // Lines along a strided axis are processed `block` at a time so that gathering reads
-            // contiguous runs of memory.
-            let block = inner == 1 ? 1 : min(inner, 16)
+            // contiguous runs of memory (up to 512 bytes: one TLB page holds a row's whole run),
+            // with the block's buffer kept within a core's L2.
+            let block = inner == 1 ? 1 : min(inner, max(8, min(64, 32768 / n)))
             let blocksPerOuter = (inner + block - 1) / block
             let items = outer * blocksPerOuter
-            Parallel.forRanges(items, grain: max(1, 4096 / max(1, n))) { range in
+            let lineQueries = axis == 0 ? queries : nil
+            Parallel.forRanges(items, grain: max(1, 32768 / (n * block))) { range in
                 let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
-                let res = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
-                let v = UnsafeMutablePointer<Int>.allocate(capacity: n)
-                let z = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
-                defer { buf.deallocate(); res.deallocate(); v.deallocate(); z.deallocate() }
+                let qbuf = UnsafeMutablePointer<Bool>.allocate(capacity: lineQueries == nil ? 0 : block * n)
+                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (n + 1))
+                defer { buf.deallocate(); qbuf.deallocate(); scratch.deallocate() }
                 for item in range {
                     let o = item / blocksPerOuter
                     let i0 = (item % blocksPerOuter) * block
                     let width = min(block, inner - i0)
                     let base = o * n * inner + i0
                     for q in 0..<n {
-                        let row = base + q * inner
-                        for b in 0..<width { buf[b * n + q] = f[row + b] }
+                        let row = base &+ q &* inner
+                        for b in 0..<width { buf[b &* n &+ q] = f[row &+ b] }
                     }
-                    for b in 0..<width {
-                        let out = res + b * n
-                        lowerEnvelope(buf + b * n, n: n, s2: s2, v: v, z: z) { q, value in out[q] = value }
+                    if let lq = lineQueries {
+                        var hit = [Bool](repeating: false, count: width)
+                        for q in 0..<n {
+                            let row = base &+ q &* inner
+                            for b in 0..<width {
+                                let isQuery = lq[row &+ b]
+                                qbuf[b &* n &+ q] = isQuery
+                                if isQuery { hit[b] = true }
+                            }
+                        }
+                        for b in 0..<width where hit[b] {
+                            envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch, queries: qbuf + b * n)
+                        }
+                    } else {
+                        for b in 0..<width { envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch) }
                     }
                     // Scatter row by row, `width` contiguous elements at a time (cache and TLB friendly).
                     for q in 0..<n {
-                        let row = base + q * inner
+                        let row = base &+ q &* inner
                         if finalPass {
-                            for b in 0..<width { f[row + b] = res[b * n + q].squareRoot() }
+                            for b in 0..<width { f[row &+ b] = buf[b &* n &+ q].squareRoot() }
                         } else {
-                            for b in 0..<width { f[row + b] = res[b * n + q] }
+                            for b in 0..<width { f[row &+ b] = buf[b &* n &+ q] }
                         }
                     }
                 }
@@ -230,41 +277,65 @@ public enum DistanceTransform {
         }
     }
 
-    /// d(q) = min_p s²(q−p)² + g(p) over the finite g(p) (Felzenszwalb & Huttenlocher 2012).
-    /// The envelope tests compare cross-multiplied slopes instead of dividing: with
-    /// F(x) = g(x) + s²x², parabola p is hidden between r < p < q when
-    /// (F(q) − F(p))(p − r) ≤ (F(p) − F(r))(q − p), and the envelope passes from v[j] to v[j+1]
-    /// before q when F(v[j+1]) − F(v[j]) < 2s²·q·(v[j+1] − v[j]). `fv` holds F(v[k]).
+    /// One envelope pass over a contiguous line, in place. Zeros are targets and stay zero; a
+    /// run of non-zero values between two zeros only needs the parabolas of the run and of its
+    /// two bounding zeros (any parabola beyond a zero is above that zero's at every point of the
+    /// run), so each run is an independent, short envelope (as seung-lab `edt` segments lines).
     @inline(__always)
-    static func lowerEnvelope(_ g: UnsafeMutablePointer<Double>, n: Int, s2: Double,
-                              v: UnsafeMutablePointer<Int>, z fv: UnsafeMutablePointer<Double>,
-                              write: (Int, Double) -> Void) {
-        var k = -1
-        for q in 0..<n {
-            let gq = g[q]
-            if gq == .infinity { continue }
-            let dq = Double(q)
-            let fq = gq + s2 * dq * dq
-            while k >= 1 {
-                let p = Double(v[k]), r = Double(v[k - 1])
-                if (fq - fv[k]) * (p - r) <= (fv[k] - fv[k - 1]) * (dq - p) { k -= 1 } else { break }
-            }
-            k += 1
-            v[k] = q
-            fv[k] = fq
-        }
-        if k < 0 {
-            for q in 0..<n { write(q, .infinity) }
-            return
-        }
-        var j = 0
+    static func envelopeLine(_ g: UnsafeMutablePointer<Double>, n: Int, s2: Double,
+                             scratch: UnsafeMutablePointer<Double>, queries: UnsafePointer<Bool>? = nil) {
+        let vd = scratch, fv = scratch + (n + 1), gv = scratch + 2 * (n + 1)
         let twoS2 = 2 * s2
-        for q in 0..<n {
-            let dq = Double(q)
-            while j < k && fv[j + 1] - fv[j] < twoS2 * dq * Double(v[j + 1] - v[j]) { j += 1 }
-            let p = v[j]
-            let off = dq - Double(p)
-            write(q, s2 * off * off + g[p])
+        var a = 0
+        while a < n {
+            while a < n && g[a] == 0 { a += 1 }
+            if a == n { return }
+            var b = a + 1
+            while b < n && g[b] != 0 { b += 1 }
+            // Envelope of the run [a, b) and its bounding zeros a − 1 and b. Cross-multiplied
+            // tests instead of divisions: with F(x) = g(x) + s²x², parabola p is hidden between
+            // r < p < q when (F(q) − F(p))(p − r) ≤ (F(p) − F(r))(q − p).
+            // The top of the stack stays in registers (reloading just-stored entries as a pair
+            // stalls store forwarding).
+            var k = -1
+            var topV = 0.0, topF = 0.0
+            for q in (a > 0 ? a - 1 : a)..<(b < n ? b + 1 : b) {
+                let gq = g[q]
+                if gq == .infinity { continue }
+                let dq = Double(q)
+                let fq = gq + s2 * dq * dq
+                while k >= 1 {
+                    let r = vd[k - 1], fr = fv[k - 1]
+                    if (fq - topF) * (topV - r) <= (topF - fr) * (dq - topV) {
+                        k -= 1; topV = r; topF = fr
+                    } else { break }
+                }
+                k += 1
+                vd[k] = dq
+                fv[k] = fq
+                gv[k] = gq
+                topV = dq; topF = fq
+            }
+            // The envelope passes from v[j] to v[j+1] before q when F(v[j+1]) − F(v[j]) < 2s²·q·(v[j+1] − v[j]).
+            if k >= 0 {
+                var j = 0
+                if let queries {
+                    for q in a..<b where queries[q] {
+                        let dq = Double(q)
+                        while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
+                        let off = dq - vd[j]
+                        g[q] = s2 * off * off + gv[j]
+                    }
+                } else {
+                    for q in a..<b {
+                        let dq = Double(q)
+                        while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
+                        let off = dq - vd[j]
+                        g[q] = s2 * off * off + gv[j]
+                    }
+                }
+            }
+            a = b
         }
     }
 }

@@ -80,19 +80,11 @@ public struct SurfaceDistances: Sendable {
                     return d2.map { $0.squareRoot() }
                 }
             }
-            return Self.sample(try DistanceTransform.squaredEuclidean(to, spacing: sp, to: .foreground), at: from)
+            var d = try DistanceTransform.squaredEuclidean(to, spacing: sp, to: .foreground, at: from)
+            for i in d.indices { d[i] = d[i].squareRoot() }
+            return d
         }
         self.init(predictionToTruth: try directed(from: sa, to: sg), truthToPrediction: try directed(from: sg, to: sa))
-    }
-
-    static func sample(_ squared: Grid<Double>, at mask: Grid<Bool>) -> [Double] {
-        var out: [Double] = []
-        squared.storage.withUnsafeBufferPointer { d in
-            mask.storage.withUnsafeBufferPointer { m in
-                for i in 0..<m.count where m[i] { out.append(d[i].squareRoot()) }
-            }
-        }
-        return out
     }
 
     public var isEmpty: Bool { predictionToTruth.isEmpty && truthToPrediction.isEmpty }

@@ -53,4 +53,54 @@ final class DistanceTransformTests: XCTestCase {
         XCTAssertThrowsError(try DistanceTransform.euclidean(m, spacing: [1, 0]))
         XCTAssertThrowsError(try DistanceTransform.euclidean(m, spacing: [1]))
     }
+
+    /// Brute force: min over the targets of the envelope passes' per-axis terms, summed in their
+    /// order (last axis (d·s)², then s²·d·d for each earlier axis).
+    static func bruteSquared(_ m: Grid<Bool>, spacing sp: [Double], targetValue: Bool) -> [Double] {
+        let strides = m.strides
+        func coords(_ i: Int) -> [Int] { (0..<m.rank).map { (i / strides[$0]) % m.shape[$0] } }
+        let targets = m.storage.indices.filter { m.storage[$0] == targetValue }.map(coords)
+        let last = m.rank - 1
+        return m.storage.indices.map { i in
+            let p = coords(i)
+            return targets.map { t -> Double in
+                let v = Double(abs(p[last] - t[last])) * sp[last]
+                var s = v * v
+                for a in stride(from: last - 1, through: 0, by: -1) {
+                    let d = Double(abs(p[a] - t[a]))
+                    s = sp[a] * sp[a] * d * d + s
+                }
+                return s
+            }.min() ?? .infinity
+        }
+    }
+
+    /// Random masks from sparse to dense (one segment per line up to many short runs between
+    /// targets), both target kinds, isotropic and anisotropic: the segmented envelope passes give
+    /// the brute-force minimum, and the query-only transform equals the full one at the queries.
+    func testRandomMasksMatchBruteForce() throws {
+        var rng = SeededGenerator(seed: 42)
+        for trial in 0..<24 {
+            let rank = trial % 2 == 0 ? 2 : 3
+            let shape = (0..<rank).map { _ in Int.random(in: 1...(rank == 2 ? 40 : 14), using: &rng) }
+            let density = [0.02, 0.2, 0.5, 0.9][trial % 4]
+            let count = shape.reduce(1, *)
+            let m = try Grid(shape: shape, storage: (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) < density })
+            let queries = try Grid(shape: shape, storage: (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) < 0.3 })
+            for spacing in [[Double](repeating: 1, count: rank), rank == 2 ? [0.7, 2.3] : [2.5, 0.8, 0.6]] {
+                for (target, value) in [(DistanceTransform.Target.background, false), (.foreground, true)] {
+                    let brute = Self.bruteSquared(m, spacing: spacing, targetValue: value)
+                    let full = try DistanceTransform.squaredEuclidean(m, spacing: spacing, to: target)
+                    for i in 0..<count where !(full.storage[i] == brute[i] || abs(full.storage[i] - brute[i]) <= 1e-12 * brute[i]) {
+                        XCTFail("shape \(shape) spacing \(spacing) \(target) element \(i): \(full.storage[i]) vs brute force \(brute[i])")
+                        return
+                    }
+                    let sampled = try DistanceTransform.squaredEuclidean(m, spacing: spacing, to: target, at: queries)
+                    XCTAssertEqual(sampled, queries.storage.indices.filter { queries.storage[$0] }.map { full.storage[$0] })
+                }
+            }
+        }
+        XCTAssertThrowsError(try DistanceTransform.squaredEuclidean(Grid(shape: [2, 2], repeating: true),
+                                                                    at: Grid(shape: [2, 3], repeating: true)))
+    }
 }

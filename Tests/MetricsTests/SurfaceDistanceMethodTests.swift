@@ -68,6 +68,11 @@ final class SurfaceDistanceMethodTests: XCTestCase {
             XCTFail("nearest point \(u) vs brute force \(v)", file: file, line: line)
             return
         }
+        // The EDT path (query-only last pass) against the brute force too.
+        for (u, v) in zip(edt.predictionToTruth, brute) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
+            XCTFail("distance transform \(u) vs brute force \(v)", file: file, line: line)
+            return
+        }
     }
 
     func testRandom2D() throws {
