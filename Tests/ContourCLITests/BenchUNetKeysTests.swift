@@ -34,4 +34,17 @@ final class BenchUNetKeysTests: XCTestCase {
             XCTAssertEqual(ours, theirs, m.name)
         }
     }
+
+    /// `--model` and a size the model cannot take are named in the error (nothing is timed).
+    func testBadModelOptionsAreNamed() throws {
+        XCTAssertThrowsError(try EngineBench.parse(["--model", "unet2d,foo", "--python", "none"]).selectedModels()) {
+            XCTAssertTrue("\($0)".contains("--model: 'foo' is not benchmarked"), "\($0)")
+        }
+        XCTAssertEqual(try EngineBench.parse(["--model", "all"]).selectedModels().map(\.name), ["tinyunet", "unet2d", "unet3d"])
+        XCTAssertEqual(try EngineBench.parse(["--model", "unet3d, unet2d"]).selectedModels().map(\.name), ["unet2d", "unet3d"])
+        XCTAssertThrowsError(try EngineBench.parse(["--model", "unet3d", "--size", "24", "--ops", "1", "--rounds", "2", "--warmup", "0",
+                                                    "--python", "none"]).measure()) {
+            XCTAssertTrue("\($0)".contains("--size 24: unet3d needs a side divisible by 16"), "\($0)")
+        }
+    }
 }
