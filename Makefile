@@ -61,6 +61,7 @@ fixtures: tensorboard-fixture
 	$(BENCH_PY) scripts/fixtures/make_resample_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_planned_prediction_fixtures.py
 	$(BENCH_PY) scripts/fixtures/make_bench_fixtures.py
+	$(BENCH_PY) scripts/fixtures/make_bench_unet_fixtures.py
 
 # An event file written by TensorBoard's own writer, for the Swift reader in TensorBoardTests.
 tensorboard-fixture:

@@ -17,7 +17,10 @@ Requests:
 
 References R (args): scipy.edt (input), seung.edt (input, threads), cc3d (input, connectivity),
 monai.hd95 (prediction, truth, threads), scipy.betti (input), torch.tinyunet (batch, size,
-threads), torch.bab (segmentation, heatmaps, relations, threads). Runs on torch ≥ 2.11
+threads), torch.unet (weights, inputs, spatial, options, classes, in_channels, lr, weight_decay,
+threads: Contour's unet2d/unet3d from benchmarks/unet_reference.py, its weights and
+x/y batch from safetensors, one DiceCE + AdamW step per call, result the loss), torch.bab
+(segmentation, heatmaps, relations, threads). Runs on torch ≥ 2.11
 (`make bench-venv`); scipy/numpy alone are enough for the scipy references.
 """
 import json
@@ -106,6 +109,26 @@ def prepare(ref, a):
             loss.backward()
             opt.step()
             return loss.item()
+        return step, float
+    if ref == "torch.unet":
+        torch = torch_threads(a.get("threads"))
+        need("safetensors")
+        from safetensors.torch import load_file
+        from unet_reference import dice_ce, from_options
+        model = from_options(int(a["spatial"]), int(a["in_channels"]), int(a["classes"]), a.get("options", {}))
+        model.load_state_dict(load_file(a["weights"]), strict=True)
+        model.train()
+        data = load_file(a["inputs"])
+        x, y = data["x"], data["y"]
+        opt = torch.optim.AdamW(model.parameters(), lr=float(a["lr"]), weight_decay=float(a["weight_decay"]))
+
+        def step():
+            opt.zero_grad()
+            loss = dice_ce(model(x), y)
+            value = loss.item()
+            loss.backward()
+            opt.step()
+            return value
         return step, float
     if ref == "torch.bab":
         torch = torch_threads(a.get("threads"))
