@@ -240,6 +240,10 @@ public final class Trainer {
                 var iterator: BatchIterator?
                 var loaderEpoch = -1
                 let firstStep = Swift.min(resumed?.steps ?? 0, config.run.iterationsPerEpoch)
+                func interruption(after steps: Int) -> TrainingInterrupted {
+                    TrainingInterrupted(runFolder: runFolder, epoch: epoch, step: steps, stepsPerEpoch: config.run.iterationsPerEpoch,
+                                        signal: Interruption.signalName)
+                }
                 // Saves `latest` inside the epoch after `steps` steps and stops the run.
                 func interrupt(after steps: Int) throws -> Never {
                     if isMain {
@@ -249,8 +253,7 @@ public final class Trainer {
                                                                      seconds: Date().timeIntervalSince(started))
                         try store.save("latest", model: model, optimizer: s.optimizer, state: st, rng: try Torch.defaultGeneratorState())
                     }
-                    throw TrainingInterrupted(runFolder: runFolder, epoch: epoch, step: steps, stepsPerEpoch: config.run.iterationsPerEpoch,
-                                              signal: Interruption.signalName)
+                    throw interruption(after: steps)
                 }
                 // Time the steps spend waiting for a batch, against the steps' whole time.
                 var waited: UInt64 = 0
@@ -374,8 +377,7 @@ public final class Trainer {
                 // A signal during validation or the save: this epoch is saved whole, so stop before the
                 // next one rather than after its first step. A finished run (its last epoch) completes.
                 if !finished, try stopRequested() {
-                    throw TrainingInterrupted(runFolder: runFolder, epoch: epoch, step: config.run.iterationsPerEpoch,
-                                              stepsPerEpoch: config.run.iterationsPerEpoch, signal: Interruption.signalName)
+                    throw interruption(after: config.run.iterationsPerEpoch)
                 }
                 if stopped { break }
             }

@@ -10,7 +10,8 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
-#include <cstring>
+#include "../plugin_guard.h"
+
 #include <optional>
 #include <string>
 
@@ -19,26 +20,7 @@
 #define CT_EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace {
-void copy_error(const std::string &message, char *err, size_t errlen) {
-  if (!err || errlen == 0) return;
-  std::strncpy(err, message.c_str(), errlen - 1);
-  err[errlen - 1] = '\0';
-}
-
-template <class F>
-int guarded(char *err, size_t errlen, F &&body) noexcept {
-  try {
-    body();
-    return 0;
-  } catch (const c10::Error &e) {
-    copy_error(e.what_without_backtrace(), err, errlen);
-  } catch (const std::exception &e) {
-    copy_error(e.what(), err, errlen);
-  } catch (...) {
-    copy_error("unknown error", err, errlen);
-  }
-  return -1;
-}
+using contour_plugin::guarded;
 
 /// A graph and, while capturing, the side stream it records on (capture on the legacy default
 /// stream is not allowed) and the autocast cache state to restore.

@@ -9,20 +9,13 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #include <torch/version.h>
 
+#include "../plugin_guard.h"
+
 #include <chrono>
-#include <cstring>
 #include <string>
 
 #define CT_NCCL_STR2(x) #x
 #define CT_NCCL_STR(x) CT_NCCL_STR2(x)
-
-namespace {
-void copy_error(const std::string &message, char *err, size_t errlen) {
-  if (!err || errlen == 0) return;
-  std::strncpy(err, message.c_str(), errlen - 1);
-  err[errlen - 1] = '\0';
-}
-}  // namespace
 
 extern "C" {
 
@@ -37,7 +30,7 @@ __attribute__((visibility("default"))) const char *ct_nccl_torch_version(void) n
 /// (the caller deletes it); on failure -1 and the reason in err.
 __attribute__((visibility("default"))) int ct_nccl_create(void *store, int rank, int world, int device_index, int64_t timeout_ms,
                                                           void **backend_out, char *err, size_t errlen) noexcept {
-  try {
+  return contour_plugin::guarded(err, errlen, [&] {
     if (!store || !backend_out) throw std::invalid_argument("ct_nccl_create: store or output pointer is NULL");
     if (world < 1 || rank < 0 || rank >= world)
       throw std::invalid_argument("ct_nccl_create: rank " + std::to_string(rank) + " of world size " + std::to_string(world));
@@ -49,15 +42,7 @@ __attribute__((visibility("default"))) int ct_nccl_create(void *store, int rank,
     auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(s, rank, world, options);
     pg->setBoundDeviceId(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device_index)));
     *backend_out = new c10::intrusive_ptr<c10d::Backend>(std::move(pg));
-    return 0;
-  } catch (const c10::Error &e) {
-    copy_error(e.what_without_backtrace(), err, errlen);
-  } catch (const std::exception &e) {
-    copy_error(e.what(), err, errlen);
-  } catch (...) {
-    copy_error("unknown error", err, errlen);
-  }
-  return -1;
+  });
 }
 
 }  // extern "C"
