@@ -197,7 +197,7 @@ public struct ComparisonPlan: Sendable {
     public func checkExperiments() throws {
         for v in variants {
             do {
-                for stage in try v.config.stageConfigs() { _ = try Experiment(config: stage.config) }
+                for stage in try v.config.stageConfigs() { _ = try Experiment(config: stage.config).objective() }
             } catch {
                 throw TrainingError("variant \(v.name): \(error)")
             }

@@ -105,13 +105,32 @@ public struct Experiment {
     /// `data.cache: auto` keeps preprocessed folders up to this size in memory.
     public static let autoCacheBytes = 2 << 30
 
-    /// The configured objectives, each bound to the head it reads.
+    /// The configured objectives, each bound to the head it reads, checked against the model's
+    /// heads and the targets the data has (so `compare --dry-run` finds a mismatch too).
     public func objective() throws -> CompositeObjective {
-        try CompositeObjective(terms: config.objectives.map { o in
+        let composite = try CompositeObjective(terms: config.objectives.map { o in
             var objective = try ObjectiveRegistry.make(o.name, options: o.options)
             if let head = o.head { objective = try HeadBoundObjective(objective, head: head) }
             return CompositeObjective.Term(weight: o.weight, objective: objective)
         })
+        let heads = Set(model.headSpecs.map(\.name))
+        let description = dataset.description
+        let available = Targets.fields(hasLabels: trainCases.contains { $0.labelPath != nil },
+                                       hasLandmarks: !description.landmarkNames.isEmpty,
+                                       hasPseudoLabels: trainCases.contains { $0.pseudoLabelPath != nil })
+        for (term, spec) in zip(composite.terms, config.objectives) {
+            if let missing = term.objective.heads.first(where: { !heads.contains($0) }) {
+                throw TrainingError("objective '\(spec.name)' reads head '\(missing)', which model '\(config.model.name)' does not produce "
+                                    + "(heads: \(model.headSpecs.map(\.name).joined(separator: ", ")))")
+            }
+            if let missing = term.objective.needs.subtracting(available).sorted(by: { $0.rawValue < $1.rawValue }).first {
+                let why = missing == .labels ? "no training case has a label map (labelsTr/)"
+                    : missing == .pseudoLabels ? "no training case has pseudo labels (\(Dataset.pseudoLabelFolder)/CASE\(description.fileEnding), written by `contour pseudo-label`)"
+                    : "the dataset declares no landmarks (dataset.json \"landmarks\" and landmarksTr/)"
+                throw TrainingError("objective '\(spec.name)' needs \(missing.rawValue), but \(why)")
+            }
+        }
+        return composite
     }
 
     /// Each objective's options with the defaults it read written out (what ran).

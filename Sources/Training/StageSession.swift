@@ -37,25 +37,8 @@ final class StageSession {
         do {
             experiment = try Experiment(config: config, localRank: distributed?.localRank)
             let model = experiment.model
-            objective = try experiment.objective()
-            // Each objective's heads against the model, and the targets it needs against the data.
-            let heads = Set(model.headSpecs.map(\.name))
             let description = experiment.dataset.description
-            let available = Targets.fields(hasLabels: experiment.trainCases.contains { $0.labelPath != nil },
-                                           hasLandmarks: !description.landmarkNames.isEmpty,
-                                           hasPseudoLabels: experiment.trainCases.contains { $0.pseudoLabelPath != nil })
-            for (term, spec) in zip(objective.terms, config.objectives) {
-                if let missing = term.objective.heads.first(where: { !heads.contains($0) }) {
-                    throw TrainingError("objective '\(spec.name)' reads head '\(missing)', which model '\(config.model.name)' does not produce "
-                                        + "(heads: \(model.headSpecs.map(\.name).joined(separator: ", ")))")
-                }
-                if let missing = term.objective.needs.subtracting(available).sorted(by: { $0.rawValue < $1.rawValue }).first {
-                    let why = missing == .labels ? "no training case has a label map (labelsTr/)"
-                        : missing == .pseudoLabels ? "no training case has pseudo labels (\(Dataset.pseudoLabelFolder)/CASE\(description.fileEnding), written by `contour pseudo-label`)"
-                        : "the dataset declares no landmarks (dataset.json \"landmarks\" and landmarksTr/)"
-                    throw TrainingError("objective '\(spec.name)' needs \(missing.rawValue), but \(why)")
-                }
-            }
+            objective = try experiment.objective()
             balancer = try BalancerRegistry.make(config.balancer.name, options: config.balancer.options)
             if balancer.needsGradients && objective.terms.count < 2 {
                 throw TrainingError("balancer '\(config.balancer.name)' balances several objectives; the configuration has one "

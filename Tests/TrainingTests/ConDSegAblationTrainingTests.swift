@@ -92,6 +92,15 @@ final class ConDSegAblationTrainingTests: XCTestCase {
         }
     }
 
+    /// `compare --dry-run` finds the same mismatch when it checks the plan, before any run starts.
+    func testACompareVariantWhoseObjectiveReadsAMissingHeadFailsTheCheck() throws {
+        let plan = try ComparisonPlan.make(config: configPath(), vary: [], set: ["data.dataset=\(try data())", "stages[1].model.options.sid=false"],
+                                           seeds: nil, folds: nil, reference: nil, metrics: nil, output: "\(dir!)/cmp-bad")
+        XCTAssertThrowsError(try plan.checkExperiments()) {
+            XCTAssertTrue("\($0)".contains("variant two-stage") && "\($0)".contains("reads head 'foreground'"), "\($0)")
+        }
+    }
+
     /// The no-sid variant of the shipped comparison (model and objective changed together) trains
     /// through both stages, 1 iteration each; no-cdfa changes the model only (the step test above).
     func testTheNoSIDVariantTrains() throws {
