@@ -20,6 +20,7 @@ torch.__version__ and the thread count. Commands:
   dump B PATH    the four logit heads of x[:B] (eval mode) → safetensors at PATH
   train          one stage-2 step: zero_grad, forward (train mode), condseg loss, loss.item(),
                  backward, Adam step → {"ms": ..., "loss": ..., "phases_ms": {...}}
+  train PATH     the same under torch.profiler (CPU, and CUDA on a GPU), Chrome trace written to PATH
   quit
 """
 import argparse
@@ -103,6 +104,24 @@ def main():
     def reply(o):
         print(json.dumps(o), flush=True)
 
+    def train_step():
+        x, y = data["train_x"], data["train_y"]
+        model.train()
+        sync()
+        t0 = time.perf_counter()
+        optimizer.zero_grad()
+        loss = losses.condseg(forward(x), y, parity=True)
+        value = loss.item()
+        t1 = time.perf_counter()
+        loss.backward()
+        sync()
+        t2 = time.perf_counter()
+        optimizer.step()
+        sync()
+        t3 = time.perf_counter()
+        return {"ms": (t3 - t0) * 1e3, "loss": value,
+                "phases_ms": {"forward_loss": (t1 - t0) * 1e3, "backward": (t2 - t1) * 1e3, "optimizer": (t3 - t2) * 1e3}}
+
     reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device),
            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"})
     for line in sys.stdin:
@@ -141,23 +160,17 @@ def main():
                 ys = forward(data["x"][:b].contiguous())
             save_file({h: y.detach().cpu().contiguous() for h, y in zip(HEADS, ys)}, path)
             reply({"path": path})
+        elif command == "train" and len(words) > 1:
+            trace = line.strip()[len("train"):].strip()
+            activities = [torch.profiler.ProfilerActivity.CPU]
+            if device.type == "cuda":
+                activities.append(torch.profiler.ProfilerActivity.CUDA)
+            with torch.profiler.profile(activities=activities) as prof:
+                result = train_step()
+            prof.export_chrome_trace(trace)
+            reply(result)
         elif command == "train":
-            x, y = data["train_x"], data["train_y"]
-            model.train()
-            sync()
-            t0 = time.perf_counter()
-            optimizer.zero_grad()
-            loss = losses.condseg(forward(x), y, parity=True)
-            value = loss.item()
-            t1 = time.perf_counter()
-            loss.backward()
-            sync()
-            t2 = time.perf_counter()
-            optimizer.step()
-            sync()
-            t3 = time.perf_counter()
-            reply({"ms": (t3 - t0) * 1e3, "loss": value,
-                   "phases_ms": {"forward_loss": (t1 - t0) * 1e3, "backward": (t2 - t1) * 1e3, "optimizer": (t3 - t2) * 1e3}})
+            reply(train_step())
         else:
             reply({"error": f"unknown command {command!r}"})
 

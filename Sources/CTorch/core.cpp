@@ -305,6 +305,12 @@ ct_status ct_repeat(ct_tensor t, const int64_t *repeats, int n, ct_tensor *out) 
 ct_status ct_unfold(ct_tensor t, int64_t dim, int64_t size, int64_t step, ct_tensor *out) noexcept {
   CT_OUT(ctorch::T(t).unfold(dim, size, step));
 }
+ct_status ct_im2col(ct_tensor t, int64_t kernel, int64_t padding, ct_tensor *out) noexcept {
+  CT_OUT(at::im2col(ctorch::T(t), {kernel, kernel}, {1, 1}, {padding, padding}, {1, 1}));
+}
+ct_status ct_col2im(ct_tensor t, int64_t height, int64_t width, int64_t kernel, int64_t padding, ct_tensor *out) noexcept {
+  CT_OUT(at::col2im(ctorch::T(t), {height, width}, {kernel, kernel}, {1, 1}, {padding, padding}, {1, 1}));
+}
 ct_status ct_cat(const ct_tensor *ts, int n, int64_t dim, int stack, ct_tensor *out) noexcept {
   CT_GUARD({
     auto v = ctorch::Ts(ts, n);

@@ -40,6 +40,11 @@ struct ModelsBench: ParsableCommand {
     var cudaGraph = false
     @Option(help: "Python with torch ≥ 2.11 and safetensors (default: .venv-bench/bin/python if present; 'none': Contour only).")
     var python: String?
+    @Option(help: ArgumentHelp("After the timed rounds, profile one more training step on each side into DIR.",
+                               discussion: "Writes DIR/contour-train.json and DIR/pytorch-train.json (Chrome traces: chrome://tracing, "
+                                   + "Perfetto) and prints the ops with the largest self time on either side.",
+                               valueName: "DIR"))
+    var profile: String?
     @Flag(help: "Print JSON.") var json = false
 
     // fp32 on a GPU: cuDNN runs convolutions in TF32 (PyTorch's default; both sides), so the two
@@ -280,7 +285,7 @@ struct ModelsBench: ParsableCommand {
             // Every arm runs once per round (warm-up included): the first entries are the first step's.
             var losses: [Double] = [], referenceLosses: [Double] = []
             var phases: [String: [Double]] = [:], referencePhases: [String: [Double]] = [:]
-            var arms: [() throws -> Double] = [{
+            func contourStep() throws -> Double {
                 try Torch.synchronize()
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 try optimizer.zeroGrad()
@@ -297,7 +302,8 @@ struct ModelsBench: ParsableCommand {
                 phases["optimizer", default: []].append(elapsed(t2))
                 losses.append(outcome.total)
                 return elapsed(t0)
-            }]
+            }
+            var arms: [() throws -> Double] = [contourStep]
             if let reference {
                 arms.append {
                     let (ms, reply) = try reference.milliseconds("train")
@@ -321,9 +327,40 @@ struct ModelsBench: ParsableCommand {
                 row["agree"] = true
                 fill(&row, samples[0], samples[1])
             }
+            if let profile {
+                try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)
+                let ours = "\(profile)/contour-train.json"
+                _ = try Profiler.record(to: ours) { try contourStep() }
+                var traces = ["contour": ours]
+                if let reference {
+                    let theirs = "\(profile)/pytorch-train.json"
+                    _ = try reference.milliseconds("train \(theirs)")
+                    traces["pytorch"] = theirs
+                }
+                row["profile_traces"] = traces
+                row["profile_top"] = try Self.profileTable(contour: ours, reference: traces["pytorch"])
+            }
             report["training"] = row
         }
         return report
+    }
+
+    /// The ops with the largest self time on either side (ms, calls), both traces' totals first.
+    static func profileTable(contour: String, reference: String?, top: Int = 25) throws -> [[String: Any]] {
+        let ours = try ProfileSummary(tracePath: contour), theirs = try reference.map { try ProfileSummary(tracePath: $0) }
+        let a = Dictionary(uniqueKeysWithValues: ours.rows.map { ($0.name, $0) })
+        let b = Dictionary(uniqueKeysWithValues: (theirs?.rows ?? []).map { ($0.name, $0) })
+        let names = Set(a.keys).union(b.keys).sorted {
+            let x = max(a[$0]?.selfMicroseconds ?? 0, b[$0]?.selfMicroseconds ?? 0), y = max(a[$1]?.selfMicroseconds ?? 0, b[$1]?.selfMicroseconds ?? 0)
+            return x != y ? x > y : $0 < $1
+        }
+        var rows: [[String: Any]] = [["name": "(all ops)", "contour_self_ms": ours.totalSelfMicroseconds / 1e3,
+                                      "reference_self_ms": theirs.map { $0.totalSelfMicroseconds / 1e3 } as Any]]
+        for n in names.prefix(top) {
+            rows.append(["name": n, "contour_self_ms": (a[n]?.selfMicroseconds ?? 0) / 1e3, "contour_calls": a[n]?.calls ?? 0,
+                         "reference_self_ms": theirs == nil ? NSNull() : (b[n]?.selfMicroseconds ?? 0) / 1e3, "reference_calls": b[n]?.calls ?? 0])
+        }
+        return rows
     }
 
     /// The human-readable report.
@@ -363,6 +400,16 @@ struct ModelsBench: ParsableCommand {
             let ours = t["contour_phases_ms"] as? [String: Double] ?? [:], theirs = t["reference_phases_ms"] as? [String: Double] ?? [:]
             lines.append("  medians by phase (ms), Contour / PyTorch: " + ["forward_loss", "backward", "optimizer"].map { k in
                 "\(k) \(f(ours[k], "%.1f")) / \(f(theirs[k], "%.1f"))" }.joined(separator: ", "))
+        }
+        if let t = r["training"] as? [String: Any], let top = t["profile_top"] as? [[String: Any]] {
+            lines.append("profile of one more training step (self time, ms; calls), traces: "
+                + ((t["profile_traces"] as? [String: String])?.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ") ?? ""))
+            lines.append("  " + pad("Contour", 10) + " " + pad("", 6) + "  " + pad("PyTorch", 10) + " " + pad("", 6) + "  op")
+            for row in top {
+                lines.append("  " + pad(f(row["contour_self_ms"], "%.1f"), 10) + " " + pad((row["contour_calls"] as? Int).map { "×\($0)" } ?? "", 6)
+                    + "  " + pad(f(row["reference_self_ms"], "%.1f"), 10) + " " + pad((row["reference_calls"] as? Int).map { "×\($0)" } ?? "", 6)
+                    + "  \(row["name"] ?? "")")
+            }
         }
         if wide {
             lines.append("warning: a 95 % interval is wider than ±5 % of its ratio — the machine was noisy or the rounds too few (raise --rounds)")

@@ -9,14 +9,8 @@ extension Tensor {
         guard k >= 1, p >= 0 else { throw TorchError("slidingWindows: kernel must be ≥ 1 and padding ≥ 0, got \(k), \(p)") }
         let h = shape[2] + 2 * p - k + 1, w = shape[3] + 2 * p - k + 1
         guard h >= 1, w >= 1 else { throw TorchError("slidingWindows: a \(k)×\(k) window does not fit shape \(shape) with padding \(p)") }
-        let padded = p > 0 ? try pad([p, p, p, p]) : self
-        var slots: [Tensor] = []
-        slots.reserveCapacity(k * k)
-        for ky in 0..<k {
-            let rows = try padded.narrow(dim: 2, start: ky, length: h)
-            for kx in 0..<k { slots.append(try rows.narrow(dim: 3, start: kx, length: w)) }
-        }
-        return try Tensor.stack(slots, dim: 2)
+        // at::im2col gives (N, C·k², H′·W′), channel-major: the same memory as (N, C, k², H′, W′).
+        return try map { ct_im2col($0, Int64(k), Int64(p), $1) }.reshape([shape[0], shape[1], k * k, h, w])
     }
 
     /// The adjoint of `slidingWindows` (`F.fold` with stride 1): sums each window slot back onto
@@ -28,19 +22,8 @@ extension Tensor {
         }
         let h = shape[3] - 2 * p + k - 1, w = shape[4] - 2 * p + k - 1
         guard h >= 1, w >= 1, p >= 0 else { throw TorchError("foldSlidingWindows: padding \(p) too large for shape \(shape)") }
-        // Output pixel q gets slot j of window q − o_j, o_j = (ky − p, kx − p): read the windows
-        // tensor shifted by −o_j after padding it by k − 1 − p on both sides.
-        let q = k - 1 - p
-        guard q >= 0 else { throw TorchError("foldSlidingWindows: padding \(p) must be < kernel \(k)") }
-        let padded = q > 0 ? try pad([q, q, q, q]) : self
-        var sum: Tensor?
-        for ky in 0..<k {
-            for kx in 0..<k {
-                let slot = try padded.select(dim: 2, index: ky * k + kx)
-                    .narrow(dim: 2, start: k - 1 - ky, length: h).narrow(dim: 3, start: k - 1 - kx, length: w)
-                sum = try sum.map { try $0.adding(slot) } ?? slot
-            }
-        }
-        return sum!
+        guard p < k else { throw TorchError("foldSlidingWindows: padding \(p) must be < kernel \(k)") }
+        let columns = try reshape([shape[0], shape[1] * k * k, shape[3] * shape[4]])
+        return try columns.map { ct_col2im($0, Int64(h), Int64(w), Int64(k), Int64(p), $1) }
     }
 }

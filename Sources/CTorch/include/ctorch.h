@@ -128,6 +128,10 @@ ct_status ct_flip(ct_tensor t, const int64_t *dims, int ndim, ct_tensor *out) CT
 ct_status ct_roll(ct_tensor t, const int64_t *shifts, const int64_t *dims, int n, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_repeat(ct_tensor t, const int64_t *repeats, int n, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_unfold(ct_tensor t, int64_t dim, int64_t size, int64_t step, ct_tensor *out) CT_NOEXCEPT;
+/// F.unfold / F.fold with stride 1 and dilation 1: (N, C, H, W) → (N, C·k², L), and back (summing
+/// overlaps) to (N, C, height, width).
+ct_status ct_im2col(ct_tensor t, int64_t kernel, int64_t padding, ct_tensor *out) CT_NOEXCEPT;
+ct_status ct_col2im(ct_tensor t, int64_t height, int64_t width, int64_t kernel, int64_t padding, ct_tensor *out) CT_NOEXCEPT;
 ct_status ct_cat(const ct_tensor *ts, int n, int64_t dim, int stack, ct_tensor *out) CT_NOEXCEPT;
 /// Splits into pieces of `size` along `dim` (chunks = 0) or into `size` chunks (chunks = 1).
 /// Writes up to `cap` handles to `outs` and the piece count to `count`.
@@ -316,6 +320,14 @@ ct_status ct_cuda_graph_begin(ct_cuda_graph g, int device_index) CT_NOEXCEPT;
 ct_status ct_cuda_graph_end(ct_cuda_graph g) CT_NOEXCEPT;
 ct_status ct_cuda_graph_replay(ct_cuda_graph g) CT_NOEXCEPT;
 void ct_cuda_graph_free(ct_cuda_graph g) CT_NOEXCEPT;
+
+// ---- profiling ---------------------------------------------------------------------------------
+/// libtorch's profiler (Kineto: CPU ops, and CUDA kernels where CUDA is present), as torch.profiler.
+/// Starts recording every op on every thread libtorch runs; record_shapes != 0 adds input shapes.
+ct_status ct_profiler_start(int record_shapes) CT_NOEXCEPT;
+/// Stops recording; writes the Chrome trace (the format torch.profiler exports) to trace_path
+/// unless it is NULL or empty.
+ct_status ct_profiler_stop(const char *trace_path) CT_NOEXCEPT;
 
 // ---- benchmarking ---------------------------------------------------------------------------
 /// Times `n` adds of 1-element tensors inside C++ (libtorch's own dispatch cost).
