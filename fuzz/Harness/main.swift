@@ -33,11 +33,9 @@ func file(_ bytes: [UInt8], named name: String) throws -> String {
 }
 
 /// The bytes as `archive/data.pkl` of an otherwise valid torch.save zip (with a 256-byte storage `data/0`),
-/// so that mutations reach the pickle rather than the zip's CRC check.
-func pthArchive(pickle: [UInt8]) throws -> String {
-    let path = "\(scratch)/pickle.pth"
-    try? FileManager.default.removeItem(atPath: path)
-    let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
+/// so that mutations reach the pickle rather than the zip's CRC check. Built in memory (no disk I/O per input).
+func pthArchive(pickle: [UInt8]) throws -> Data {
+    let archive = try Archive(accessMode: .create)
     func add(_ name: String, _ bytes: [UInt8]) throws {
         try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(bytes.count), provider: { position, size in
             Data(bytes[Int(position)..<(Int(position) + size)])
@@ -46,7 +44,7 @@ func pthArchive(pickle: [UInt8]) throws -> String {
     try add("archive/data.pkl", pickle)
     try add("archive/byteorder", Array("little".utf8))
     try add("archive/data/0", [UInt8](repeating: 0x3f, count: 256))
-    return path
+    return archive.data!
 }
 
 let targets: [String: FuzzTarget] = [
@@ -62,8 +60,11 @@ let targets: [String: FuzzTarget] = [
         _ = try ImageFile.read(path)
     },
     "safetensors": FuzzTarget { _ = try Safetensors.decode($0, name: "input.safetensors") },
+    // From memory: the same zip parser and pickle reader as `load(path)`, without a file per input.
     "pth": FuzzTarget { _ = try PyTorchCheckpoint.load(try file($0, named: "input.pth")) },
-    "pickle": FuzzTarget { _ = try PyTorchCheckpoint.load(try pthArchive(pickle: $0)) },
+    "pth-mem": FuzzTarget { _ = try PyTorchCheckpoint.load(data: Data($0), name: "input.pth") },
+    "pickle": FuzzTarget { _ = try PyTorchCheckpoint.load(try file(Array(try pthArchive(pickle: $0)), named: "pickle.pth")) },
+    "pickle-mem": FuzzTarget { _ = try PyTorchCheckpoint.load(data: try pthArchive(pickle: $0), name: "pickle.pth") },
     "dataset": FuzzTarget { _ = try DatasetDescription.read(path: try file($0, named: "dataset.json")) },
     "landmarks": FuzzTarget { bytes in
         let path = try file(bytes, named: "landmarks.json")
