@@ -43,19 +43,6 @@ public enum PyTorchCheckpoint {
         return try load(archive: archive, source: path)
     }
 
-    /// A `.pth` file's bytes already in memory; `name` stands for the file in messages. The same reader
-    /// as `load(_:)` (the zip is parsed from memory), so the fuzzer reaches it without disk I/O per input.
-    public static func load(data: Data, name: String) throws -> File {
-        try checkMagic(Array(data.prefix(4)), source: name)
-        let archive: Archive
-        do {
-            archive = try Archive(data: data, accessMode: .read)
-        } catch {
-            throw TorchError("\(name): not a readable zip archive (\(error))")
-        }
-        return try load(archive: archive, source: name)
-    }
-
     static func checkMagic(_ head: [UInt8], source path: String) throws {
         guard looksLikeZip(head) else {
             if looksLikeLegacy(head) {

@@ -71,27 +71,6 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertNotNil(ElementLimit.problem([100_000, 100_000, 1], source: "x"))
     }
 
-    /// The fuzz targets read `.pth` bytes from memory: that path must agree with reading the file
-    /// (same tensors, or the same error) on every seed and regression input.
-    func testInMemoryPthReadsLikeTheFile() throws {
-        let inputs = try (files("corpus") + files("regressions")).filter { ["pth", "pickle"].contains($0.target) && $0.path.hasSuffix(".pth") }
-        XCTAssertGreaterThanOrEqual(inputs.count, 5)
-        for (_, path) in inputs {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            switch (Result { try PyTorchCheckpoint.load(path) }, Result { try PyTorchCheckpoint.load(data: data, name: path) }) {
-            case (.success(let a), .success(let b)):
-                XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name), path)
-                XCTAssertEqual(a.wrapperKey, b.wrapperKey, path)
-                for (x, y) in zip(a.tensors, b.tensors) {
-                    XCTAssertEqual(x.tensor.shape, y.tensor.shape, path)
-                    XCTAssertEqual(try x.tensor.rawBytes(), try y.tensor.rawBytes(), "\(path): \(x.name)")
-                }
-            case (.failure(let a), .failure(let b)): XCTAssertEqual("\(a)", "\(b)", path)
-            case (let a, let b): XCTFail("\(path): from the file \(a), from memory \(b)")
-            }
-        }
-    }
-
     func testSeedCorporaRead() throws {
         for (target, path) in try files("corpus") where target != "pickle" {
             XCTAssertNoThrow(try read(target, path), path)

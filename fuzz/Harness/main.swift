@@ -26,14 +26,15 @@ let scratch: String = {
     return dir
 }()
 
-func file(_ bytes: [UInt8], named name: String) throws -> String {
+func file<Bytes: DataProtocol>(_ bytes: Bytes, named name: String) throws -> String {
     let path = "\(scratch)/\(name)"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
 }
 
 /// The bytes as `archive/data.pkl` of an otherwise valid torch.save zip (with a 256-byte storage `data/0`),
-/// so that mutations reach the pickle rather than the zip's CRC check. Built in memory (no disk I/O per input).
+/// so that mutations reach the pickle rather than the zip's CRC check. Built in memory: creating it through a
+/// file-backed Archive(url:) made this target run at ~1 input/s.
 func pthArchive(pickle: [UInt8]) throws -> Data {
     let archive = try Archive(accessMode: .create)
     func add(_ name: String, _ bytes: [UInt8]) throws {
@@ -60,11 +61,10 @@ let targets: [String: FuzzTarget] = [
         _ = try ImageFile.read(path)
     },
     "safetensors": FuzzTarget { _ = try Safetensors.decode($0, name: "input.safetensors") },
-    // From memory: the same zip parser and pickle reader as `load(path)`, without a file per input.
+    // Through a file, as users' files come: ZIPFoundation's in-memory archive (Archive(data:)) traps on an
+    // entry offset past the end (found by this target), so the reader does not offer it.
     "pth": FuzzTarget { _ = try PyTorchCheckpoint.load(try file($0, named: "input.pth")) },
-    "pth-mem": FuzzTarget { _ = try PyTorchCheckpoint.load(data: Data($0), name: "input.pth") },
-    "pickle": FuzzTarget { _ = try PyTorchCheckpoint.load(try file(Array(try pthArchive(pickle: $0)), named: "pickle.pth")) },
-    "pickle-mem": FuzzTarget { _ = try PyTorchCheckpoint.load(data: try pthArchive(pickle: $0), name: "pickle.pth") },
+    "pickle": FuzzTarget { _ = try PyTorchCheckpoint.load(try file(try pthArchive(pickle: $0), named: "pickle.pth")) },
     "dataset": FuzzTarget { _ = try DatasetDescription.read(path: try file($0, named: "dataset.json")) },
     "landmarks": FuzzTarget { bytes in
         let path = try file(bytes, named: "landmarks.json")
