@@ -33,8 +33,7 @@ func file<Bytes: DataProtocol>(_ bytes: Bytes, named name: String) throws -> Str
 }
 
 /// The bytes as `archive/data.pkl` of an otherwise valid torch.save zip (with a 256-byte storage `data/0`),
-/// so that mutations reach the pickle rather than the zip's CRC check. Built in memory: creating it through a
-/// file-backed Archive(url:) made this target run at ~1 input/s.
+/// so that mutations reach the pickle rather than the zip's CRC check. Built in memory, then read from a file.
 func pthArchive(pickle: [UInt8]) throws -> Data {
     let archive = try Archive(accessMode: .create)
     func add(_ name: String, _ bytes: [UInt8]) throws {
