@@ -128,7 +128,10 @@ private final class SignalForwarder: @unchecked Sendable {
         for sig in [SIGINT, SIGTERM] {
             Glibc.signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
+            // Weak: a strong self here made a cycle (self → sources → handler → self) that kept the
+            // workers' Process objects alive past the launch (LeakSanitizer, `make check-sanitizers`).
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
                 lock.lock()
                 if received == nil { received = sig }
                 lock.unlock()
@@ -148,6 +151,7 @@ private final class SignalForwarder: @unchecked Sendable {
 
     func stop() {
         sources.forEach { $0.cancel() }
+        sources.removeAll()
         for sig in [SIGINT, SIGTERM] { Glibc.signal(sig, SIG_DFL) }
     }
 }

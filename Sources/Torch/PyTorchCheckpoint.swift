@@ -33,7 +33,17 @@ public enum PyTorchCheckpoint {
     public static func looksLikeLegacy(_ head: [UInt8]) -> Bool { head.starts(with: [0x80, 0x02, 0x8a, 0x0a]) }
 
     public static func load(_ path: String) throws -> File {
-        let head = try FileHandle.head(path, count: 4)
+        try checkMagic(try FileHandle.head(path, count: 4), source: path)
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw TorchError("\(path): not a readable zip archive (\(error))")
+        }
+        return try load(archive: archive, source: path)
+    }
+
+    static func checkMagic(_ head: [UInt8], source path: String) throws {
         guard looksLikeZip(head) else {
             if looksLikeLegacy(head) {
                 throw TorchError("\(path): a PyTorch file in the legacy (pre-1.6) format, which is not read; re-save it in PyTorch with "
@@ -41,12 +51,9 @@ public enum PyTorchCheckpoint {
             }
             throw TorchError("\(path): not a PyTorch .pth file (torch.save writes a zip archive; this file does not start with one)")
         }
-        let archive: Archive
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw TorchError("\(path): not a readable zip archive (\(error))")
-        }
+    }
+
+    static func load(archive: Archive, source path: String) throws -> File {
         let entries = Dictionary(archive.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         guard let pkl = entries.keys.filter({ $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }).min(by: { $0.count < $1.count }) else {
             if entries.keys.contains(where: { $0.hasSuffix("constants.pkl") || $0.contains("/code/") }) {

@@ -159,6 +159,9 @@ final class TensorTests: XCTestCase {
     }
 
     func testCreateFreeCyclesDoNotLeak() throws {
+        // Under AddressSanitizer freed memory sits in its quarantine, so RSS grows by design; its
+        // LeakSanitizer checks for leaks instead (`make check-sanitizers`).
+        if dlsym(dlopen(nil, RTLD_NOW), "__asan_init") != nil { throw XCTSkip("RSS is not a leak measure under ASan") }
         func cycle(_ n: Int) throws {
             for _ in 0..<n {
                 let t = try Tensor.ones([64])

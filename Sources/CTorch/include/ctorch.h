@@ -26,28 +26,37 @@ extern "C" {
 #define CT_NOEXCEPT
 #endif
 
+// In C++ the enums name C's underlying type (unsigned int) explicitly: a code outside the named values,
+// which the entry points validate, is then a value of the type rather than undefined behaviour
+// (UBSan's enum check, `make check-sanitizers`). C and Swift see the same type as before.
+#ifdef __cplusplus
+#define CT_ENUM_BASE : unsigned int
+#else
+#define CT_ENUM_BASE
+#endif
+
 typedef struct ct_tensor_s *ct_tensor;
 typedef struct ct_generator_s *ct_generator;
 typedef int ct_status;
 
 /// Element types: c10::ScalarType codes, only those Contour supports.
-typedef enum {
+typedef enum CT_ENUM_BASE {
   CT_UINT8 = 0, CT_INT8 = 1, CT_INT16 = 2, CT_INT32 = 3, CT_INT64 = 4, CT_FLOAT16 = 5,
   CT_FLOAT32 = 6, CT_FLOAT64 = 7, CT_BOOL = 11, CT_BFLOAT16 = 15
 } ct_scalar_type;
 
 /// With an index: 0 for the CPU (-1 is accepted too), 0… for CUDA devices.
-typedef enum { CT_DEVICE_CPU = 0, CT_DEVICE_CUDA = 1 } ct_device_type;
+typedef enum CT_ENUM_BASE { CT_DEVICE_CPU = 0, CT_DEVICE_CUDA = 1 } ct_device_type;
 
-typedef enum { CT_RANDOM_UNIFORM = 0, CT_RANDOM_NORMAL = 1, CT_RANDOM_INTEGERS = 2 } ct_random_kind;
-typedef enum { CT_SCATTER_REPLACE = 0, CT_SCATTER_ADD = 1 } ct_scatter_mode;
-typedef enum { CT_INDEX_MAX = 0, CT_INDEX_MIN = 1, CT_INDEX_ARGMAX = 2, CT_INDEX_ARGMIN = 3 } ct_index_reduction;
-typedef enum { CT_POOL_MAX = 0, CT_POOL_AVG = 1 } ct_pool_kind;
+typedef enum CT_ENUM_BASE { CT_RANDOM_UNIFORM = 0, CT_RANDOM_NORMAL = 1, CT_RANDOM_INTEGERS = 2 } ct_random_kind;
+typedef enum CT_ENUM_BASE { CT_SCATTER_REPLACE = 0, CT_SCATTER_ADD = 1 } ct_scatter_mode;
+typedef enum CT_ENUM_BASE { CT_INDEX_MAX = 0, CT_INDEX_MIN = 1, CT_INDEX_ARGMAX = 2, CT_INDEX_ARGMIN = 3 } ct_index_reduction;
+typedef enum CT_ENUM_BASE { CT_POOL_MAX = 0, CT_POOL_AVG = 1 } ct_pool_kind;
 /// LINEAR is linear, bilinear or trilinear by the input's rank.
-typedef enum { CT_INTERPOLATE_NEAREST = 0, CT_INTERPOLATE_LINEAR = 1, CT_INTERPOLATE_NEAREST_EXACT = 2 } ct_interpolation;
-typedef enum { CT_PAD_CONSTANT = 0, CT_PAD_REFLECT = 1, CT_PAD_REPLICATE = 2, CT_PAD_CIRCULAR = 3 } ct_pad_mode;
+typedef enum CT_ENUM_BASE { CT_INTERPOLATE_NEAREST = 0, CT_INTERPOLATE_LINEAR = 1, CT_INTERPOLATE_NEAREST_EXACT = 2 } ct_interpolation;
+typedef enum CT_ENUM_BASE { CT_PAD_CONSTANT = 0, CT_PAD_REFLECT = 1, CT_PAD_REPLICATE = 2, CT_PAD_CIRCULAR = 3 } ct_pad_mode;
 /// Loss reductions (the values of at::Reduction).
-typedef enum { CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN = 1, CT_REDUCTION_SUM = 2 } ct_reduction;
+typedef enum CT_ENUM_BASE { CT_REDUCTION_NONE = 0, CT_REDUCTION_MEAN = 1, CT_REDUCTION_SUM = 2 } ct_reduction;
 
 // ---- errors, library, devices -----------------------------------------------------------
 const char *ct_last_error(void) CT_NOEXCEPT;
@@ -138,14 +147,14 @@ ct_status ct_cat(const ct_tensor *ts, int n, int64_t dim, int stack, ct_tensor *
 ct_status ct_split(ct_tensor t, int64_t size, int64_t dim, int chunks, ct_tensor *outs, int cap, int *count) CT_NOEXCEPT;
 
 // ---- element-wise -----------------------------------------------------------------------
-typedef enum {
+typedef enum CT_ENUM_BASE {
   CT_NEG = 0, CT_ABS, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_SIN, CT_COS, CT_TANH, CT_SIGMOID,
   CT_RELU, CT_GELU, CT_SILU, CT_FLOOR, CT_CEIL, CT_ROUND, CT_SIGN, CT_ISFINITE, CT_ISNAN,
   CT_LOGICAL_NOT, CT_SQUARE, CT_RECIPROCAL, CT_LOG1P, CT_EXPM1, CT_ERF, CT_GELU_TANH, CT_LOG_SIGMOID,
   CT_SOFTPLUS
 } ct_unary_op;
 ct_status ct_unary(ct_unary_op op, ct_tensor a, ct_tensor *out) CT_NOEXCEPT;
-typedef enum {
+typedef enum CT_ENUM_BASE {
   CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_EQ, CT_NE, CT_LT, CT_LE,
   CT_GT, CT_GE, CT_AND, CT_OR, CT_XOR, CT_REMAINDER, CT_ATAN2, CT_FLOOR_DIVIDE
 } ct_binary_op;
@@ -186,7 +195,7 @@ ct_status ct_zero_(ct_tensor a) CT_NOEXCEPT;
 ct_status ct_set_data(ct_tensor a, ct_tensor data) CT_NOEXCEPT;
 
 // ---- reductions -------------------------------------------------------------------------
-typedef enum { CT_SUM = 0, CT_MEAN, CT_PROD, CT_AMAX, CT_AMIN, CT_STD, CT_VAR, CT_LOGSUMEXP, CT_ALL, CT_ANY } ct_reduce_op;
+typedef enum CT_ENUM_BASE { CT_SUM = 0, CT_MEAN, CT_PROD, CT_AMAX, CT_AMIN, CT_STD, CT_VAR, CT_LOGSUMEXP, CT_ALL, CT_ANY } ct_reduce_op;
 /// ndims = 0 reduces over every dimension (for CT_STD/CT_VAR the correction is 1, as in PyTorch).
 ct_status ct_reduce(ct_reduce_op op, ct_tensor a, const int64_t *dims, int ndims, int keepdim, ct_tensor *out) CT_NOEXCEPT;
 /// values/indices may be NULL when not wanted (indices is required for ARGMAX/ARGMIN).
@@ -261,9 +270,9 @@ ct_status ct_jit_forward(ct_module m, const ct_tensor *inputs, int n, ct_tensor 
 // ---- distributed (c10d) ------------------------------------------------------------------
 /// A joined process group: a TCPStore rendezvous (hosted by rank 0) and a Gloo or NCCL backend.
 typedef struct ct_process_group_s *ct_process_group;
-typedef enum { CT_COLLECTIVE_SUM = 0, CT_COLLECTIVE_AVG = 1, CT_COLLECTIVE_MIN = 2, CT_COLLECTIVE_MAX = 3 } ct_collective_op;
+typedef enum CT_ENUM_BASE { CT_COLLECTIVE_SUM = 0, CT_COLLECTIVE_AVG = 1, CT_COLLECTIVE_MIN = 2, CT_COLLECTIVE_MAX = 3 } ct_collective_op;
 /// Gloo reduces CPU tensors; NCCL reduces CUDA tensors and needs libcontour_nccl.so (`make nccl`).
-typedef enum { CT_DIST_GLOO = 0, CT_DIST_NCCL = 1 } ct_dist_backend;
+typedef enum CT_ENUM_BASE { CT_DIST_GLOO = 0, CT_DIST_NCCL = 1 } ct_dist_backend;
 /// Joins `world_size` processes at master_addr:master_port (rank 0 listens there when `host_store`;
 /// 0: a store another process hosts, like torchrun's agent); waits at most `timeout_ms` for the
 /// others, and every later collective waits at most that long too. Keys live under `prefix`.
