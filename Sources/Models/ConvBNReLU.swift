@@ -15,7 +15,7 @@ final class ConvBNReLU: Module, UnaryLayer {
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
         let y = try conv(x)
-        return act ? try y.relu() : y
+        return act ? try y.reluInPlace() : y
     }
 
     /// Bilinear ×2 with `align_corners=True`, the upsampling every ConDSeg block uses.

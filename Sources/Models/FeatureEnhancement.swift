@@ -25,6 +25,6 @@ final class FeatureEnhancement: Module, UnaryLayer {
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
         let xc = try c5(try Tensor.cat([try c1(x), try c2(x), try c3(x), try c4(x)], dim: 1))
-        return try sa(try (xc + (try c6(x))).relu())
+        return try sa(try (xc + (try c6(x))).reluInPlace())
     }
 }

@@ -65,7 +65,7 @@ public final class ResNet: Module, UnaryLayer {
         guard x.rank == 4, x.shape[1] == conv1.weight.shape[1] else {
             throw TorchError("\(depth.rawValue) expects (N, \(conv1.weight.shape[1]), H, W), got shape \(x.shape)")
         }
-        var out = [try bn1(try conv1(x)).relu()]
+        var out = [try bn1(try conv1(x)).reluInPlace()]
         var y = try out[0].maxPool(kernel: [3], stride: [2], padding: [1])
         for layer in [layer1, layer2, layer3, layer4].prefix(count - 1) {
             y = try layer(y)

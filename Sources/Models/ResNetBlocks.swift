@@ -18,8 +18,8 @@ final class BasicBlock: Module, UnaryLayer {
     }
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let out = try bn2(try conv2(try bn1(try conv1(x)).relu()))
-        return try (out + (try downsample?(x) ?? x)).relu()
+        let out = try bn2(try conv2(try bn1(try conv1(x)).reluInPlace()))
+        return try (out + (try downsample?(x) ?? x)).reluInPlace()
     }
 }
 
@@ -42,9 +42,9 @@ final class Bottleneck: Module, UnaryLayer {
     }
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
-        var out = try bn1(try conv1(x)).relu()
-        out = try bn2(try conv2(out)).relu()
+        var out = try bn1(try conv1(x)).reluInPlace()
+        out = try bn2(try conv2(out)).reluInPlace()
         out = try bn3(try conv3(out))
-        return try (out + (try downsample?(x) ?? x)).relu()
+        return try (out + (try downsample?(x) ?? x)).reluInPlace()
     }
 }

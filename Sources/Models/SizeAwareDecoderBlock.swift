@@ -20,9 +20,9 @@ final class SizeAwareDecoderBlock: Module {
     func callAsFunction(_ x: Tensor, skip: Tensor) throws -> Tensor {
         let up = try ConvBNReLU.up2()(x)
         let s1 = try c1(try Tensor.cat([up, skip], dim: 1))
-        let s2 = try (try c2(s1) + s1).relu()
-        let s3 = try (try c3(s2) + s2 + s1).relu()
-        let y = try (try c4(s3) + s3 + s2 + s1).relu()
+        let s2 = try (try c2(s1) + s1).reluInPlace()
+        let s3 = try (try c3(s2) + s2 + s1).reluInPlace()
+        let y = try (try c4(s3) + s3 + s2 + s1).reluInPlace()
         return try sa(try ca(y))
     }
 }

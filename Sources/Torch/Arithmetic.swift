@@ -189,6 +189,9 @@ extension Tensor {
     }
     public func fillInPlace(_ value: Double) throws { try run { ct_fill_($0, value) } }
     public func zeroInPlace() throws { try run { ct_zero_($0) } }
+    /// `relu_`, returning self: no new buffer. Use on a fresh output (a convolution's, a norm's, a
+    /// sum's) that nothing else reads — as PyTorch models use `nn.ReLU(inplace=True)`.
+    @discardableResult public func reluInPlace() throws -> Tensor { try run { ct_relu_($0) }; return self }
     /// Replaces the data behind this tensor (which keeps its identity), like PyTorch's `p.data = x`;
     /// this is how a module moves its parameters to another device.
     public func setData(_ data: Tensor) throws {

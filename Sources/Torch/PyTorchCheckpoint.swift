@@ -34,6 +34,7 @@ public enum PyTorchCheckpoint {
 
     public static func load(_ path: String) throws -> File {
         try checkMagic(try FileHandle.head(path, count: 4), source: path)
+        try ZipBounds.check(path)
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)

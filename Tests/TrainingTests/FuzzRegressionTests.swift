@@ -54,6 +54,7 @@ final class FuzzRegressionTests: XCTestCase {
             ("npy", "huge-shape.npy", "1000000000000 elements"), ("npy", "overflow-shape.npy", "overflows"),
             ("safetensors", "overflow-shape.safetensors", "overflows"), ("safetensors", "huge-shape.safetensors", "1000000000000 elements"),
             ("pickle", "stride0-overflow.pth", "overflows"), ("pickle", "stride0-huge.pth", "1099511627776 elements"),
+            ("pth", "zip-offset-past-int64.pth", "past the file's end"),
         ]
         for (target, name, claim) in cases {
             XCTAssertThrowsError(try read(target, "\(r)/\(target)/\(name)")) { error in

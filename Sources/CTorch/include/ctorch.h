@@ -191,6 +191,8 @@ ct_status ct_adam_step(const ct_tensor *params, const ct_tensor *grads, const ct
 ct_status ct_copy_(ct_tensor dst, ct_tensor src) CT_NOEXCEPT;
 ct_status ct_fill_(ct_tensor a, double value) CT_NOEXCEPT;
 ct_status ct_zero_(ct_tensor a) CT_NOEXCEPT;
+/// relu_: autograd keeps the result, so it is safe on any fresh output whose op does not need it.
+ct_status ct_relu_(ct_tensor a) CT_NOEXCEPT;
 /// Replaces the tensor's data in place, keeping its identity (PyTorch's `param.data = x`).
 ct_status ct_set_data(ct_tensor a, ct_tensor data) CT_NOEXCEPT;
 
