@@ -80,6 +80,15 @@ public enum ConnectedComponents {
 
     // MARK: - Core
 
+    /// One slab's share of the final numbering.
+    struct SlabIds {
+        var count: Int32 = 0
+        var sizes: [Int] = []         // per slab-local root
+        var crossParent: [Int32] = [] // crossing k: a parent in an earlier slab…
+        var crossSize: [Int] = []     // …and the voxels of this slab's runs that reach it
+        var crossLabel: [Int32] = []
+    }
+
     /// Run-based union–find, fused with the run scan: each maximal run of equal keys along x is
     /// one provisional label; as each row's runs are found they join the runs of the earlier rows
     /// they touch (same plane y−1; previous plane y−1, y, y+1) by a merge walk of the two sorted
@@ -247,32 +256,73 @@ public enum ConnectedComponents {
                 }
             }
         }
+        func idRange(_ s: Int) -> Range<Int> { let rr = slabRows(s); return rsp[rr.lowerBound]..<rep[rr.upperBound - 1] }
         // Seams, sequentially: the first unit of each slab against the slab before.
         for s in 1..<max(1, slabCount) {
             let rr = slabRows(s), prev = slabRows(s - 1)
             for r in rr.lowerBound..<(rr.lowerBound + unitRows) { linkRow(r, within: prev) }
         }
-        // Final ids in run order. Roots are the smallest runs of their sets; a non-root points
-        // below itself, to an entry that already holds its final id.
-        var count: Int32 = 0
-        var sizes: [Int] = []
-        if wantLabels { sizes.reserveCapacity(1024) }
-        for r in 0..<rows {
-            for i in rowStart[r]..<rowEnd[r] {
-                let p = Int(parent[i])
-                if p == i {
-                    count += 1; parent[i] = count
-                    if wantLabels { sizes.append(Int(x1[i] &- x0[i])) }
-                } else {
-                    let l = parent[p]
-                    parent[i] = l
-                    if wantLabels { sizes[Int(l) - 1] += Int(x1[i] &- x0[i]) }
+        // Final ids in run order, slabs in parallel. Roots are the smallest runs of their sets
+        // and a non-root points below itself, so in one pass over a slab's runs in order each
+        // entry of `parent` becomes its root's slab-local number: a root takes the next one, a
+        // run whose parent lies in the slab copies its parent's entry. A parent in an earlier
+        // slab is noted as a crossing (−k) and resolved afterwards, slab by slab, from that
+        // parent's entry, which by then holds a number or an already resolved crossing.
+        var ids = [SlabIds](repeating: SlabIds(), count: slabCount)
+        ids.withUnsafeMutableBufferPointer { ib in
+            let out = SharedPointer(ib.baseAddress!)
+            Parallel.forRanges(slabCount) { range in
+                for s in range {
+                    let idr = idRange(s), lo = idr.lowerBound
+                    var o = SlabIds()
+                    for i in idr {
+                        let p = Int(pp[i]), len = Int(a1p[i] &- a0p[i])
+                        let v: Int32
+                        if p == i {
+                            o.count += 1; v = o.count
+                            if wantLabels { o.sizes.append(len) }
+                        } else if p >= lo {
+                            v = pp[p]
+                            if wantLabels { if v > 0 { o.sizes[Int(v) - 1] += len } else { o.crossSize[Int(-v) - 1] += len } }
+                        } else {
+                            o.crossParent.append(Int32(truncatingIfNeeded: p)); o.crossSize.append(len)
+                            v = -Int32(o.crossParent.count)
+                        }
+                        pp[i] = v
+                    }
+                    out[s] = o
                 }
             }
+        }
+        var base = [Int32](repeating: 0, count: slabCount)
+        var count: Int32 = 0
+        for s in 0..<slabCount { base[s] = count; count += ids[s].count }
+        var sizes = [Int](repeating: 0, count: wantLabels ? Int(count) : 0)
+        var owner = 0   // the slab of the crossing's parent
+        for s in 0..<slabCount {
+            if wantLabels { for (k, v) in ids[s].sizes.enumerated() { sizes[Int(base[s]) + k] = v } }
+            ids[s].crossLabel = ids[s].crossParent.map { p in
+                while owner > 0 && idRange(owner).lowerBound > Int(p) { owner -= 1 }
+                while owner + 1 < s && idRange(owner + 1).lowerBound <= Int(p) { owner += 1 }
+                let v = parent[Int(p)]
+                return v > 0 ? v + base[owner] : ids[owner].crossLabel[Int(-v) - 1]
+            }
+            if wantLabels { for (k, l) in ids[s].crossLabel.enumerated() { sizes[Int(l) - 1] += ids[s].crossSize[k] } }
         }
         guard wantLabels else {
             return ComponentLabeling(labels: Grid(unchecked: shape, spacing: spacing, storage: []), count: Int(count), sizes: [])
         }
+        // Per row: the label base of its slab and where its slab's crossings start in `cross`.
+        let rowBase = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
+        let rowCross = UnsafeMutablePointer<Int>.allocate(capacity: rows)
+        let cross = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, ids.reduce(0) { $0 + $1.crossLabel.count }))
+        defer { rowBase.deallocate(); rowCross.deallocate(); cross.deallocate() }
+        var crossAt = 0
+        for s in 0..<slabCount {
+            for r in slabRows(s) { rowBase[r] = base[s]; rowCross[r] = crossAt - 1 }
+            for l in ids[s].crossLabel { cross[crossAt] = l; crossAt += 1 }
+        }
+        let rbp = SharedPointer(rowBase), rcp = SharedPointer(rowCross), cp = SharedPointer(cross)
         // Every element is written exactly once (gaps 0, runs their label), rows in parallel.
         let labels = [Int32](unsafeUninitializedCapacity: n) { lab, initialized in
             let lp = SharedPointer(lab.baseAddress!)
@@ -288,11 +338,13 @@ public enum ConnectedComponents {
                 }
                 for r in range {
                     let row = UnsafeMutableRawPointer(lp.base + r * nx)
+                    let b = rbp[r], c = rcp[r]
                     var x = 0
                     for i in rsp[r]..<rep[r] {
                         let start = Int(a0p[i]), end = Int(a1p[i])
                         fill(row, x, start, 0)
-                        fill(row, start, end, pp[i])
+                        let v = pp[i]
+                        fill(row, start, end, v > 0 ? v &+ b : cp[c - Int(v)])
                         x = end
                     }
                     fill(row, x, nx, 0)
