@@ -53,6 +53,7 @@ public enum ConnectedComponents {
     /// Labels the true elements of `mask`.
     public static func label(_ mask: Grid<Bool>, connectivity: Connectivity) throws -> ComponentLabeling {
         try connectivity.validate(rank: mask.rank)
+        try checkSize(mask.count)
         return mask.storage.withUnsafeBufferPointer { keys in
             labelCore(keys, background: false, shape: mask.shape, spacing: mask.spacing, connectivity: connectivity,
                       wantLabels: true)
@@ -63,6 +64,7 @@ public enum ConnectedComponents {
     /// (cc3d's multi-label semantics).
     public static func label<T: BinaryInteger & Sendable>(_ map: Grid<T>, connectivity: Connectivity) throws -> ComponentLabeling {
         try connectivity.validate(rank: map.rank)
+        try checkSize(map.count)
         return map.storage.withUnsafeBufferPointer { keys in
             labelCore(keys, background: 0, shape: map.shape, spacing: map.spacing, connectivity: connectivity,
                       wantLabels: true)
@@ -72,9 +74,17 @@ public enum ConnectedComponents {
     /// The number of components, without building the label map.
     public static func count(_ mask: Grid<Bool>, connectivity: Connectivity) throws -> Int {
         try connectivity.validate(rank: mask.rank)
+        try checkSize(mask.count)
         return mask.storage.withUnsafeBufferPointer { keys in
             labelCore(keys, background: false, shape: mask.shape, spacing: mask.spacing, connectivity: connectivity,
                       wantLabels: false).count
+        }
+    }
+
+    /// Run ids and labels are Int32: a grid must fit their range.
+    static func checkSize(_ n: Int) throws {
+        if n >= Int(Int32.max) {
+            throw GeometryError.invalidArgument("connected components: a grid of \(n) elements exceeds the \(Int32.max) that labels can index")
         }
     }
 
