@@ -53,6 +53,7 @@ public enum ConnectedComponents {
     /// Labels the true elements of `mask`.
     public static func label(_ mask: Grid<Bool>, connectivity: Connectivity) throws -> ComponentLabeling {
         try connectivity.validate(rank: mask.rank)
+        try checkSize(mask.count)
         return mask.storage.withUnsafeBufferPointer { keys in
             labelCore(keys, background: false, shape: mask.shape, spacing: mask.spacing, connectivity: connectivity,
                       wantLabels: true)
@@ -63,6 +64,7 @@ public enum ConnectedComponents {
     /// (cc3d's multi-label semantics).
     public static func label<T: BinaryInteger & Sendable>(_ map: Grid<T>, connectivity: Connectivity) throws -> ComponentLabeling {
         try connectivity.validate(rank: map.rank)
+        try checkSize(map.count)
         return map.storage.withUnsafeBufferPointer { keys in
             labelCore(keys, background: 0, shape: map.shape, spacing: map.spacing, connectivity: connectivity,
                       wantLabels: true)
@@ -72,26 +74,38 @@ public enum ConnectedComponents {
     /// The number of components, without building the label map.
     public static func count(_ mask: Grid<Bool>, connectivity: Connectivity) throws -> Int {
         try connectivity.validate(rank: mask.rank)
+        try checkSize(mask.count)
         return mask.storage.withUnsafeBufferPointer { keys in
             labelCore(keys, background: false, shape: mask.shape, spacing: mask.spacing, connectivity: connectivity,
                       wantLabels: false).count
         }
     }
 
-    // MARK: - Core
-
-    /// Runs of equal non-background keys along x, per row, for one slab of rows.
-    struct SlabRuns {
-        var rowStart: [Int32] = [0]   // runs of the slab's k-th row are rowStart[k]..<rowStart[k+1]
-        var x0: [Int32] = []
-        var x1: [Int32] = []          // exclusive
+    /// Run ids and labels are Int32: a grid must fit their range.
+    static func checkSize(_ n: Int) throws {
+        if n >= Int(Int32.max) {
+            throw GeometryError.invalidArgument("connected components: a grid of \(n) elements exceeds the \(Int32.max) that labels can index")
+        }
     }
 
-    /// Run-based union–find: each maximal run of equal keys along x is one provisional label;
-    /// runs join runs of the rows they touch (same plane y−1; previous plane y−1, y, y+1),
-    /// with an overlap widened by one voxel where the connectivity includes diagonal steps.
-    /// Slabs of rows are labelled in parallel and merged at their seams. Runs are numbered in
-    /// raster order and every set keeps its smallest run as root, so final labels follow the
+    // MARK: - Core
+
+    /// One slab's share of the final numbering.
+    struct SlabIds {
+        var count: Int32 = 0
+        var sizes: [Int] = []         // per slab-local root
+        var crossParent: [Int32] = [] // crossing k: a parent in an earlier slab…
+        var crossSize: [Int] = []     // …and the voxels of this slab's runs that reach it
+        var crossLabel: [Int32] = []
+    }
+
+    /// Run-based union–find, fused with the run scan: each maximal run of equal keys along x is
+    /// one provisional label; as each row's runs are found they join the runs of the earlier rows
+    /// they touch (same plane y−1; previous plane y−1, y, y+1) by a merge walk of the two sorted
+    /// run lists, with the overlap widened by one voxel where the connectivity includes diagonal
+    /// steps. Slabs of rows are labelled in parallel and merged at their seams. Run ids grow in
+    /// raster order (each slab owns a fixed stretch of the run buffers, so slabs need no
+    /// renumbering) and every set keeps its smallest run as root, so final labels follow the
     /// raster order of each component's first voxel.
     static func labelCore<K: Equatable>(_ keys: UnsafeBufferPointer<K>, background: K, shape: [Int], spacing: [Double],
                                         connectivity: Connectivity, wantLabels: Bool) -> ComponentLabeling {
@@ -104,10 +118,11 @@ public enum ConnectedComponents {
         let rows = nz * ny
         let l1 = connectivity.maxL1
         // Widening of the x-overlap test towards each neighbour row (nil: not a neighbour).
-        let sameY: Int = l1 >= 2 ? 1 : 0                         // (dz, dy) = (0, −1)
-        let prevPlaneSameY: Int = l1 >= 2 ? 1 : 0                // (−1, 0)
-        let prevPlaneOtherY: Int? = l1 == 3 ? 1 : (l1 == 2 ? 0 : nil) // (−1, ±1)
+        let sameY: Int32 = l1 >= 2 ? 1 : 0                         // (dz, dy) = (0, −1)
+        let prevPlaneSameY: Int32 = l1 >= 2 ? 1 : 0                // (−1, 0)
+        let prevPlaneOtherY: Int32? = l1 == 3 ? 1 : (l1 == 2 ? 0 : nil) // (−1, ±1)
         let kp = keys.baseAddress!
+        let isBool = K.self == Bool.self
 
         // Slabs are whole planes in 3D, rows in 2D, so a seam only links a slab to the one before.
         let unitRows = nz > 1 ? ny : 1
@@ -115,206 +130,238 @@ public enum ConnectedComponents {
         let slabCount = min(units, 16)
         func slabRows(_ s: Int) -> Range<Int> { (units * s / slabCount * unitRows)..<(units * (s + 1) / slabCount * unitRows) }
 
-        // Phase 1: runs per slab.
-        var slabs = [SlabRuns](repeating: SlabRuns(), count: slabCount)
-        slabs.withUnsafeMutableBufferPointer { sb in
-            let sp = SharedPointer(sb.baseAddress!)
-            Parallel.forRanges(slabCount) { range in
-                for s in range {
-                    var runs = SlabRuns()
-                    let rr = slabRows(s)
-                    runs.rowStart.reserveCapacity(rr.count + 1)
-                    let isBool = K.self == Bool.self
-                    let bytes = UnsafeRawPointer(kp)
-                    for r in rr {
-                        let base = r * nx
-                        var x = 0
-                        if isBool {
-                            // Booleans are bytes 0/1: XOR each 8-byte word with itself shifted by one
-                            // byte, so that set bits mark the run boundaries inside it.
-                            var inRun = bytes.load(fromByteOffset: base, as: UInt8.self) != 0
-                            var start = 0
-                            while x + 9 <= nx {
-                                let w = bytes.loadUnaligned(fromByteOffset: base + x, as: UInt64.self)
-                                let next = UInt64(bytes.load(fromByteOffset: base + x + 8, as: UInt8.self))
-                                var d = w ^ ((w >> 8) | (next << 56))
-                                while d != 0 {
-                                    let edge = x + d.trailingZeroBitCount / 8 + 1
-                                    d &= d - 1
-                                    if inRun { runs.x0.append(Int32(start)); runs.x1.append(Int32(edge)) } else { start = edge }
-                                    inRun.toggle()
-                                }
-                                x += 8
-                            }
-                            while x + 1 < nx {
-                                if bytes.load(fromByteOffset: base + x, as: UInt8.self) != bytes.load(fromByteOffset: base + x + 1, as: UInt8.self) {
-                                    if inRun { runs.x0.append(Int32(start)); runs.x1.append(Int32(x + 1)) } else { start = x + 1 }
-                                    inRun.toggle()
-                                }
-                                x += 1
-                            }
-                            if inRun { runs.x0.append(Int32(start)); runs.x1.append(Int32(nx)) }
-                            runs.rowStart.append(Int32(runs.x0.count))
-                            continue
-                        }
-                        while x < nx {
-                            let k = kp[base + x]
-                            if k == background { x += 1; continue }
-                            let start = x
-                            x += 1
-                            while x < nx && kp[base + x] == k { x += 1 }
-                            runs.x0.append(Int32(start))
-                            runs.x1.append(Int32(x))
-                        }
-                        runs.rowStart.append(Int32(runs.x0.count))
-                    }
-                    sp[s] = runs
-                }
-            }
-        }
-        // Flatten: global run numbers in raster order, rows indexing into them.
-        var rowStart = [Int](repeating: 0, count: rows + 1)
-        var x0 = [Int32](), x1 = [Int32]()
-        x0.reserveCapacity(slabs.reduce(0) { $0 + $1.x0.count })
-        x1.reserveCapacity(x0.capacity)
-        for s in 0..<slabCount {
-            let runs = slabs[s], rr = slabRows(s), base = x0.count
-            for (k, r) in rr.enumerated() { rowStart[r + 1] = base + Int(runs.rowStart[k + 1]) }
-            x0 += runs.x0
-            x1 += runs.x1
-        }
-        slabs = []
-        let totalRuns = x0.count
-        let parent = UnsafeMutablePointer<Int32>.allocate(capacity: totalRuns + 1)
-        defer { parent.deallocate() }
-        let shared = SharedPointer(parent)
-        for i in 0..<totalRuns { parent[i] = Int32(i) }
-        let isBool = K.self == Bool.self
+        // A row holds at most ⌈nx/2⌉ runs of a mask (nx of a multi-label map); slab s writes its
+        // runs contiguously from the stretch of its first row on, so ids are global and ordered
+        // without a copy. Untouched capacity stays virtual.
+        let perRow = isBool ? (nx + 1) / 2 : nx
+        let capacity = rows * perRow
+        let x0 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let x1 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let parent = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        adviseHugePages(x0, capacity); adviseHugePages(x1, capacity); adviseHugePages(parent, capacity)
+        let rowStart = UnsafeMutablePointer<Int>.allocate(capacity: rows)
+        let rowEnd = UnsafeMutablePointer<Int>.allocate(capacity: rows)
+        defer { x0.deallocate(); x1.deallocate(); parent.deallocate(); rowStart.deallocate(); rowEnd.deallocate() }
+        let a0p = SharedPointer(x0), a1p = SharedPointer(x1), pp = SharedPointer(parent)
+        let rsp = SharedPointer(rowStart), rep = SharedPointer(rowEnd)
 
-        var count: Int32 = 0
-        rowStart.withUnsafeBufferPointer { rsb in
-        x0.withUnsafeBufferPointer { x0b in
-        x1.withUnsafeBufferPointer { x1b in
-            let rs = rsb.baseAddress!, a0p = x0b.baseAddress!, a1p = x1b.baseAddress!
-            // Unions of the runs of row r with those of its neighbour rows (up to four) whose
-            // x-ranges overlap once widened by one voxel where diagonal steps connect, when their
-            // keys agree. Runs of different keys may touch, so for each run of row r every run of
-            // a neighbour row that can reach it is scanned.
-            func linkRow(_ r: Int, within allowed: Range<Int>) {
-                let z = r / ny, y = r % ny
-                var qs: (Int, Int, Int, Int) = (-1, -1, -1, -1)
-                var ws: (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
-                var m = 0
-                func add(_ q: Int, _ w: Int) {
-                    guard allowed.contains(q), rs[q] < rs[q + 1] else { return }
-                    switch m {
-                    case 0: qs.0 = q; ws.0 = Int32(w)
-                    case 1: qs.1 = q; ws.1 = Int32(w)
-                    case 2: qs.2 = q; ws.2 = Int32(w)
-                    default: qs.3 = q; ws.3 = Int32(w)
-                    }
-                    m += 1
+        @inline(__always) func find(_ a: Int32) -> Int32 {
+            var a = a
+            while true {
+                let p = pp[Int(a)]
+                if p == a { return a }
+                let g = pp[Int(p)]
+                pp[Int(a)] = g   // path halving
+                a = g
+                if p == g { return g }
+            }
+        }
+        /// Unions the runs of row r with those of row q that overlap once widened by w (and hold
+        /// equal keys): a merge walk, advancing whichever run ends first.
+        @inline(__always) func linkRows(_ r: Int, _ q: Int, _ w: Int32) {
+            var i = rsp[r], j = rsp[q]
+            let iEnd = rep[r], jEnd = rep[q]
+            guard i < iEnd && j < jEnd else { return }
+            let baseA = r * nx, baseB = q * nx
+            var ai0 = a0p[i], ai1 = a1p[i], bj0 = a0p[j], bj1 = a1p[j]
+            // Roots of the current i and j, found once (-1: not yet); every union here updates both.
+            var ri: Int32 = -1, rj: Int32 = -1
+            while true {
+                if ai0 < bj1 &+ w && bj0 < ai1 &+ w
+                    && (isBool || kp[baseA + Int(ai0)] == kp[baseB + Int(bj0)]) {
+                    if ri < 0 { ri = find(Int32(truncatingIfNeeded: i)) }
+                    if rj < 0 { rj = find(Int32(truncatingIfNeeded: j)) }
+                    if ri < rj { pp[Int(rj)] = ri; rj = ri } else if rj < ri { pp[Int(ri)] = rj; ri = rj }
                 }
-                if y > 0 { add(r - 1, sameY) }
-                if z > 0 {
-                    let p = r - ny
-                    add(p, prevPlaneSameY)
-                    if let w = prevPlaneOtherY {
-                        if y > 0 { add(p - 1, w) }
-                        if y < ny - 1 { add(p + 1, w) }
+                if ai1 <= bj1 {
+                    // Runs of different keys may touch: on a tie, run j + 1 can start where both
+                    // end and still reach run i diagonally.
+                    if !isBool && w > 0 && ai1 == bj1 && j + 1 < jEnd && a0p[j + 1] == ai1
+                        && kp[baseA + Int(ai0)] == kp[baseB + Int(ai1)] {
+                        if ri < 0 { ri = find(Int32(truncatingIfNeeded: i)) }
+                        let rk = find(Int32(truncatingIfNeeded: j + 1))
+                        if ri < rk { pp[Int(rk)] = ri } else if rk < ri { pp[Int(ri)] = rk; ri = rk }
+                        rj = -1
                     }
-                }
-                if m == 0 { return }
-                var jStart: (Int, Int, Int, Int) = (rs[max(qs.0, 0)], rs[max(qs.1, 0)], rs[max(qs.2, 0)], rs[max(qs.3, 0)])
-                let baseA = r * nx
-                for i in rs[r]..<rs[r + 1] {
-                    let a0 = a0p[i], a1 = a1p[i]
-                    var root: Int32 = -1 // root of run i, found once
-                    for k in 0..<m {
-                        let q = k == 0 ? qs.0 : k == 1 ? qs.1 : k == 2 ? qs.2 : qs.3
-                        let w = k == 0 ? ws.0 : k == 1 ? ws.1 : k == 2 ? ws.2 : ws.3
-                        var j = k == 0 ? jStart.0 : k == 1 ? jStart.1 : k == 2 ? jStart.2 : jStart.3
-                        let jEnd = rs[q + 1]
-                        while j < jEnd && a1p[j] + w <= a0 { j += 1 }
-                        switch k {
-                        case 0: jStart.0 = j
-                        case 1: jStart.1 = j
-                        case 2: jStart.2 = j
-                        default: jStart.3 = j
-                        }
-                        let baseB = q * nx
-                        while j < jEnd && a0p[j] < a1 + w {
-                            if isBool || kp[baseA + Int(a0)] == kp[baseB + Int(a0p[j])] {
-                                if root < 0 { root = find(shared, Int32(i)) }
-                                let other = find(shared, Int32(j))
-                                if other < root { shared[Int(root)] = other; root = other } else if root < other { shared[Int(other)] = root }
-                            }
-                            j += 1
-                        }
-                    }
+                    i += 1
+                    if i == iEnd { return }
+                    ai0 = a0p[i]; ai1 = a1p[i]; ri = -1
+                } else {
+                    j += 1
+                    if j == jEnd { return }
+                    bj0 = a0p[j]; bj1 = a1p[j]; rj = -1
                 }
             }
-            // Unions inside each slab touch only that slab's runs, so slabs run in parallel.
+        }
+        /// Links row r with its neighbour rows among `allowed`.
+        func linkRow(_ r: Int, within allowed: Range<Int>) {
+            let z = r / ny, y = r % ny
+            if y > 0 && allowed.contains(r - 1) { linkRows(r, r - 1, sameY) }
+            if z > 0 {
+                let p = r - ny
+                if allowed.contains(p) { linkRows(r, p, prevPlaneSameY) }
+                if let w = prevPlaneOtherY {
+                    if y > 0 && allowed.contains(p - 1) { linkRows(r, p - 1, w) }
+                    if y < ny - 1 && allowed.contains(p + 1) { linkRows(r, p + 1, w) }
+                }
+            }
+        }
+        /// Finds the runs of row r, writing them from id `start` on; returns the end id.
+        @inline(__always) func scanRow(_ r: Int, _ start: Int) -> Int {
+            let base = r * nx
+            var out = start
+            var x = 0
+            if isBool {
+                let bytes = UnsafeRawPointer(kp)
+                // Booleans are bytes 0/1: XOR each 8-byte word with itself shifted by one byte,
+                // so that set bits mark the run boundaries inside it.
+                var inRun = bytes.load(fromByteOffset: base, as: UInt8.self) != 0
+                var runStart: Int32 = 0
+                while x + 9 <= nx {
+                    let w = bytes.loadUnaligned(fromByteOffset: base + x, as: UInt64.self)
+                    let next = UInt64(bytes.load(fromByteOffset: base + x + 8, as: UInt8.self))
+                    var d = w ^ ((w >> 8) | (next << 56))
+                    while d != 0 {
+                        let edge = Int32(truncatingIfNeeded: x + d.trailingZeroBitCount / 8 + 1)
+                        d &= d - 1
+                        if inRun { a0p[out] = runStart; a1p[out] = edge; pp[out] = Int32(truncatingIfNeeded: out); out += 1 } else { runStart = edge }
+                        inRun.toggle()
+                    }
+                    x += 8
+                }
+                while x + 1 < nx {
+                    if bytes.load(fromByteOffset: base + x, as: UInt8.self) != bytes.load(fromByteOffset: base + x + 1, as: UInt8.self) {
+                        let edge = Int32(truncatingIfNeeded: x + 1)
+                        if inRun { a0p[out] = runStart; a1p[out] = edge; pp[out] = Int32(truncatingIfNeeded: out); out += 1 } else { runStart = edge }
+                        inRun.toggle()
+                    }
+                    x += 1
+                }
+                if inRun { a0p[out] = runStart; a1p[out] = Int32(truncatingIfNeeded: nx); pp[out] = Int32(truncatingIfNeeded: out); out += 1 }
+                return out
+            }
+            while x < nx {
+                let k = kp[base + x]
+                if k == background { x += 1; continue }
+                let s = x
+                x += 1
+                while x < nx && kp[base + x] == k { x += 1 }
+                a0p[out] = Int32(truncatingIfNeeded: s); a1p[out] = Int32(truncatingIfNeeded: x)
+                pp[out] = Int32(truncatingIfNeeded: out); out += 1
+            }
+            return out
+        }
+
+        // Scan and link each slab's rows in order (a row's neighbours come before it), slabs in
+        // parallel: unions inside a slab touch only its runs.
+        Parallel.forRanges(slabCount) { range in
+            for s in range {
+                let rr = slabRows(s)
+                var next = rr.lowerBound * perRow
+                for r in rr {
+                    rsp[r] = next
+                    next = scanRow(r, next)
+                    rep[r] = next
+                    linkRow(r, within: rr)
+                }
+            }
+        }
+        func idRange(_ s: Int) -> Range<Int> { let rr = slabRows(s); return rsp[rr.lowerBound]..<rep[rr.upperBound - 1] }
+        // Seams, sequentially: the first unit of each slab against the slab before.
+        for s in 1..<max(1, slabCount) {
+            let rr = slabRows(s), prev = slabRows(s - 1)
+            for r in rr.lowerBound..<(rr.lowerBound + unitRows) { linkRow(r, within: prev) }
+        }
+        // Final ids in run order, slabs in parallel. Roots are the smallest runs of their sets
+        // and a non-root points below itself, so in one pass over a slab's runs in order each
+        // entry of `parent` becomes its root's slab-local number: a root takes the next one, a
+        // run whose parent lies in the slab copies its parent's entry. A parent in an earlier
+        // slab is noted as a crossing (−k) and resolved afterwards, slab by slab, from that
+        // parent's entry, which by then holds a number or an already resolved crossing.
+        var ids = [SlabIds](repeating: SlabIds(), count: slabCount)
+        ids.withUnsafeMutableBufferPointer { ib in
+            let out = SharedPointer(ib.baseAddress!)
             Parallel.forRanges(slabCount) { range in
                 for s in range {
-                    let rr = slabRows(s)
-                    for r in rr { linkRow(r, within: rr) }
+                    let idr = idRange(s), lo = idr.lowerBound
+                    var o = SlabIds()
+                    for i in idr {
+                        let p = Int(pp[i]), len = Int(a1p[i] &- a0p[i])
+                        let v: Int32
+                        if p == i {
+                            o.count += 1; v = o.count
+                            if wantLabels { o.sizes.append(len) }
+                        } else if p >= lo {
+                            v = pp[p]
+                            if wantLabels { if v > 0 { o.sizes[Int(v) - 1] += len } else { o.crossSize[Int(-v) - 1] += len } }
+                        } else {
+                            o.crossParent.append(Int32(truncatingIfNeeded: p)); o.crossSize.append(len)
+                            v = -Int32(o.crossParent.count)
+                        }
+                        pp[i] = v
+                    }
+                    out[s] = o
                 }
             }
-            // Seams, sequentially: the first unit of each slab against the slab before.
-            for s in 1..<max(1, slabCount) {
-                let rr = slabRows(s), prev = slabRows(s - 1)
-                for r in rr.lowerBound..<(rr.lowerBound + unitRows) { linkRow(r, within: prev) }
+        }
+        var base = [Int32](repeating: 0, count: slabCount)
+        var count: Int32 = 0
+        for s in 0..<slabCount { base[s] = count; count += ids[s].count }
+        var sizes = [Int](repeating: 0, count: wantLabels ? Int(count) : 0)
+        var owner = 0   // the slab of the crossing's parent
+        for s in 0..<slabCount {
+            if wantLabels { for (k, v) in ids[s].sizes.enumerated() { sizes[Int(base[s]) + k] = v } }
+            ids[s].crossLabel = ids[s].crossParent.map { p in
+                while owner > 0 && idRange(owner).lowerBound > Int(p) { owner -= 1 }
+                while owner + 1 < s && idRange(owner + 1).lowerBound <= Int(p) { owner += 1 }
+                let v = parent[Int(p)]
+                return v > 0 ? v + base[owner] : ids[owner].crossLabel[Int(-v) - 1]
             }
-        } } }
-        // Final ids in run order. Roots are the smallest runs of their sets; a non-root points
-        // below itself, to an entry that already holds its final id.
-        for i in 0..<totalRuns {
-            let p = Int(parent[i])
-            if p == i { count += 1; parent[i] = count } else { parent[i] = parent[p] }
+            if wantLabels { for (k, l) in ids[s].crossLabel.enumerated() { sizes[Int(l) - 1] += ids[s].crossSize[k] } }
         }
         guard wantLabels else {
             return ComponentLabeling(labels: Grid(unchecked: shape, spacing: spacing, storage: []), count: Int(count), sizes: [])
         }
-        var sizes = [Int](repeating: 0, count: Int(count))
+        // Per row: the label base of its slab and where its slab's crossings start in `cross`.
+        let rowBase = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
+        let rowCross = UnsafeMutablePointer<Int>.allocate(capacity: rows)
+        let cross = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, ids.reduce(0) { $0 + $1.crossLabel.count }))
+        defer { rowBase.deallocate(); rowCross.deallocate(); cross.deallocate() }
+        var crossAt = 0
+        for s in 0..<slabCount {
+            for r in slabRows(s) { rowBase[r] = base[s]; rowCross[r] = crossAt - 1 }
+            for l in ids[s].crossLabel { cross[crossAt] = l; crossAt += 1 }
+        }
+        let rbp = SharedPointer(rowBase), rcp = SharedPointer(rowCross), cp = SharedPointer(cross)
         // Every element is written exactly once (gaps 0, runs their label), rows in parallel.
         let labels = [Int32](unsafeUninitializedCapacity: n) { lab, initialized in
             let lp = SharedPointer(lab.baseAddress!)
-            rowStart.withUnsafeBufferPointer { rs in
-            x0.withUnsafeBufferPointer { a0 in
-            x1.withUnsafeBufferPointer { a1 in
-                Parallel.forRanges(rows, grain: max(1, 8192 / max(1, nx))) { range in
-                    for r in range {
-                        let base = r * nx
-                        var x = 0
-                        for i in rs[r]..<rs[r + 1] {
-                            let l = shared[i]
-                            let start = Int(a0[i]), end = Int(a1[i])
-                            while x < start { lp[base + x] = 0; x += 1 }
-                            while x < end { lp[base + x] = l; x += 1 }
-                        }
-                        while x < nx { lp[base + x] = 0; x += 1 }
-                    }
+            adviseHugePages(lab.baseAddress!, n)
+            Parallel.forRanges(rows, grain: max(1, 8192 / max(1, nx))) { range in
+                // Each stretch is filled eight at a time, overshooting into the next stretch
+                // (rewritten after) but never past the row's end.
+                @inline(__always) func fill(_ row: UnsafeMutableRawPointer, _ from: Int, _ to: Int, _ v: Int32) {
+                    var x = from
+                    let v8 = SIMD8<Int32>(repeating: v)
+                    while x + 8 <= nx && x < to { row.storeBytes(of: v8, toByteOffset: x * 4, as: SIMD8<Int32>.self); x += 8 }
+                    while x < to { row.storeBytes(of: v, toByteOffset: x * 4, as: Int32.self); x += 1 }
                 }
-            } } }
+                for r in range {
+                    let row = UnsafeMutableRawPointer(lp.base + r * nx)
+                    let b = rbp[r], c = rcp[r]
+                    var x = 0
+                    for i in rsp[r]..<rep[r] {
+                        let start = Int(a0p[i]), end = Int(a1p[i])
+                        fill(row, x, start, 0)
+                        let v = pp[i]
+                        fill(row, start, end, v > 0 ? v &+ b : cp[c - Int(v)])
+                        x = end
+                    }
+                    fill(row, x, nx, 0)
+                }
+            }
             initialized = n
         }
-        for i in 0..<totalRuns { sizes[Int(parent[i]) - 1] += Int(x1[i] - x0[i]) }
         return ComponentLabeling(labels: Grid(unchecked: shape, spacing: spacing, storage: labels), count: Int(count), sizes: sizes)
-    }
-
-    @inline(__always)
-    static func find(_ parent: SharedPointer<Int32>, _ a: Int32) -> Int32 {
-        var r = a
-        while parent[Int(r)] != r { r = parent[Int(r)] }
-        var c = a
-        while parent[Int(c)] != r { let nextC = parent[Int(c)]; parent[Int(c)] = r; c = nextC }
-        return r
-    }
-
-    @inline(__always)
-    static func union(_ parent: SharedPointer<Int32>, _ a: Int32, _ b: Int32) {
-        let ra = find(parent, a), rb = find(parent, b)
-        if ra < rb { parent[Int(rb)] = ra } else if rb < ra { parent[Int(ra)] = rb }
     }
 }

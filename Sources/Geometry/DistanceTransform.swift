@@ -50,6 +50,7 @@ public enum DistanceTransform {
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
         let isTarget = target == .background ? false : true
         var f = [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
+            if let base = o.baseAddress { adviseHugePages(base, mask.count) }
             mask.storage.withUnsafeBufferPointer { m in
                 for i in 0..<m.count { o[i] = m[i] == isTarget ? 0 : .infinity }
             }
@@ -74,17 +75,18 @@ public enum DistanceTransform {
                           squareRoot: Bool) throws -> Grid<Double> {
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
         let isTarget = target == .background ? false : true
-        var out = Grid<Double>(unchecked: mask.shape, spacing: sp,
-                               storage: [Double](repeating: 0, count: mask.count))
-        guard mask.count > 0 else { return out }
         var anyTarget = false
-        out.storage.withUnsafeMutableBufferPointer { o in
+        // Written once, from the mask (no zero fill first), on huge pages where the OS allows.
+        var out = Grid<Double>(unchecked: mask.shape, spacing: sp, storage: [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
+            if let base = o.baseAddress { adviseHugePages(base, mask.count) }
             mask.storage.withUnsafeBufferPointer { m in
                 for i in 0..<m.count {
                     if m[i] == isTarget { o[i] = 0; anyTarget = true } else { o[i] = .infinity }
                 }
             }
-        }
+            initialized = mask.count
+        })
+        guard mask.count > 0 else { return out }
         if !anyTarget {
             switch noTarget {
             case .infinity:

@@ -64,4 +64,62 @@ final class ConnectedComponentsTests: XCTestCase {
         XCTAssertThrowsError(try ConnectedComponents.label(Grid(shape: [2, 2], repeating: true), connectivity: .six))
         XCTAssertThrowsError(try ConnectedComponents.label(Grid(shape: [2, 2, 2], repeating: true), connectivity: .eight))
     }
+
+    /// Random masks and multi-label maps of many shapes (odd widths, single columns, enough rows
+    /// for several parallel slabs) against a raster-order flood fill, for every connectivity:
+    /// labels, count and sizes exactly.
+    func testRandomGridsMatchFloodFill() throws {
+        var rng = SeededGenerator(seed: 16)
+        let shapes2D = [[1, 1], [1, 37], [37, 1], [40, 9], [33, 64], [70, 131]]
+        let shapes3D = [[1, 1, 1], [3, 1, 17], [20, 7, 9], [18, 12, 33], [5, 30, 1]]
+        for shape in shapes2D + shapes3D {
+            let n = shape.reduce(1, *)
+            for connectivity in Connectivity.allCases where (try? connectivity.validate(rank: shape.count)) != nil {
+                for density in [0.2, 0.5, 0.8] {
+                    let mask = try Grid(shape: shape, storage: (0..<n).map { _ in Double.random(in: 0..<1, using: &rng) < density })
+                    let got = try ConnectedComponents.label(mask, connectivity: connectivity)
+                    let want = Self.floodFill(mask.storage.map { $0 ? 1 : 0 }, shape: shape, connectivity: connectivity)
+                    let what = "shape \(shape) connectivity \(connectivity.rawValue) density \(density)"
+                    XCTAssertEqual(got.labels.storage, want.labels, what)
+                    XCTAssertEqual(got.count, want.sizes.count, what)
+                    XCTAssertEqual(got.sizes, want.sizes, what)
+                    XCTAssertEqual(try ConnectedComponents.count(mask, connectivity: connectivity), want.sizes.count, what)
+                }
+                let map = try Grid(shape: shape, storage: (0..<n).map { _ in UInt8.random(in: 0...3, using: &rng) })
+                let got = try ConnectedComponents.label(map, connectivity: connectivity)
+                let want = Self.floodFill(map.storage.map(Int.init), shape: shape, connectivity: connectivity)
+                XCTAssertEqual(got.labels.storage, want.labels, "multi-label shape \(shape) connectivity \(connectivity.rawValue)")
+                XCTAssertEqual(got.sizes, want.sizes, "multi-label shape \(shape) connectivity \(connectivity.rawValue)")
+            }
+        }
+    }
+
+    /// Reference labelling: a breadth-first fill from each unlabelled non-zero voxel in raster
+    /// order, joining neighbours of equal value.
+    static func floodFill(_ keys: [Int], shape: [Int], connectivity: Connectivity) -> (labels: [Int32], sizes: [Int]) {
+        let (nz, ny, nx) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, shape[0], shape[1])
+        var offsets: [(Int, Int, Int)] = []
+        for dz in -1...1 { for dy in -1...1 { for dx in -1...1 where (shape.count == 3 || dz == 0) && connectivity.contains((dz, dy, dx)) {
+            offsets.append((dz, dy, dx))
+        } } }
+        var labels = [Int32](repeating: 0, count: keys.count), sizes: [Int] = []
+        for start in keys.indices where keys[start] != 0 && labels[start] == 0 {
+            sizes.append(0)
+            let l = Int32(sizes.count)
+            labels[start] = l
+            var queue = [start], head = 0
+            while head < queue.count {
+                let v = queue[head]; head += 1
+                sizes[Int(l) - 1] += 1
+                let z = v / (ny * nx), y = v / nx % ny, x = v % nx
+                for (dz, dy, dx) in offsets {
+                    let (z2, y2, x2) = (z + dz, y + dy, x + dx)
+                    guard z2 >= 0, z2 < nz, y2 >= 0, y2 < ny, x2 >= 0, x2 < nx else { continue }
+                    let w = (z2 * ny + y2) * nx + x2
+                    if labels[w] == 0 && keys[w] == keys[start] { labels[w] = l; queue.append(w) }
+                }
+            }
+        }
+        return (labels, sizes)
+    }
 }
