@@ -198,7 +198,7 @@ ct_status ct_lerp_(ct_tensor a, ct_tensor end, double weight) noexcept { CT_GUAR
 ct_status ct_copy_(ct_tensor dst, ct_tensor src) noexcept { CT_GUARD(ctorch::T(dst).copy_(ctorch::T(src))); }
 ct_status ct_fill_(ct_tensor a, double value) noexcept { CT_GUARD(ctorch::T(a).fill_(value)); }
 ct_status ct_zero_(ct_tensor a) noexcept { CT_GUARD(ctorch::T(a).zero_()); }
-ct_status ct_relu_(ct_tensor a) noexcept { CT_GUARD(at::relu_(ctorch::T(a))); }
+ct_status ct_relu_(ct_tensor a) noexcept { CT_GUARD(ctorch::T(a).relu_()); }
 ct_status ct_set_data(ct_tensor a, ct_tensor data) noexcept { CT_GUARD(ctorch::T(a).set_data(ctorch::T(data))); }
 
 // ---- reductions -------------------------------------------------------------------------------
