@@ -74,10 +74,15 @@ struct DataBench: ParsableCommand {
             ("low-resolution", Augmentation(intensity: [.lowResolution(probability: 1, zoom: 0.5...1, perChannelProbability: 1)])),
             ("gamma", Augmentation(intensity: [.gamma(probability: 1, range: 0.7...1.5, invert: false, retainStats: true)])),
         ]
-        var epoch = 0, loaded = 0
+        var epoch = 0, loaded = 0, cpu: [Double] = []
         // (row name, images per call, body): ms per image = the arm's ms / images.
         var arms: [(String, Int, () throws -> Void)] = [
-            ("loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
+            ("loader (\(workers) workers, batch \(batchSize))", pairs, {
+                let c0 = Self.cpuMilliseconds()
+                loaded = try drain(loader.batches(epoch: epoch))
+                epoch += 1
+                cpu.append((Self.cpuMilliseconds() - c0) / Double(loaded))
+            }),
             ("decode, 1 thread", cases.count, { for c in cases { _ = try Sample.load(c) } }),
             ("PNGFile.readImage, 1 thread", cases.count, { for c in cases { _ = try PNGFile.readImage(path: c.imagePaths[0]) } }),
             ("z-score, 1 thread", samples.count, { for var x in samples { Normalization.zScore.apply(to: &x) } }),
@@ -102,7 +107,7 @@ struct DataBench: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         return arms.enumerated().map { k, arm in
             let perImage = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
-            let note = k == 0 ? String(format: "%.0f images/s (goal ≥ 2000 on 2 cores)", 1e3 / Descriptive.median(perImage)) : nil
+            let note = k == 0 ? String(format: "%.0f images/s (goal ≥ 2000 on 2 cores); ", 1e3 / Descriptive.median(perImage)) + Self.cpuNote(cpu) : nil
             return method.record(bench: "data", name: arm.0, size: "256² PNG, ms per image", contour: perImage, reference: nil,
                                  referenceName: "none (throughput goal)", threads: k == 0 ? min(workers, cores) : 1, note: note)
         }
@@ -148,9 +153,14 @@ struct DataBench: ParsableCommand {
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
         var r = SeededGenerator(seed: 1)
-        var epoch = 0, loaded = 0
+        var epoch = 0, loaded = 0, cpu: [Double] = []
         let arms: [(String, Int, () throws -> Void)] = [
-            ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
+            ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, {
+                let c0 = Self.cpuMilliseconds()
+                loaded = try drain(loader.batches(epoch: epoch))
+                epoch += 1
+                cpu.append((Self.cpuMilliseconds() - c0) / Double(loaded))
+            }),
             ("patch read, 1 thread", 16, {
                 for i in 0..<16 {
                     _ = try data.patch(i % pairs, origin: data.origin(i % pairs, size: size, foregroundProbability: 0.33, using: &r), size: size)
@@ -169,7 +179,7 @@ struct DataBench: ParsableCommand {
         let shapeText = "\(shape.map(String.init).joined(separator: "×")) cases, \(size.map(String.init).joined(separator: "×")) patches, ms per sample"
         return arms.enumerated().map { k, arm in
             let perSample = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
-            let note = k == 0 ? String(format: "%.1f samples/s", 1e3 / Descriptive.median(perSample)) : nil
+            let note = k == 0 ? String(format: "%.1f samples/s; ", 1e3 / Descriptive.median(perSample)) + Self.cpuNote(cpu) : nil
             return method.record(bench: "data", name: arm.0, size: shapeText, contour: perSample, reference: nil,
                                  referenceName: "none (throughput)", threads: k == 0 ? workers : 1, note: note)
         }
@@ -200,6 +210,21 @@ struct DataBench: ParsableCommand {
                             size: "\(config.model.name), batch \(c.batchSize) × \(c.patchSize.map(String.init).joined(separator: "×")), \(steps) steps",
                             contourMs: Descriptive.median(stepMs), rounds: stepMs.count, threads: config.run.threads > 0 ? config.run.threads : ProcessInfo.processInfo.activeProcessorCount,
                             reference: "none (goal: 0 % waiting)", note: String(format: "data_wait %.4f of step time", wait))]
+    }
+
+    /// CPU time of the process (all threads, user + system) in ms: the loader's cost per sample
+    /// whatever share of the cores a loaded machine gives it.
+    static func cpuMilliseconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3
+    }
+
+    /// "CPU ms per sample, and the rate that gives on every core of an idle machine".
+    static func cpuNote(_ cpu: [Double]) -> String {
+        guard !cpu.isEmpty else { return "" }
+        let perSample = Descriptive.median(cpu), cores = ProcessInfo.processInfo.activeProcessorCount
+        return String(format: "%.3f CPU ms per sample (all threads) → ≈ %.0f samples/s on %d idle cores", perSample, Double(cores) * 1e3 / perSample, cores)
     }
 
     func drain(_ it: BatchIterator) throws -> Int {
