@@ -83,6 +83,17 @@ enum Interpolator {
                             let z0 = floorInt(pz), y0 = floorInt(py), x0 = floorInt(px)
                             guard z0 >= -1 && z0 < d && y0 >= -1 && y0 < h && x0 >= -1 && x0 < w else { dst[i] = 0; continue }
                             let tz = pz - Float(z0), ty = py - Float(y0), tx = px - Float(x0)
+                            if z0 >= 0 && z0 &+ 1 < d && y0 >= 0 && y0 &+ 1 < h && x0 >= 0 && x0 &+ 1 < w {
+                                // All 8 taps inside: the same formula without a bounds check per tap.
+                                let p = (z0 &* h &+ y0) &* w &+ x0, plane = h &* w
+                                @inline(__always) func inner(_ q: Int) -> Float {
+                                    let top = src[q] * (1 - tx) + src[q &+ 1] * tx
+                                    let bottom = src[q &+ w] * (1 - tx) + src[q &+ w &+ 1] * tx
+                                    return top * (1 - ty) + bottom * ty
+                                }
+                                dst[i] = inner(p) * (1 - tz) + inner(p &+ plane) * tz
+                                continue
+                            }
                             @inline(__always) func plane(_ z: Int) -> Float {
                                 let top = at(z, y0, x0) * (1 - tx) + at(z, y0, x0 &+ 1) * tx
                                 let bottom = at(z, y0 &+ 1, x0) * (1 - tx) + at(z, y0 &+ 1, x0 &+ 1) * tx
