@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import Imaging
 import Metrics
+import Training
 
 /// `contour bench data`: throughput of the data pipeline on 256² PNG image/label pairs.
 struct DataBench: ParsableCommand {
@@ -31,6 +32,9 @@ struct DataBench: ParsableCommand {
     @Option(help: "Rank of --preprocessed cases: 2 or 3.") var preprocessedRank = 3
     @Option(help: "Patch side for --preprocessed.") var patch = 128
     @Option(help: "With --preprocessed: none (memory map) or memory (cases copied into memory first, data.cache: memory).") var cache = "none"
+    @Option(help: "Instead: train the demo model (`contour demo`'s configuration) this many steps and report the share of step time spent waiting for data.")
+    var modelWait: Int?
+    @Option(help: "With --model-wait: override a field of the demo configuration, key.path=value (repeatable).") var set: [String] = []
 
     func run() throws {
         try BenchRecord.emit(try measure(), json: json)
@@ -41,6 +45,7 @@ struct DataBench: ParsableCommand {
         guard pairs >= 1, batchSize >= 1, workers >= 1 else {
             throw ValidationError("--pairs, --batch-size and --workers must be ≥ 1")
         }
+        if let steps = modelWait { return try measureWait(steps: steps) }
         let method = try BenchMethod(warmup: warmup, rounds: rounds)
         if let side = preprocessed { return try measureMapped(side: side, pairs: pairs, batchSize: batchSize, method: method) }
         let augmentation = try AugmentationPreset(name: preset).augmentation(rank: 2)
@@ -69,10 +74,15 @@ struct DataBench: ParsableCommand {
             ("low-resolution", Augmentation(intensity: [.lowResolution(probability: 1, zoom: 0.5...1, perChannelProbability: 1)])),
             ("gamma", Augmentation(intensity: [.gamma(probability: 1, range: 0.7...1.5, invert: false, retainStats: true)])),
         ]
-        var epoch = 0, loaded = 0
+        var epoch = 0, loaded = 0, cpu: [Double] = []
         // (row name, images per call, body): ms per image = the arm's ms / images.
         var arms: [(String, Int, () throws -> Void)] = [
-            ("loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
+            ("loader (\(workers) workers, batch \(batchSize))", pairs, {
+                let c0 = Self.cpuMilliseconds()
+                loaded = try drain(loader.batches(epoch: epoch))
+                epoch += 1
+                cpu.append((Self.cpuMilliseconds() - c0) / Double(loaded))
+            }),
             ("decode, 1 thread", cases.count, { for c in cases { _ = try Sample.load(c) } }),
             ("PNGFile.readImage, 1 thread", cases.count, { for c in cases { _ = try PNGFile.readImage(path: c.imagePaths[0]) } }),
             ("z-score, 1 thread", samples.count, { for var x in samples { Normalization.zScore.apply(to: &x) } }),
@@ -97,7 +107,7 @@ struct DataBench: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         return arms.enumerated().map { k, arm in
             let perImage = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
-            let note = k == 0 ? String(format: "%.0f images/s (goal ≥ 2000 on 2 cores)", 1e3 / Descriptive.median(perImage)) : nil
+            let note = k == 0 ? String(format: "%.0f images/s (goal ≥ 2000 on 2 cores); ", 1e3 / Descriptive.median(perImage)) + Self.cpuNote(cpu) : nil
             return method.record(bench: "data", name: arm.0, size: "256² PNG, ms per image", contour: perImage, reference: nil,
                                  referenceName: "none (throughput goal)", threads: k == 0 ? min(workers, cores) : 1, note: note)
         }
@@ -143,16 +153,21 @@ struct DataBench: ParsableCommand {
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
         var r = SeededGenerator(seed: 1)
-        var epoch = 0, loaded = 0
+        var epoch = 0, loaded = 0, cpu: [Double] = []
         let arms: [(String, Int, () throws -> Void)] = [
-            ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, { loaded = try drain(loader.batches(epoch: epoch)); epoch += 1 }),
+            ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, {
+                let c0 = Self.cpuMilliseconds()
+                loaded = try drain(loader.batches(epoch: epoch))
+                epoch += 1
+                cpu.append((Self.cpuMilliseconds() - c0) / Double(loaded))
+            }),
             ("patch read, 1 thread", 16, {
                 for i in 0..<16 {
                     _ = try data.patch(i % pairs, origin: data.origin(i % pairs, size: size, foregroundProbability: 0.33, using: &r), size: size)
                 }
             }),
-            ("augment \(preset), 1 thread", 4, {
-                for i in 0..<4 {
+            ("augment \(preset), 1 thread", rank == 2 ? 32 : 4, {
+                for i in 0..<(rank == 2 ? 32 : 4) {
                     // As the loader: the case read by boxes, so rotated patches read around the patch.
                     var g = SeededGenerator(seed: UInt64(i)), b = g
                     _ = try augmentation.apply(data.source(0), origin: [Int](repeating: 0, count: rank), size: size, using: &g, batch: &b)
@@ -164,10 +179,52 @@ struct DataBench: ParsableCommand {
         let shapeText = "\(shape.map(String.init).joined(separator: "×")) cases, \(size.map(String.init).joined(separator: "×")) patches, ms per sample"
         return arms.enumerated().map { k, arm in
             let perSample = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
-            let note = k == 0 ? String(format: "%.1f samples/s", 1e3 / Descriptive.median(perSample)) : nil
+            let note = k == 0 ? String(format: "%.1f samples/s; ", 1e3 / Descriptive.median(perSample)) + Self.cpuNote(cpu) : nil
             return method.record(bench: "data", name: arm.0, size: shapeText, contour: perSample, reference: nil,
                                  referenceName: "none (throughput)", threads: k == 0 ? workers : 1, note: note)
         }
+    }
+
+    /// `--model-wait STEPS`: the demo model trained STEPS steps (one epoch, no validation) on the
+    /// tubular demo data; the trainer's `data_wait` (time in the loader's `next()` over the epoch's
+    /// step time, the first step excluded) and the mean step time.
+    func measureWait(steps: Int) throws -> [BenchRecord] {
+        guard steps >= 2 else { throw ValidationError("--model-wait needs ≥ 2 steps (the first is not timed)") }
+        let dir = work ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("contour-bench-wait-\(getpid())")
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        try DemoData.write(kind: .tubular, to: "\(dir)/data", trainCount: 40, testCount: 0, seed: 0)
+        let config = try ExperimentConfig.load(yaml: Demo.config, name: "demo configuration", overrides: [
+            "data.dataset=\(dir)/data", "run.output=\(dir)/run", "run.epochs=1", "run.iterationsPerEpoch=\(steps)",
+            "data.workers=\(workers)", "data.preset=\(preset)",
+        ] + set)
+        let trainer = try Trainer(config: config, quiet: true)
+        let watch = WaitObserver()
+        trainer.observers.append(watch)
+        _ = try trainer.train(overwrite: true)
+        guard let wait = watch.record?.dataWait, watch.stepTimes.count >= 2 else {
+            throw ValidationError("bench data --model-wait: the run reported no data_wait")
+        }
+        let stepMs = Array(watch.stepTimes.dropFirst())
+        let c = config.data
+        return [BenchRecord(bench: "data", name: "demo model step, waiting for data \(String(format: "%.2f", 100 * wait)) %",
+                            size: "\(config.model.name), batch \(c.batchSize) × \(c.patchSize.map(String.init).joined(separator: "×")), \(steps) steps",
+                            contourMs: Descriptive.median(stepMs), rounds: stepMs.count, threads: config.run.threads > 0 ? config.run.threads : ProcessInfo.processInfo.activeProcessorCount,
+                            reference: "none (goal: 0 % waiting)", note: String(format: "data_wait %.4f of step time", wait))]
+    }
+
+    /// CPU time of the process (all threads, user + system) in ms: the loader's cost per sample
+    /// whatever share of the cores a loaded machine gives it.
+    static func cpuMilliseconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3
+    }
+
+    /// "CPU ms per sample, and the rate that gives on every core of an idle machine".
+    static func cpuNote(_ cpu: [Double]) -> String {
+        guard !cpu.isEmpty else { return "" }
+        let perSample = Descriptive.median(cpu), cores = ProcessInfo.processInfo.activeProcessorCount
+        return String(format: "%.3f CPU ms per sample (all threads) → ≈ %.0f samples/s on %d idle cores", perSample, Double(cores) * 1e3 / perSample, cores)
     }
 
     func drain(_ it: BatchIterator) throws -> Int {
@@ -202,4 +259,18 @@ struct DataBench: ParsableCommand {
         try DatasetDescription(channelNames: ["gray"], labels: ["background": 0, "disk": 1], numTraining: pairs, fileEnding: ".png")
             .write(path: "\(dir)/dataset.json")
     }
+}
+
+/// Collects the epoch record and the wall time between steps.
+private final class WaitObserver: TrainingObserver {
+    var record: EpochRecord?
+    var stepTimes: [Double] = []
+    var last = DispatchTime.now().uptimeNanoseconds
+    func trainingWillStart(step: Int, resumed: Bool) throws { last = DispatchTime.now().uptimeNanoseconds }
+    func stepDidEnd(step: Int, total: Double, losses: [String: Double], weights: [String: Double], learningRate: Double) throws {
+        let now = DispatchTime.now().uptimeNanoseconds
+        stepTimes.append(Double(now - last) / 1e6)
+        last = now
+    }
+    func epochDidEnd(step: Int, record: EpochRecord) throws { self.record = record }
 }

@@ -54,17 +54,17 @@ public struct Batch: Sendable {
         self.index = index
         ids = samples.map(\.id)
         imageShape = [samples.count, channels] + spatial
-        var images = [Float](repeating: 0, count: samples.count * channels * voxels)
-        images.withUnsafeMutableBufferPointer { dst in
+        // Every element is copied once (no zero fill first).
+        images = [Float](unsafeUninitializedCapacity: samples.count * channels * voxels) { dst, initialised in
             for (b, s) in samples.enumerated() {
                 for (c, grid) in s.image.enumerated() {
                     grid.storage.withUnsafeBufferPointer { src in
-                        (dst.baseAddress! + (b * channels + c) * voxels).update(from: src.baseAddress!, count: voxels)
+                        (dst.baseAddress! + (b * channels + c) * voxels).initialize(from: src.baseAddress!, count: voxels)
                     }
                 }
             }
+            initialised = samples.count * channels * voxels
         }
-        self.images = images
         labels = Self.collate(samples.map(\.labels), voxels: voxels)
         unaugmentedLabels = Self.collate(samples.map(\.unaugmentedLabels), voxels: voxels)
         hasLabels = samples.map { $0.labels != nil }
@@ -95,14 +95,16 @@ extension Batch {
     /// sample without one; nil when no sample has one.
     static func collate(_ grids: [Grid<UInt8>?], voxels: Int) -> [UInt8]? {
         guard grids.contains(where: { $0 != nil }) else { return nil }
-        var out = [UInt8](repeating: 0, count: grids.count * voxels)
-        out.withUnsafeMutableBufferPointer { dst in
+        return [UInt8](unsafeUninitializedCapacity: grids.count * voxels) { dst, initialised in
             for (b, g) in grids.enumerated() {
-                g?.storage.withUnsafeBufferPointer { src in
-                    (dst.baseAddress! + b * voxels).update(from: src.baseAddress!, count: voxels)
+                let slot = dst.baseAddress! + b * voxels
+                if let g {
+                    g.storage.withUnsafeBufferPointer { slot.initialize(from: $0.baseAddress!, count: voxels) }
+                } else {
+                    slot.initialize(repeating: 0, count: voxels)
                 }
             }
+            initialised = grids.count * voxels
         }
-        return out
     }
 }

@@ -69,44 +69,34 @@ public struct CropPad: Sendable, Equatable {
 
     /// Exact crop of `size` voxels from `origin` (zero outside the image); landmarks shift by −origin.
     public static func crop(_ sample: Sample, origin: [Int], size: [Int]) throws -> Sample {
+        try crop(sample, origin: origin, size: size, flips: nil)
+    }
+
+    /// As `crop(_:origin:size:)`, then mirrored along the axes where `flips` is set (one pass:
+    /// `SpatialTransform.flip` of the crop, landmarks included).
+    static func crop(_ sample: Sample, origin: [Int], size: [Int], flips: [Bool]?) throws -> Sample {
         try sample.validate()
-        guard origin.count == sample.rank, size.count == sample.rank else {
+        guard origin.count == sample.rank, size.count == sample.rank, (flips?.count ?? size.count) == size.count else {
             throw ImagingError("case \(sample.id): crop origin \(origin) / size \(size) do not match rank \(sample.rank)")
         }
-        if size == sample.shape && origin.allSatisfy({ $0 == 0 }) { return sample }
+        let flips = flips?.contains(true) == true ? flips : nil
+        if flips == nil && size == sample.shape && origin.allSatisfy({ $0 == 0 }) { return sample }
         var out = sample
-        out.image = sample.image.map { cropGrid($0, origin: origin, size: size, fill: 0) }
-        out.labels = sample.labels.map { cropGrid($0, origin: origin, size: size, fill: 0) }
-        out.pseudoLabels = sample.pseudoLabels.map { cropGrid($0, origin: origin, size: size, fill: 0) }
-        out.landmarks = sample.landmarks?.mapValues { p in zip(p, origin).map { $0 - Double($1) } }
+        out.image = sample.image.map { cropGrid($0, origin: origin, size: size, fill: 0, flips: flips) }
+        out.labels = sample.labels.map { cropGrid($0, origin: origin, size: size, fill: 0, flips: flips) }
+        out.pseudoLabels = sample.pseudoLabels.map { cropGrid($0, origin: origin, size: size, fill: 0, flips: flips) }
+        out.landmarks = sample.landmarks?.mapValues { p in
+            SpatialTransform.mirrored(zip(p, origin).map { $0 - Double($1) }, flips: flips, shape: size)
+        }
         return out
     }
 
-    static func cropGrid<T>(_ g: Grid<T>, origin: [Int], size: [Int], fill: T) -> Grid<T> {
-        var out = Grid<T>(shape: size, spacing: g.spacing, repeating: fill)
-        let rank = size.count
-        // Work as 3D with a leading extent of 1 for 2D.
-        let inShape = rank == 3 ? g.shape : [1] + g.shape
-        let outShape = rank == 3 ? size : [1] + size
-        let o = rank == 3 ? origin : [0] + origin
-        // Copy whole rows of the overlap along the last axis.
-        let x0 = Swift.max(0, o[2]), x1 = Swift.min(inShape[2], o[2] + outShape[2])
-        guard x1 > x0 else { return out }
-        g.storage.withUnsafeBufferPointer { src in
-            out.storage.withUnsafeMutableBufferPointer { dst in
-                for z in 0..<outShape[0] {
-                    let iz = z + o[0]
-                    guard iz >= 0 && iz < inShape[0] else { continue }
-                    for y in 0..<outShape[1] {
-                        let iy = y + o[1]
-                        guard iy >= 0 && iy < inShape[1] else { continue }
-                        let s = (iz * inShape[1] + iy) * inShape[2] + x0
-                        let d = (z * outShape[1] + y) * outShape[2] + (x0 - o[2])
-                        (dst.baseAddress! + d).update(from: src.baseAddress! + s, count: x1 - x0)
-                    }
-                }
-            }
+    /// The box `origin ..< origin + size` of `g` (`fill` outside), mirrored along the axes where `flips` is set.
+    static func cropGrid<T>(_ g: Grid<T>, origin: [Int], size: [Int], fill: T, flips: [Bool]? = nil) -> Grid<T> {
+        let storage = g.storage.withUnsafeBufferPointer { src in
+            src.baseAddress.map { BoxCopy.copy(from: $0, shape: g.shape, origin: origin, size: size, flips: flips, fill: fill) }
+                ?? [T](repeating: fill, count: size.reduce(1, *))
         }
-        return out
+        return try! Grid(shape: size, spacing: g.spacing, storage: storage)
     }
 }

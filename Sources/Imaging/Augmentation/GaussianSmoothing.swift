@@ -77,10 +77,11 @@ enum GaussianSmoothing {
                         for o in 0..<outer {
                             let row = base + o * len
                             for i in 0..<(len + 2 * r) { line[i] = row[Swift.min(len - 1, Swift.max(0, i - r))] }
-                            for i in 0..<len {
-                                var acc: Float = 0
-                                for t in 0..<k.count { acc += k[t] * line[i + t] }
-                                row[i] = acc
+                            // Tap by tap over the whole row (vectorises); each output still sums its taps in order.
+                            row.update(repeating: 0, count: len)
+                            for t in 0..<k.count {
+                                let w = k[t], src = line.baseAddress! + t
+                                for i in 0..<len { row[i] += w * src[i] }
                             }
                         }
                     }

@@ -73,16 +73,11 @@ public enum IntensityTransform: Sendable, Equatable {
                 let sign: Float = invert ? -1 : 1
                 let (mean, std) = Normalization.meanStd(sample.image[c].storage)
                 let (a, b) = Self.extrema(sample.image[c].storage)
-                let lo = invert ? -b : a, span = (b - a) + 1e-7
-                // x^γ on [0, 1] from a table (linear between 4096 entries): powf per voxel dominated the cost.
-                let table = Self.powerTable(gamma)
-                let scale = Float(Self.tableSize) / span
-                table.withUnsafeBufferPointer { t in
-                    Normalization.map(&sample.image[c].storage) { x in
-                        let u = Swift.min(Float(Self.tableSize), Swift.max(0, (sign * x - lo) * scale))
-                        let k = Swift.min(Self.tableSize - 1, Int(u)), f = u - Float(k)
-                        return sign * ((t[k] + (t[k + 1] - t[k]) * f) * span + lo)
-                    }
+                let lo = invert ? -b : a, span = (b - a) + 1e-7, inv = 1 / span
+                // x^γ by polynomials on the float's bits (VoxelMath.power01): vectorises, unlike powf.
+                Normalization.map(&sample.image[c].storage) { x in
+                    let u = Swift.min(1, Swift.max(0, (sign * x - lo) * inv))
+                    return sign * (VoxelMath.power01(u, gamma) * span + lo)
                 }
                 if retain {
                     let (m2, s2) = Normalization.meanStd(sample.image[c].storage)
@@ -137,58 +132,26 @@ public enum IntensityTransform: Sendable, Equatable {
         }
     }
 
-    static let tableSize = 4096
-
-    /// (i / tableSize)^γ for i in 0…tableSize.
-    static func powerTable(_ gamma: Float) -> [Float] {
-        (0...tableSize).map { powf(Float($0) / Float(tableSize), gamma) }
-    }
-
     static func extrema(_ v: [Float]) -> (Float, Float) {
-        v.withUnsafeBufferPointer { p in
-            var lo = Float.infinity, hi = -Float.infinity
-            for x in p { lo = Swift.min(lo, x); hi = Swift.max(hi, x) }
-            return p.isEmpty ? (0, 0) : (lo, hi)
-        }
+        v.withUnsafeBufferPointer { VoxelMath.extrema($0) }
     }
 
     static func simulateLowResolution(_ g: Grid<Float>, zoom: Double) -> Grid<Float> {
         let small = g.shape.map { Swift.max(1, Int((Double($0) * zoom).rounded())) }
-        let rank = g.rank
         // Down: nearest, sampling voxel centres of the small grid in source coordinates.
-        let m = small.reduce(1, *)
-        var coords = [Float](repeating: 0, count: rank * m)
-        fillCoordinates(&coords, count: m, outShape: small, inShape: g.shape)
-        let down = try! Grid(shape: small, storage: Interpolator.nearest(g, at: coords, count: m))
+        let down = try! Grid(shape: small, storage: Interpolator.nearest(g, axes: axisCoordinates(outShape: small, inShape: g.shape)))
         // Up: linear, clamped inside the small grid so borders do not fade to 0.
-        var up = [Float](repeating: 0, count: rank * g.count)
-        fillCoordinates(&up, count: g.count, outShape: g.shape, inShape: small, clamp: true)
-        return try! Grid(shape: g.shape, spacing: g.spacing, storage: Interpolator.linear(down, at: up, count: g.count))
+        let up = axisCoordinates(outShape: g.shape, inShape: small, clamp: true)
+        return try! Grid(shape: g.shape, spacing: g.spacing, storage: Interpolator.linear(down, axes: up))
     }
 
-    /// Centre-aligned coordinates of `outShape`'s voxels in a grid of `inShape` (axis-major).
-    static func fillCoordinates(_ coords: inout [Float], count n: Int, outShape: [Int], inShape: [Int], clamp: Bool = false) {
-        let rank = outShape.count
-        let axisCoords: [[Float]] = (0..<rank).map { a in
+    /// Per axis: centre-aligned coordinates of `outShape`'s voxels in a grid of `inShape`.
+    static func axisCoordinates(outShape: [Int], inShape: [Int], clamp: Bool = false) -> [[Float]] {
+        (0..<outShape.count).map { a in
             let s = Float(inShape[a]) / Float(outShape[a])
             return (0..<outShape[a]).map { i in
                 let v = (Float(i) + 0.5) * s - 0.5
                 return clamp ? Swift.min(Float(inShape[a] - 1), Swift.max(0, v)) : v
-            }
-        }
-        let e3 = rank == 3 ? outShape : [1] + outShape
-        let a3 = rank == 3 ? axisCoords : [[0]] + axisCoords
-        coords.withUnsafeMutableBufferPointer { c in
-            var i = 0
-            for z in 0..<e3[0] {
-                for y in 0..<e3[1] {
-                    for x in 0..<e3[2] {
-                        if rank == 3 { c[i] = a3[0][z] }
-                        c[(rank - 2) * n + i] = a3[1][y]
-                        c[(rank - 1) * n + i] = a3[2][x]
-                        i += 1
-                    }
-                }
             }
         }
     }

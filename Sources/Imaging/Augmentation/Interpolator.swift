@@ -6,11 +6,12 @@ import Geometry
 /// Samples a grid at fractional numpy-order coordinates (axis-major `coords`, rank × count).
 /// Taps outside the grid read 0 (zero padding), as nnU-Net's constant border mode.
 enum Interpolator {
-    /// floor as Int without a libm call (x86-64's baseline has no SSE4.1 round); coordinates
-    /// are clamped to ±1e6 where they are made, so the conversion cannot trap.
+    /// floor as Int without a libm call (x86-64's baseline has no SSE4.1 round) and without the
+    /// trapping conversion's range checks: x + 1.5·2^23 rounds x to an integer in the low mantissa
+    /// bits, exact for |x| < 2^22 (coordinates are clamped to ±1e6 where they are made).
     @inline(__always) static func floorInt(_ x: Float) -> Int {
-        let i = Int(x)
-        return Float(i) > x ? i - 1 : i
+        let i = Int(Int32(bitPattern: (x + 12_582_912).bitPattern &- 0x4B40_0000))
+        return Float(i) > x ? i &- 1 : i
     }
 
     static func sample(_ g: Grid<Float>, at coords: [Float], count n: Int, method: Interpolation) -> [Float] {
@@ -22,71 +23,186 @@ enum Interpolator {
     }
 
     static func nearest<T: Numeric & Sendable>(_ g: Grid<T>, at coords: [Float], count n: Int) -> [T] {
-        var out = [T](repeating: 0, count: n)
         let rank = g.rank
         let d = rank == 3 ? g.shape[0] : 1, h = g.shape[rank - 2], w = g.shape[rank - 1]
-        g.storage.withUnsafeBufferPointer { src in
-            coords.withUnsafeBufferPointer { c in
-                out.withUnsafeMutableBufferPointer { dst in
-                    let zs = rank == 3 ? c.baseAddress! : nil
+        // Every element is written (0 outside), so the output is not zero-filled first.
+        return [T](unsafeUninitializedCapacity: n) { dst, initialised in
+            g.storage.withUnsafeBufferPointer { src in
+                coords.withUnsafeBufferPointer { c in
                     let ys = c.baseAddress! + (rank == 3 ? n : 0), xs = c.baseAddress! + (rank == 3 ? 2 * n : n)
-                    for i in 0..<n {
-                        let z = zs.map { floorInt($0[i] + 0.5) } ?? 0
-                        let y = floorInt(ys[i] + 0.5), x = floorInt(xs[i] + 0.5)
-                        if z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w { dst[i] = src[(z * h + y) * w + x] }
+                    if rank == 2 {
+                        for i in 0..<n {
+                            let y = floorInt(ys[i] + 0.5), x = floorInt(xs[i] + 0.5)
+                            dst[i] = y >= 0 && y < h && x >= 0 && x < w ? src[y &* w &+ x] : 0
+                        }
+                    } else {
+                        let zs = c.baseAddress!
+                        for i in 0..<n {
+                            let z = floorInt(zs[i] + 0.5), y = floorInt(ys[i] + 0.5), x = floorInt(xs[i] + 0.5)
+                            dst[i] = z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w ? src[(z &* h &+ y) &* w &+ x] : 0
+                        }
                     }
                 }
             }
+            initialised = n
         }
-        return out
     }
 
     static func linear(_ g: Grid<Float>, at coords: [Float], count n: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: n)
-        g.storage.withUnsafeBufferPointer { src in
-            coords.withUnsafeBufferPointer { c in
-                out.withUnsafeMutableBufferPointer { dst in
+        [Float](unsafeUninitializedCapacity: n) { dst, initialised in
+            g.storage.withUnsafeBufferPointer { src in
+                coords.withUnsafeBufferPointer { c in
                     if g.rank == 2 {
                         let h = g.shape[0], w = g.shape[1]
                         @inline(__always) func at(_ y: Int, _ x: Int) -> Float {
-                            (y >= 0 && y < h && x >= 0 && x < w) ? src[y * w + x] : 0
+                            (y >= 0 && y < h && x >= 0 && x < w) ? src[y &* w &+ x] : 0
                         }
                         for i in 0..<n {
-                            let py = c[i], px = c[n + i]
+                            let py = c[i], px = c[n &+ i]
                             let y0 = floorInt(py), x0 = floorInt(px), ty = py - Float(y0), tx = px - Float(x0)
-                            if y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w {
-                                let p = y0 * w + x0
-                                let top = src[p] + (src[p + 1] - src[p]) * tx
-                                let bottom = src[p + w] + (src[p + w + 1] - src[p + w]) * tx
+                            if y0 >= 0 && y0 &+ 1 < h && x0 >= 0 && x0 &+ 1 < w {
+                                let p = y0 &* w &+ x0
+                                let top = src[p] + (src[p &+ 1] - src[p]) * tx
+                                let bottom = src[p &+ w] + (src[p &+ w &+ 1] - src[p &+ w]) * tx
                                 dst[i] = top + (bottom - top) * ty
                             } else if y0 >= -1 && y0 < h && x0 >= -1 && x0 < w {
-                                let top = at(y0, x0) * (1 - tx) + at(y0, x0 + 1) * tx
-                                let bottom = at(y0 + 1, x0) * (1 - tx) + at(y0 + 1, x0 + 1) * tx
+                                let top = at(y0, x0) * (1 - tx) + at(y0, x0 &+ 1) * tx
+                                let bottom = at(y0 &+ 1, x0) * (1 - tx) + at(y0 &+ 1, x0 &+ 1) * tx
                                 dst[i] = top * (1 - ty) + bottom * ty
+                            } else {
+                                dst[i] = 0
                             }
                         }
                     } else {
                         let d = g.shape[0], h = g.shape[1], w = g.shape[2]
                         @inline(__always) func at(_ z: Int, _ y: Int, _ x: Int) -> Float {
-                            (z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w) ? src[(z * h + y) * w + x] : 0
+                            (z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w) ? src[(z &* h &+ y) &* w &+ x] : 0
                         }
                         for i in 0..<n {
-                            let pz = c[i], py = c[n + i], px = c[2 * n + i]
+                            let pz = c[i], py = c[n &+ i], px = c[2 &* n &+ i]
                             let z0 = floorInt(pz), y0 = floorInt(py), x0 = floorInt(px)
-                            guard z0 >= -1 && z0 < d && y0 >= -1 && y0 < h && x0 >= -1 && x0 < w else { continue }
+                            guard z0 >= -1 && z0 < d && y0 >= -1 && y0 < h && x0 >= -1 && x0 < w else { dst[i] = 0; continue }
                             let tz = pz - Float(z0), ty = py - Float(y0), tx = px - Float(x0)
-                            func plane(_ z: Int) -> Float {
-                                let top = at(z, y0, x0) * (1 - tx) + at(z, y0, x0 + 1) * tx
-                                let bottom = at(z, y0 + 1, x0) * (1 - tx) + at(z, y0 + 1, x0 + 1) * tx
+                            if z0 >= 0 && z0 &+ 1 < d && y0 >= 0 && y0 &+ 1 < h && x0 >= 0 && x0 &+ 1 < w {
+                                // All 8 taps inside: the same formula without a bounds check per tap.
+                                let p = (z0 &* h &+ y0) &* w &+ x0, plane = h &* w
+                                @inline(__always) func inner(_ q: Int) -> Float {
+                                    let top = src[q] * (1 - tx) + src[q &+ 1] * tx
+                                    let bottom = src[q &+ w] * (1 - tx) + src[q &+ w &+ 1] * tx
+                                    return top * (1 - ty) + bottom * ty
+                                }
+                                dst[i] = inner(p) * (1 - tz) + inner(p &+ plane) * tz
+                                continue
+                            }
+                            @inline(__always) func plane(_ z: Int) -> Float {
+                                let top = at(z, y0, x0) * (1 - tx) + at(z, y0, x0 &+ 1) * tx
+                                let bottom = at(z, y0 &+ 1, x0) * (1 - tx) + at(z, y0 &+ 1, x0 &+ 1) * tx
                                 return top * (1 - ty) + bottom * ty
                             }
-                            dst[i] = plane(z0) * (1 - tz) + plane(z0 + 1) * tz
+                            dst[i] = plane(z0) * (1 - tz) + plane(z0 &+ 1) * tz
                         }
                     }
                 }
             }
+            initialised = n
         }
-        return out
+    }
+
+    /// `nearest` at the outer product of per-axis coordinates (`axes[a]`: the coordinates along
+    /// axis a; output shape = their counts): the same values without a coordinate per voxel.
+    static func nearest(_ g: Grid<Float>, axes: [[Float]]) -> [Float] {
+        let e = g.rank == 3 ? g.shape : [1] + g.shape, a3 = g.rank == 3 ? axes : [[0]] + axes
+        // Per axis: the source index, or −1 outside.
+        let index = (0..<3).map { a in a3[a].map { p -> Int in let i = floorInt(p + 0.5); return i >= 0 && i < e[a] ? i : -1 } }
+        let n = a3.reduce(1) { $0 * $1.count }
+        return [Float](unsafeUninitializedCapacity: n) { dst, initialised in
+            g.storage.withUnsafeBufferPointer { src in
+                index[2].withUnsafeBufferPointer { xs in
+                    var o = 0
+                    for z in index[0] {
+                        for y in index[1] {
+                            if z < 0 || y < 0 {
+                                (dst.baseAddress! + o).initialize(repeating: 0, count: xs.count)
+                            } else {
+                                let row = src.baseAddress! + (z * e[1] + y) * e[2]
+                                for k in 0..<xs.count { dst[o + k] = xs[k] < 0 ? 0 : row[xs[k]] }
+                            }
+                            o += xs.count
+                        }
+                    }
+                }
+            }
+            initialised = n
+        }
+    }
+
+    /// `linear` at the outer product of per-axis coordinates, with the same arithmetic per voxel
+    /// (so the same values), the floors and fractions computed once per axis.
+    static func linear(_ g: Grid<Float>, axes: [[Float]]) -> [Float] {
+        let rank = g.rank
+        let e = rank == 3 ? g.shape : [1] + g.shape, a3 = rank == 3 ? axes : [[0]] + axes
+        let floors = a3.map { $0.map { floorInt($0) } }
+        let fractions = (0..<3).map { a in zip(a3[a], floors[a]).map { $0 - Float($1) } }
+        let n = a3.reduce(1) { $0 * $1.count }
+        let (d, h, w) = (e[0], e[1], e[2])
+        return [Float](unsafeUninitializedCapacity: n) { dst, initialised in
+            g.storage.withUnsafeBufferPointer { src in
+                floors[2].withUnsafeBufferPointer { x0s in
+                    fractions[2].withUnsafeBufferPointer { txs in
+                        let m = x0s.count
+                        var o = 0
+                        for (z0, tz) in zip(floors[0], fractions[0]) {
+                            for (y0, ty) in zip(floors[1], fractions[1]) {
+                                if rank == 2 {
+                                    linearRow2D(src, h: h, w: w, y0: y0, ty: ty, x0s: x0s, txs: txs, into: dst.baseAddress! + o)
+                                } else {
+                                    @inline(__always) func at(_ z: Int, _ y: Int, _ x: Int) -> Float {
+                                        (z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w) ? src[(z &* h &+ y) &* w &+ x] : 0
+                                    }
+                                    for k in 0..<m {
+                                        let x0 = x0s[k], tx = txs[k]
+                                        guard z0 >= -1 && z0 < d && y0 >= -1 && y0 < h && x0 >= -1 && x0 < w else { dst[o + k] = 0; continue }
+                                        @inline(__always) func plane(_ z: Int) -> Float {
+                                            let top = at(z, y0, x0) * (1 - tx) + at(z, y0, x0 &+ 1) * tx
+                                            let bottom = at(z, y0 &+ 1, x0) * (1 - tx) + at(z, y0 &+ 1, x0 &+ 1) * tx
+                                            return top * (1 - ty) + bottom * ty
+                                        }
+                                        dst[o + k] = plane(z0) * (1 - tz) + plane(z0 &+ 1) * tz
+                                    }
+                                }
+                                o += m
+                            }
+                        }
+                    }
+                }
+            }
+            initialised = n
+        }
+    }
+
+    /// One output row of 2D `linear`: source row y0 (fraction ty), columns x0s (fractions txs).
+    @inline(__always) private static func linearRow2D(_ src: UnsafeBufferPointer<Float>, h: Int, w: Int, y0: Int, ty: Float,
+                                                      x0s: UnsafeBufferPointer<Int>, txs: UnsafeBufferPointer<Float>,
+                                                      into dst: UnsafeMutablePointer<Float>) {
+        @inline(__always) func at(_ y: Int, _ x: Int) -> Float {
+            (y >= 0 && y < h && x >= 0 && x < w) ? src[y &* w &+ x] : 0
+        }
+        let rowInside = y0 >= 0 && y0 + 1 < h
+        for k in 0..<x0s.count {
+            let x0 = x0s[k], tx = txs[k]
+            if rowInside && x0 >= 0 && x0 + 1 < w {
+                let p = y0 * w + x0
+                let top = src[p] + (src[p + 1] - src[p]) * tx
+                let bottom = src[p + w] + (src[p + w + 1] - src[p + w]) * tx
+                dst[k] = top + (bottom - top) * ty
+            } else if y0 >= -1 && y0 < h && x0 >= -1 && x0 < w {
+                let top = at(y0, x0) * (1 - tx) + at(y0, x0 &+ 1) * tx
+                let bottom = at(y0 &+ 1, x0) * (1 - tx) + at(y0 &+ 1, x0 &+ 1) * tx
+                dst[k] = top * (1 - ty) + bottom * ty
+            } else {
+                dst[k] = 0
+            }
+        }
     }
 
     /// Keys' cubic convolution (a = −0.5, Catmull–Rom), 4 taps per axis.

@@ -92,13 +92,7 @@ public enum Normalization: Sendable, Equatable {
     }
 
     static func meanStd(_ values: [Float]) -> (Double, Double) {
-        values.withUnsafeBufferPointer { p in
-            var sum = 0.0, sq = 0.0
-            for v in p { sum += Double(v) }
-            let mean = sum / Double(Swift.max(1, p.count))
-            for v in p { let d = Double(v) - mean; sq += d * d }
-            return (mean, (sq / Double(Swift.max(1, p.count))).squareRoot())
-        }
+        values.withUnsafeBufferPointer { VoxelMath.meanStd($0) }
     }
 
     /// numpy's default ("linear") percentiles.

@@ -7,7 +7,8 @@ public struct SampleSource: Sendable {
     /// The case's spatial shape.
     public let shape: [Int]
     let whole: Sample?
-    let reader: (@Sendable (_ origin: [Int], _ size: [Int]) throws -> Sample)?
+    /// Reads the box (origin, size), mirrored along the axes where flips is set.
+    let reader: (@Sendable (_ origin: [Int], _ size: [Int], _ flips: [Bool]?) throws -> Sample)?
     /// A reader's patches also carry `unaugmentedLabels` (the plain patch box's labels).
     public var keepsUnaugmentedLabels = false
 
@@ -23,13 +24,27 @@ public struct SampleSource: Sendable {
     public init(shape: [Int], read: @escaping @Sendable (_ origin: [Int], _ size: [Int]) throws -> Sample) {
         self.shape = shape
         whole = nil
-        reader = read
+        reader = { origin, size, flips in
+            let s = try read(origin, size)
+            guard let flips, flips.contains(true), s.shape == size else { return s }
+            return SpatialTransform.permute(s, permutation: Array(0..<size.count), flipped: flips)
+        }
     }
 
-    /// The box `origin ..< origin + size` (zero outside the case).
-    public func read(origin: [Int], size: [Int]) throws -> Sample {
-        if let whole { return try CropPad.crop(whole, origin: origin, size: size) }
-        let s = try reader!(origin, size)
+    /// As `init(shape:read:)`, the reader also mirroring the box along the axes where `flips` is
+    /// set (nil: none), as `SpatialTransform.flip` would after it, landmarks included.
+    public init(shape: [Int], mirroredRead: @escaping @Sendable (_ origin: [Int], _ size: [Int], _ flips: [Bool]?) throws -> Sample) {
+        self.shape = shape
+        whole = nil
+        reader = mirroredRead
+    }
+
+    /// The box `origin ..< origin + size` (zero outside the case), mirrored along the axes where
+    /// `flips` is set.
+    public func read(origin: [Int], size: [Int], flips: [Bool]? = nil) throws -> Sample {
+        let flips = flips?.contains(true) == true ? flips : nil
+        if let whole { return try CropPad.crop(whole, origin: origin, size: size, flips: flips) }
+        let s = try reader!(origin, size, flips)
         guard s.shape == size else { throw ImagingError("case \(s.id): a read of \(size) voxels at \(origin) returned \(s.shape)") }
         return s
     }
@@ -40,11 +55,7 @@ public struct SampleSource: Sendable {
         var origin = [Int](), size = [Int]()
         coords.withUnsafeBufferPointer { c in
             for a in 0..<shape.count {
-                var lo = Float.infinity, hi = -Float.infinity
-                for v in c[(a * n)..<((a + 1) * n)] {
-                    lo = Swift.min(lo, v)
-                    hi = Swift.max(hi, v)
-                }
+                let (lo, hi) = VoxelMath.extrema(UnsafeBufferPointer(rebasing: c[(a * n)..<((a + 1) * n)]))
                 let first = Swift.min(Swift.max(Interpolator.floorInt(lo) - 2, 0), shape[a] - 1)
                 let end = Swift.min(Swift.max(Interpolator.floorInt(hi) + 3, first + 1), shape[a])
                 origin.append(first)

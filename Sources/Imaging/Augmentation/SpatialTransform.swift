@@ -85,6 +85,12 @@ public struct SpatialTransform: Sendable {
         if let elastic, Double.random(in: 0..<1, using: &rng) < elastic.probability {
             field = elastic.field(shape: outShape, using: &rng)
         }
+        // Mirrors are drawn here (resampling draws nothing) and folded into the resampling's
+        // coordinate map or the patch copy: no separate pass over the patch.
+        var flips = [Bool](repeating: false, count: rank)
+        for axis in mirrorAxes ?? Array(0..<rank) where axis >= 0 && axis < rank {
+            flips[axis] = Double.random(in: 0..<1, using: &rng) < mirrorProbability
+        }
         var out: Sample
         var plainLabels: Grid<UInt8>?
         if rotate || doScale || field != nil {
@@ -93,17 +99,14 @@ public struct SpatialTransform: Sendable {
             let cOut = outShape.map { Double($0 - 1) / 2 }
             let cIn = zip(origin, cOut).map { Double($0) + $1 }
             out = try Self.resample(source, matrix: m, inputCenter: cIn, outputShape: outShape,
-                                    displacement: field, interpolation: interpolation)
+                                    displacement: field, interpolation: interpolation, flips: flips)
             if source.keepsUnaugmentedLabels { plainLabels = try source.read(origin: origin, size: outShape).labels }
         } else {
-            out = try source.read(origin: origin, size: outShape)
-            plainLabels = out.labels
+            out = try source.read(origin: origin, size: outShape, flips: flips)
+            if source.keepsUnaugmentedLabels {
+                plainLabels = flips.contains(true) ? try source.read(origin: origin, size: outShape).labels : out.labels
+            }
         }
-        var flips = [Bool](repeating: false, count: rank)
-        for axis in mirrorAxes ?? Array(0..<rank) where axis >= 0 && axis < rank {
-            flips[axis] = Double.random(in: 0..<1, using: &rng) < mirrorProbability
-        }
-        if flips.contains(true) { out = Self.permute(out, permutation: Array(0..<rank), flipped: flips) }
         let squarePlanes = rank == 2 ? [(0, 1)] : [(1, 2), (0, 2), (0, 1)]
         let eligible = squarePlanes.filter { outShape[$0.0] == outShape[$0.1] }
         let doRot90 = Double.random(in: 0..<1, using: &rng) < rot90Probability
@@ -144,6 +147,12 @@ public struct SpatialTransform: Sendable {
         default: return sample
         }
         return permute(sample, permutation: perm, flipped: flips)
+    }
+
+    /// A point p of a grid of `shape` after mirroring along the axes where `flips` is set.
+    static func mirrored(_ p: [Double], flips: [Bool]?, shape: [Int]) -> [Double] {
+        guard let flips else { return p }
+        return p.indices.map { flips[$0] ? Double(shape[$0] - 1) - p[$0] : p[$0] }
     }
 
     /// Output axis d is input axis `permutation[d]`, reversed where `flipped[d]`.
@@ -245,17 +254,21 @@ public struct SpatialTransform: Sendable {
     /// As `resample(_ sample:…)`; a reader is asked only for the box the taps cover, and the
     /// coordinates are shifted into it by its integer origin, which is exact in Float (the origin is
     /// ≤ every shifted coordinate), so every weight and tap is the whole-case one.
+    /// With `flips`, the result is mirrored along those output axes (landmarks too), as
+    /// `permute` would after it, by sampling the mirrored coordinates: the same values, one pass.
     public static func resample(_ source: SampleSource, matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int],
-                                displacement: [[Float]]? = nil, interpolation: Interpolation = .linear) throws -> Sample {
+                                displacement: [[Float]]? = nil, interpolation: Interpolation = .linear, flips: [Bool]? = nil) throws -> Sample {
         let rank = source.shape.count
-        guard m.count == rank, m.allSatisfy({ $0.count == rank }), cIn.count == rank, outputShape.count == rank else {
+        guard m.count == rank, m.allSatisfy({ $0.count == rank }), cIn.count == rank, outputShape.count == rank,
+              (flips?.count ?? rank) == rank else {
             throw ImagingError("a \(rank)D transform needs a \(rank)×\(rank) matrix and \(rank) centre coordinates")
         }
+        let flips = flips?.contains(true) == true ? flips : nil
         let n = outputShape.reduce(1, *)
-        var coords = sourceCoordinates(matrix: m, inputCenter: cIn, outputShape: outputShape, displacement: displacement)
+        var coords = sourceCoordinates(matrix: m, inputCenter: cIn, outputShape: outputShape, displacement: displacement, flips: flips)
         if let whole = source.whole {
             return try resample(whole, coordinates: coords, matrix: m, inputCenter: cIn, outputShape: outputShape,
-                                displacement: displacement, interpolation: interpolation)
+                                displacement: displacement, interpolation: interpolation, flips: flips)
         }
         let box = SampleSource.tapBox(coords, count: n, shape: source.shape)
         let window = try source.read(origin: box.origin, size: box.size)
@@ -267,48 +280,62 @@ public struct SpatialTransform: Sendable {
             }
         }
         return try resample(window, coordinates: coords, matrix: m, inputCenter: zip(cIn, box.origin).map { $0 - Double($1) },
-                            outputShape: outputShape, displacement: displacement, interpolation: interpolation)
+                            outputShape: outputShape, displacement: displacement, interpolation: interpolation, flips: flips)
     }
 
-    /// Source coordinates of every output voxel, axis-major (rank × n).
-    static func sourceCoordinates(matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int], displacement: [[Float]]?) -> [Float] {
+    /// Source coordinates of every output voxel, axis-major (rank × n); with `flips`, those of
+    /// the output mirrored along the flipped axes (the same values, permuted).
+    static func sourceCoordinates(matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int], displacement: [[Float]]?,
+                                  flips: [Bool]? = nil) -> [Float] {
         let rank = outputShape.count
         let n = outputShape.reduce(1, *)
         let cOut = outputShape.map { Double($0 - 1) / 2 }
-        var coords = [Float](repeating: 0, count: rank * n)
         let ext3 = rank == 3 ? outputShape : [1] + outputShape
         let c3 = rank == 3 ? cOut : [0] + cOut, in3 = rank == 3 ? cIn : [0] + cIn
+        let f3 = rank == 3 ? (flips ?? [false, false, false]) : [false] + (flips ?? [false, false])
         // The matrix as 3×3 (a 2D map acts on the last two axes).
         var m3 = [Double](repeating: 0, count: 9)
         m3[0] = 1
         for r in 0..<rank { for a in 0..<rank { m3[(r + 3 - rank) * 3 + a + 3 - rank] = m[r][a] } }
+        // Per axis: output index → its (mirrored) offset from the output centre.
+        let offsets: [[Double]] = (0..<3).map { a in (0..<ext3[a]).map { i in Double(f3[a] ? ext3[a] - 1 - i : i) - c3[a] } }
         let fields: [[Float]] = displacement.map { rank == 3 ? $0 : [[Float](repeating: 0, count: n)] + $0 } ?? []
-        coords.withUnsafeMutableBufferPointer { c in
+        let w = ext3[2], first = 3 - rank
+        return [Float](unsafeUninitializedCapacity: rank * n) { c, initialised in
             let base = c.baseAddress!
-            let outZ = rank == 3 ? base : nil, outY = base + (rank == 3 ? n : 0), outX = base + (rank == 3 ? 2 * n : n)
-            var i = 0
-            for z in 0..<ext3[0] {
-                for y in 0..<ext3[1] {
-                    let oz0 = Double(z) - c3[0], oy0 = Double(y) - c3[1]
-                    for x in 0..<ext3[2] {
-                        var oz = oz0, oy = oy0, ox = Double(x) - c3[2]
-                        if !fields.isEmpty {
-                            oz += Double(fields[0][i]); oy += Double(fields[1][i]); ox += Double(fields[2][i])
+            offsets[2].withUnsafeBufferPointer { ox in
+                var i = 0
+                for z in 0..<ext3[0] {
+                    for y in 0..<ext3[1] {
+                        let oz0 = offsets[0][z], oy0 = offsets[1][y]
+                        if fields.isEmpty {
+                            // Row by row, the x term last (the per-voxel formula's order): vectorises.
+                            for r in first..<3 {
+                                let a = in3[r] + m3[r * 3] * oz0 + m3[r * 3 + 1] * oy0, mx = m3[r * 3 + 2]
+                                let dst = base + (r - first) * n + i
+                                for x in 0..<w { dst[x] = clampCoordinate(a + mx * ox[x]) }
+                            }
+                        } else {
+                            let row = ((f3[0] ? ext3[0] - 1 - z : z) * ext3[1] + (f3[1] ? ext3[1] - 1 - y : y)) * w
+                            for x in 0..<w {
+                                let j = row + (f3[2] ? w - 1 - x : x)
+                                let oz = oz0 + Double(fields[0][j]), oy = oy0 + Double(fields[1][j]), oxj = ox[x] + Double(fields[2][j])
+                                for r in first..<3 {
+                                    base[(r - first) * n + i + x] = clampCoordinate(in3[r] + m3[r * 3] * oz + m3[r * 3 + 1] * oy + m3[r * 3 + 2] * oxj)
+                                }
+                            }
                         }
-                        outZ?[i] = clampCoordinate(in3[0] + m3[0] * oz + m3[1] * oy + m3[2] * ox)
-                        outY[i] = clampCoordinate(in3[1] + m3[3] * oz + m3[4] * oy + m3[5] * ox)
-                        outX[i] = clampCoordinate(in3[2] + m3[6] * oz + m3[7] * oy + m3[8] * ox)
-                        i += 1
+                        i += w
                     }
                 }
             }
+            initialised = rank * n
         }
-        return coords
     }
 
     /// Samples `sample` at `coords` (its own voxel frame); landmarks go through the inverse map.
     static func resample(_ sample: Sample, coordinates coords: [Float], matrix m: [[Double]], inputCenter cIn: [Double], outputShape: [Int],
-                         displacement: [[Float]]?, interpolation: Interpolation) throws -> Sample {
+                         displacement: [[Float]]?, interpolation: Interpolation, flips: [Bool]? = nil) throws -> Sample {
         let rank = sample.rank, n = outputShape.reduce(1, *)
         let cOut = outputShape.map { Double($0 - 1) / 2 }
         var out = sample
@@ -328,7 +355,7 @@ public struct SpatialTransform: Sendable {
                 var q = cOut
                 for r in 0..<rank { for a in 0..<rank { q[r] += inv[r][a] * (p[a] - cIn[a]) } }
                 if let displacement { q = ElasticDeformation.invert(q, field: displacement, shape: outputShape) }
-                moved[name] = q
+                moved[name] = mirrored(q, flips: flips, shape: outputShape)
             }
             out.landmarks = moved
         }

@@ -80,41 +80,13 @@ public final class MappedNPY: @unchecked Sendable {
     }
 
     /// Elements of `T` in the box `origin ..< origin + size` of the trailing `size.count` axes at
-    /// `leading` (an index into the leading axes, e.g. the channel), zero outside the array.
-    public func patch<T: NPYScalar & Numeric>(_ type: T.Type, leading: Int = 0, origin: [Int], size: [Int]) -> [T] {
-        precondition(T.npyType == scalarType && size.count == origin.count && size.count <= shape.count)
+    /// `leading` (an index into the leading axes, e.g. the channel), zero outside the array,
+    /// mirrored along the axes where `flips` is set.
+    public func patch<T: NPYScalar & Numeric>(_ type: T.Type, leading: Int = 0, origin: [Int], size: [Int], flips: [Bool]? = nil) -> [T] {
+        precondition(T.npyType == scalarType && size.count == origin.count && size.count <= shape.count && (flips?.count ?? size.count) == size.count)
         let spatial = Array(shape.suffix(size.count))
         let volume = spatial.reduce(1, *)
         let data = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: T.self) + leading * volume
-        var out = [T](repeating: 0, count: size.reduce(1, *))
-        let rank = size.count, row = size[rank - 1]
-        // Source columns of a row that lie inside the array.
-        let x0 = Swift.max(origin[rank - 1], 0), x1 = Swift.min(origin[rank - 1] + row, spatial[rank - 1])
-        guard x0 < x1 else { return out }
-        var strides = [Int](repeating: 1, count: rank)
-        for a in stride(from: rank - 2, through: 0, by: -1) { strides[a] = strides[a + 1] * spatial[a + 1] }
-        let rows = size.dropLast().reduce(1, *)
-        var index = [Int](repeating: 0, count: Swift.max(rank - 1, 0))
-        out.withUnsafeMutableBufferPointer { dst in
-            for r in 0..<rows {
-                var inside = true, src = 0
-                for a in 0..<(rank - 1) {
-                    let v = origin[a] + index[a]
-                    if v < 0 || v >= spatial[a] { inside = false; break }
-                    src += v * strides[a]
-                }
-                if inside {
-                    (dst.baseAddress! + r * row + (x0 - origin[rank - 1])).update(from: data + src + x0, count: x1 - x0)
-                }
-                var a = rank - 2
-                while a >= 0 {
-                    index[a] += 1
-                    if index[a] < size[a] { break }
-                    index[a] = 0
-                    a -= 1
-                }
-            }
-        }
-        return out
+        return BoxCopy.copy(from: data, shape: spatial, origin: origin, size: size, flips: flips, fill: 0)
     }
 }

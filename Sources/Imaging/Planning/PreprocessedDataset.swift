@@ -83,22 +83,23 @@ public struct PreprocessedDataset: Sendable {
 
     /// Case `i` as augmentation reads it: by boxes (`patch`).
     public func source(_ i: Int) -> SampleSource {
-        SampleSource(shape: cases[i].shape) { origin, size in try patch(i, origin: origin, size: size) }
+        SampleSource(shape: cases[i].shape, mirroredRead: { origin, size, flips in try patch(i, origin: origin, size: size, flips: flips) })
     }
 
     /// The patch `origin ..< origin + size` of case `i` as a sample (zero outside the case;
-    /// landmarks shifted by −origin).
-    public func patch(_ i: Int, origin: [Int], size: [Int]) throws -> Sample {
+    /// landmarks shifted by −origin), mirrored along the axes where `flips` is set (in the copy).
+    public func patch(_ i: Int, origin: [Int], size: [Int], flips: [Bool]? = nil) throws -> Sample {
         let c = cases[i]
-        guard size.count == c.shape.count, images[i].scalarType == .float32 else {
+        guard size.count == c.shape.count, origin.count == size.count, (flips?.count ?? size.count) == size.count,
+              images[i].scalarType == .float32 else {
             throw ImagingError("\(folder)/\(c.id).npy: a \(c.shape.count)D float32 case, asked for a \(size.count)D patch")
         }
         let spacing = c.spacing
         let image = try (0..<c.channels).map {
-            try Grid(shape: size, spacing: spacing, storage: images[i].patch(Float.self, leading: $0, origin: origin, size: size))
+            try Grid(shape: size, spacing: spacing, storage: images[i].patch(Float.self, leading: $0, origin: origin, size: size, flips: flips))
         }
-        let l = try labels[i].map { try Grid(shape: size, spacing: spacing, storage: $0.patch(UInt8.self, origin: origin, size: size)) }
-        let landmarks = c.landmarks?.mapValues { p in zip(p, origin).map { $0 - Double($1) } }
+        let l = try labels[i].map { try Grid(shape: size, spacing: spacing, storage: $0.patch(UInt8.self, origin: origin, size: size, flips: flips)) }
+        let landmarks = c.landmarks?.mapValues { p in SpatialTransform.mirrored(zip(p, origin).map { $0 - Double($1) }, flips: flips, shape: size) }
         let tasks = description?.availability(of: c.id)
             ?? TaskAvailability(labels: Set(c.foregroundLocations.keys.compactMap(Int.init)), landmarks: Set(c.landmarks?.keys.map { $0 } ?? []))
         return Sample(id: c.id, image: image, labels: l, landmarks: landmarks, tasks: tasks)
