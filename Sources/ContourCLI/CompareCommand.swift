@@ -69,7 +69,7 @@ struct CompareCommand: ParsableCommand {
                 guard plan.variants.count >= 2 else {
                     throw CommandLineError("one variant only (\(plan.variants[0].name)): add --vary key=a|b or compare.variants to compare something")
                 }
-                try plan.checkExperiments()
+                try plan.checkExperiments(objectives: dryRun)
             }
         } catch let e as TrainingError {
             throw CommandLineError(e.description)

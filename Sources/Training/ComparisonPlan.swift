@@ -194,10 +194,16 @@ public struct ComparisonPlan: Sendable {
     /// Builds every variant's experiment of every stage (dataset, split, model with its options,
     /// patch size) as training starts by doing, so a mistyped model option or an impossible patch
     /// size stops the comparison before anything runs.
-    public func checkExperiments() throws {
+    /// Every variant's stages build (data, model); with `objectives`, their objectives also fit the
+    /// model's heads and the data's targets. A real comparison leaves that to each run, so that one
+    /// variant failing does not stop the others; `--dry-run` checks it up front.
+    public func checkExperiments(objectives: Bool = false) throws {
         for v in variants {
             do {
-                for stage in try v.config.stageConfigs() { _ = try Experiment(config: stage.config).objective() }
+                for stage in try v.config.stageConfigs() {
+                    let experiment = try Experiment(config: stage.config)
+                    if objectives { _ = try experiment.objective() }
+                }
             } catch {
                 throw TrainingError("variant \(v.name): \(error)")
             }

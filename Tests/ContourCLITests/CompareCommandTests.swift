@@ -56,6 +56,11 @@ final class CompareCommandTests: XCTestCase {
         let out = "\(dir!)/cmp"
         let args = ["compare", "--config", base, "--vary", "objectives=cedice|ce|heatmap-mse", "--folds", "0,1", "--seeds", "0",
                     "--output", out, "--metrics", "dice,hd95", "--resamples", "500"]
+        // --dry-run finds the variant whose objective reads a head the model lacks; the real run lets it fail alone.
+        let (dry, _, dryErr) = try contour(args + ["--dry-run"])
+        XCTAssertNotEqual(dry, 0)
+        XCTAssertTrue(dryErr.contains("variant heatmap-mse") && dryErr.contains("reads head 'heatmaps'"), dryErr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         // An interrupted run of cedice, fold 0: one of its two epochs, as a kill after the first checkpoint leaves it.
         let plan = try ComparisonPlan.make(config: base, vary: ["objectives=cedice|ce|heatmap-mse"], set: [], seeds: [0], folds: [0, 1],
                                            reference: nil, metrics: nil, output: out)
