@@ -29,15 +29,7 @@ public final class CUDAGraph {
     /// recording). Nothing executes while recording.
     public func capture<R>(on device: Device, _ body: () throws -> R) throws -> R {
         guard case .cuda(let index) = device else { throw TorchError("a CUDA graph records CUDA work, not \(device)") }
-        try check(ct_cuda_graph_begin(handle, Int32(index)))
-        let result: R
-        do {
-            result = try body()
-        } catch {
-            _ = ct_cuda_graph_end(handle)
-            throw error
-        }
-        try check(ct_cuda_graph_end(handle))
+        let result = try bracketed(start: ct_cuda_graph_begin(handle, Int32(index)), stop: { _ in ct_cuda_graph_end(handle) }, body)
         isCaptured = true
         return result
     }

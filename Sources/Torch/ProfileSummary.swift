@@ -36,27 +36,23 @@ public struct ProfileSummary {
             byThread["\(e["pid"] ?? "")/\(e["tid"] ?? "")", default: []].append(Span(name: name, start: ts, end: ts + dur))
         }
         var table: [String: Row] = [:]
-        func close(_ s: Span) {
-            let d = s.end - s.start
+        // Closes the innermost open span: its row gets it, its parent counts it as a child.
+        func pop(_ stack: inout [Span]) {
+            let s = stack.removeLast(), d = s.end - s.start
             table[s.name, default: Row(name: s.name)].calls += 1
             table[s.name]!.totalMicroseconds += d
             table[s.name]!.selfMicroseconds += Swift.max(0, d - s.children)
+            if !stack.isEmpty { stack[stack.count - 1].children += d }
         }
         for var spans in byThread.values {
             // Parents first: earlier start, then the longer span.
             spans.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
             var stack: [Span] = []
             for s in spans {
-                while let top = stack.last, top.end <= s.start {
-                    close(stack.removeLast())
-                    if !stack.isEmpty { stack[stack.count - 1].children += top.end - top.start }
-                }
+                while let top = stack.last, top.end <= s.start { pop(&stack) }
                 stack.append(s)
             }
-            while let top = stack.popLast() {
-                close(top)
-                if !stack.isEmpty { stack[stack.count - 1].children += top.end - top.start }
-            }
+            while !stack.isEmpty { pop(&stack) }
         }
         rows = table.values.sorted { $0.selfMicroseconds != $1.selfMicroseconds ? $0.selfMicroseconds > $1.selfMicroseconds : $0.name < $1.name }
     }

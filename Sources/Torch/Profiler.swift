@@ -6,15 +6,6 @@ import CTorch
 public enum Profiler {
     /// Records `body`'s ops and writes the trace to `tracePath`; returns what `body` returns.
     public static func record<R>(to tracePath: String, shapes: Bool = false, _ body: () throws -> R) throws -> R {
-        try check(ct_profiler_start(shapes ? 1 : 0))
-        let result: R
-        do {
-            result = try body()
-        } catch {
-            _ = ct_profiler_stop(nil)
-            throw error
-        }
-        try check(ct_profiler_stop(tracePath))
-        return result
+        try bracketed(start: ct_profiler_start(shapes ? 1 : 0), stop: { ct_profiler_stop($0 ? tracePath : nil) }, body)
     }
 }

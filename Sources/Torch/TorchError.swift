@@ -13,6 +13,21 @@ func check(_ status: ct_status) throws {
     if status != 0 { throw TorchError(String(cString: ct_last_error())) }
 }
 
+/// Runs `body` between a shim call that starts something (a recording) and one that stops it
+/// (`stop(completed)`); if `body` throws, stops without checking (its error is the one to report).
+func bracketed<R>(start: ct_status, stop: (_ completed: Bool) -> ct_status, _ body: () throws -> R) throws -> R {
+    try check(start)
+    let result: R
+    do {
+        result = try body()
+    } catch {
+        _ = stop(false)
+        throw error
+    }
+    try check(stop(true))
+    return result
+}
+
 /// Metadata reads (rank, shape, dtype, device, …) do not throw: every `Tensor` holds a defined
 /// tensor of a supported dtype, because the shim checks each tensor it hands out. A failure
 /// there is a bug in Contour, so it stops with libtorch's message instead of inventing a value.

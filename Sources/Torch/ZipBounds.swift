@@ -27,8 +27,7 @@ enum ZipBounds {
         }
         var entries = UInt64(u16(tail, at + 10)), directorySize = UInt64(u32(tail, at + 12)), directoryOffset = UInt64(u32(tail, at + 16))
         let endOffset = size - tailLength + UInt64(at)
-        if endOffset >= 20, u32(try read(endOffset - 20, 20), 0) == zip64Locator {
-            let locator = try read(endOffset - 20, 20)
+        if endOffset >= 20, case let locator = try read(endOffset - 20, 20), u32(locator, 0) == zip64Locator {
             let record = try read(u64(locator, 8), 56)
             guard u32(record, 0) == zip64EndRecord else { throw fail("the zip64 locator does not point at a zip64 end record") }
             entries = u64(record, 32)
