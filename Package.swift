@@ -107,7 +107,11 @@ let package = Package(
             dependencies: ["Geometry", "Imaging", "Torch", "Training", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "fuzz/Harness"
         ),
-        .testTarget(name: "GeometryTests", dependencies: ["Geometry"], resources: [.copy("Fixtures")]),
+        // The ASan test run's leak check at the end of the test bundle (`make check-sanitizers`); inert otherwise.
+        // One test target depends on it: all test targets link into one test binary.
+        .target(name: "CLeakCheck", path: "Tests/CLeakCheck"),
+        .target(name: "LeakCheck", dependencies: ["CLeakCheck"], path: "Tests/LeakCheck"),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry", "LeakCheck"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "Geometry"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Geometry"], resources: [.copy("Fixtures")]),
