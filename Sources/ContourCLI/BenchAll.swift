@@ -6,12 +6,12 @@ import Foundation
 struct BenchAll: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run every bench (small sizes) and print or write the tables.",
+        abstract: "Run every bench (small sizes, or full sizes where asked) and print or write the tables.",
         discussion: """
         Runs engine, geometry, objectives (with the BaBLoss row), balancers, data, models and distributed \
-        with --quick, all by BenchMethod (interleaved rounds, bootstrap CI). `bench soak` (memory over \
-        20 000 steps) is not part of it. Example: OMP_WAIT_POLICY=PASSIVE contour bench all --json \
-        --readme benchmarks/README.md
+        with --quick (or at their full, goal sizes for those named by --full), all by BenchMethod \
+        (interleaved rounds, bootstrap CI). `bench soak` (memory over 20 000 steps) is not part of it. \
+        Example: OMP_WAIT_POLICY=PASSIVE contour bench all --full geometry --readme benchmarks/README.md
         """)
 
     @Option(help: "Python for the references (default .venv-bench/bin/python, else python3; 'none': Contour only).")
@@ -20,6 +20,8 @@ struct BenchAll: ParsableCommand {
     @Option(help: "Comma-separated benches (default all): \(Self.benches.joined(separator: ",")).") var only: String?
     @Option(help: "Rewrite the generated section of this Markdown file (between the bench-all markers; appended when absent).")
     var readme: String?
+    @Option(help: "Comma-separated benches to run at their full sizes instead of --quick (e.g. geometry: 1024², 256³, 4096²; models: ResNet-50 256²).")
+    var full: String?
     @Flag(help: "Print JSON: machine, date, commit and every row.") var json = false
 
     static let benches = ["engine", "geometry", "objectives", "balancers", "data", "models", "distributed"]
@@ -28,6 +30,8 @@ struct BenchAll: ParsableCommand {
 
     struct Report: Codable {
         var command: String
+        /// The benches run at full size (the others at --quick sizes).
+        var full: [String]?
         var machine: String
         var cpus: Int
         var load: String
@@ -37,10 +41,9 @@ struct BenchAll: ParsableCommand {
     }
 
     func run() throws {
-        let selected = only.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? Self.benches
-        for b in selected where !Self.benches.contains(b) {
-            throw ValidationError("--only: unknown bench '\(b)'; expected some of \(Self.benches.joined(separator: ","))")
-        }
+        let selected = try Self.benchList(only, option: "--only") ?? Self.benches
+        let fullSize = try Self.benchList(full, option: "--full") ?? []
+        func size(_ bench: String) -> [String] { fullSize.contains(bench) ? [] : ["--quick"] }
         let py = python.map { ["--python", $0] } ?? []
         let thr = threads.map { ["--threads", "\($0)"] } ?? []
         let loadBefore = Self.loadAverage()
@@ -48,21 +51,22 @@ struct BenchAll: ParsableCommand {
         for bench in selected {
             FileHandle.standardError.write(Data("bench all: \(bench)…\n".utf8))
             switch bench {
-            case "engine": records += try EngineBench.parse(["--quick"] + py + thr).measure()
-            case "geometry": records += try GeometryBench.parse(["--quick"] + py).measure()
-            case "objectives": records += try ObjectivesBench.parse(["--quick", "--bab"] + py + thr).measure()
-            case "balancers": records += try BalancerBench.parse(["--quick", "--json"] + thr).measure()
-            case "data": records += try DataBench.parse(["--quick"]).measure()
+            case "engine": records += try EngineBench.parse(size(bench) + py + thr).measure()
+            case "geometry": records += try GeometryBench.parse(size(bench) + py).measure()
+            case "objectives": records += try ObjectivesBench.parse(size(bench) + ["--bab"] + py + thr).measure()
+            case "balancers": records += try BalancerBench.parse(size(bench) + ["--json"] + thr).measure()
+            case "data": records += try DataBench.parse(size(bench)).measure()
             case "models":
-                let m = try ModelsBench.parse(["--encoder", "resnet18", "--size", "64", "--batches", "1,4", "--train-batch", "2"]
+                let small = ["--encoder", "resnet18", "--size", "64", "--batches", "1,4", "--train-batch", "2"]
+                let m = try ModelsBench.parse((fullSize.contains(bench) ? [] : small)
                                               + (python == nil ? Self.defaultPythonForModels() : py) + thr)
                 records += ModelsBench.records(try m.measure())
-            case "distributed": records += try DistributedBench.parse(["--quick"]).measure()
+            case "distributed": records += try DistributedBench.parse(size(bench)).measure()
             default: break
             }
         }
         let command = (["contour"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        let report = Report(command: command, machine: Self.machine(), cpus: ProcessInfo.processInfo.activeProcessorCount,
+        let report = Report(command: command, full: fullSize.isEmpty ? nil : fullSize, machine: Self.machine(), cpus: ProcessInfo.processInfo.activeProcessorCount,
                             load: "load average \(loadBefore) before, \(Self.loadAverage()) after",
                             date: ISO8601DateFormatter().string(from: Date()), commit: Self.commit(), records: records)
         if let readme { try Self.write(report, into: readme) }
@@ -83,9 +87,11 @@ struct BenchAll: ParsableCommand {
 
     /// The Markdown of a report: one table per bench.
     static func markdown(_ r: Report) -> String {
+        let sizes = (r.full ?? []).isEmpty ? "small `--quick` sizes"
+            : "full sizes for \(r.full!.joined(separator: ", ")), small `--quick` sizes for the others"
         func f(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "–" }
         var lines = [
-            "Generated by `\(r.command)` (small `--quick` sizes; OMP_WAIT_POLICY=\(ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "unset")).",
+            "Generated by `\(r.command)` (\(sizes); OMP_WAIT_POLICY=\(ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "unset")).",
             "",
             "Machine: \(r.machine), \(r.cpus) cores, \(r.load). Date: \(r.date). Commit: `\(r.commit)`.",
             "",
@@ -109,6 +115,16 @@ struct BenchAll: ParsableCommand {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The benches named in a comma-separated option value (nil when the option is absent).
+    static func benchList(_ value: String?, option: String) throws -> [String]? {
+        guard let value else { return nil }
+        let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for b in names where !benches.contains(b) {
+            throw ValidationError("\(option): unknown bench '\(b)'; expected some of \(benches.joined(separator: ","))")
+        }
+        return names
     }
 
     /// Replaces the text between the markers in `path` (appends the section when they are absent).

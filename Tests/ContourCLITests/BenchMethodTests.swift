@@ -112,5 +112,17 @@ final class BenchMethodTests: XCTestCase {
         XCTAssertTrue(text.contains("Commit: `c2`"))
         XCTAssertFalse(text.contains("Commit: `c`."))
         XCTAssertTrue(text.contains("| step | b | 1.000 | 2.000 | 0.500 |"))
+        XCTAssertTrue(text.contains("(small `--quick` sizes;"))
+        report.full = ["geometry"]
+        XCTAssertTrue(BenchAll.markdown(report).contains("(full sizes for geometry, small `--quick` sizes for the others;"))
+    }
+
+    /// `--only` and `--full` name benches; an unknown one is an error naming the option.
+    func testBenchAllRefusesUnknownBenches() throws {
+        XCTAssertEqual(try BenchAll.benchList("geometry, data", option: "--full"), ["geometry", "data"])
+        XCTAssertNil(try BenchAll.benchList(nil, option: "--full"))
+        XCTAssertThrowsError(try BenchAll.benchList("geometry,edt", option: "--full")) { error in
+            XCTAssertTrue("\(error)".contains("--full: unknown bench 'edt'"), "\(error)")
+        }
     }
 }
