@@ -409,7 +409,7 @@ public enum ConnectedComponents {
                         next = scanBits(r, next, idRow(r))
                         rep[r] = next
                         let z = r / ny, y = r % ny
-                        let up = y > 0, prev = nz > 1 && z > firstPlane
+                        let up = y > 0 && r > rr.lowerBound, prev = nz > 1 && z > firstPlane   // seams link the slab's first unit
                         let p = r - ny
                         // Id rows of the neighbours (ring slots; unused ones point anywhere valid).
                         let idUp = idRow(max(r - 1, 0)), idPrev = idRow(max(p, 0))
