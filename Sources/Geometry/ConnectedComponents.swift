@@ -267,6 +267,13 @@ public enum ConnectedComponents {
         let ringRows = nz > 1 ? ny + 2 : 2
         let stride = (nx + 2 + 7 + 15) & ~15
 
+        /// Writes run [a, b)'s id on its elements (shifted by one), eight at a time: the overshoot
+        /// lands on later elements, rewritten by later runs or never read.
+        @inline(__always) func writeIds(_ ids: UnsafeMutablePointer<Int32>, _ a: Int, _ b: Int, _ id: Int32) {
+            let v8 = SIMD8<Int32>(repeating: id)
+            var x = a + 1
+            repeat { UnsafeMutableRawPointer(ids + x).storeBytes(of: v8, as: SIMD8<Int32>.self); x += 8 } while x <= b
+        }
         /// Packs row r's booleans into bits (shifted by one) and writes its runs, their parents
         /// and their ids per element; returns the end id.
         @inline(__always) func scanBits(_ r: Int, _ start: Int, _ ids: UnsafeMutablePointer<Int32>) -> Int {
@@ -316,11 +323,7 @@ public enum ConnectedComponents {
                         a0p[out] = Int32(truncatingIfNeeded: runStart); a1p[out] = Int32(truncatingIfNeeded: edge)
                         let id = Int32(truncatingIfNeeded: out)
                         pp[out] = id
-                        // Ids of the elements (shifted by one), eight at a time: the overshoot
-                        // lands on later elements, rewritten by later runs or never read.
-                        let v8 = SIMD8<Int32>(repeating: id)
-                        var x = runStart + 1
-                        repeat { UnsafeMutableRawPointer(ids + x).storeBytes(of: v8, as: SIMD8<Int32>.self); x += 8 } while x <= edge
+                        writeIds(ids, runStart, edge, id)
                         out += 1
                     } else {
                         runStart = edge
@@ -455,10 +458,41 @@ public enum ConnectedComponents {
         }
         }
         func idRange(_ s: Int) -> Range<Int> { let rr = slabRows(s); return rsp[rr.lowerBound]..<rep[rr.upperBound - 1] }
-        // Seams, sequentially: the first unit of each slab against the slab before.
+        // Seams, sequentially: the first unit of each slab against the slab before (masks: from
+        // the earlier unit's ids, rebuilt from its runs).
+        if isBool {
+            let prevRows = nz > 1 ? ny : 1
+            let seamIds = UnsafeMutablePointer<Int32>.allocate(capacity: prevRows * stride)
+            defer { seamIds.deallocate() }
+            let wSame = Int(sameY), wPrev = Int(prevPlaneSameY), wOther = prevPlaneOtherY.map(Int.init)
+            for s in 1..<max(1, slabCount) {
+                let first = slabRows(s).lowerBound, lo = first - prevRows
+                for q in lo..<first {
+                    for i in rsp[q]..<rep[q] { writeIds(seamIds + (q - lo) * stride, Int(a0p[i]), Int(a1p[i]), Int32(truncatingIfNeeded: i)) }
+                }
+                for r in first..<(first + unitRows) {
+                    let y = r % ny
+                    for i in rsp[r]..<rep[r] {
+                        let a = Int(a0p[i]), b = Int(a1p[i])
+                        var root = find(Int32(truncatingIfNeeded: i))
+                        if nz > 1 {
+                            let p = r - ny
+                            root = linkRun(root, a, b, p, wPrev, seamIds + (p - lo) * stride)
+                            if let w = wOther {
+                                if y > 0 { root = linkRun(root, a, b, p - 1, w, seamIds + (p - 1 - lo) * stride) }
+                                if y < ny - 1 { root = linkRun(root, a, b, p + 1, w, seamIds + (p + 1 - lo) * stride) }
+                            }
+                        } else {
+                            root = linkRun(root, a, b, r - 1, wSame, seamIds)
+                        }
+                    }
+                }
+            }
+        } else {
         for s in 1..<max(1, slabCount) {
             let rr = slabRows(s), prev = slabRows(s - 1)
             for r in rr.lowerBound..<(rr.lowerBound + unitRows) { linkRow(r, within: prev) }
+        }
         }
         // Final ids in run order, slabs in parallel. Roots are the smallest runs of their sets
         // and a non-root points below itself, so in one pass over a slab's runs in order each
