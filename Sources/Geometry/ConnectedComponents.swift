@@ -387,11 +387,17 @@ public enum ConnectedComponents {
             var j = qIds[xf]
             let jl = qIds[xl]
             while true {
-                let rj = find(j)
-                if rj < root { pp[Int(root)] = rj; root = rj } else if root < rj { pp[Int(rj)] = root }
+                root = union(root, j)
                 if j == jl { return root }
                 j += 1
             }
+        }
+        /// Joins run j's set to the set of root `root`; returns the joint root (the smaller).
+        @inline(__always) func union(_ root: Int32, _ j: Int32) -> Int32 {
+            let rj = find(j)
+            if rj < root { pp[Int(root)] = rj; return rj }
+            if root < rj { pp[Int(rj)] = root }
+            return root
         }
 
         // Scan and link each slab's rows in order (a row's neighbours come before it), slabs in
@@ -421,11 +427,12 @@ public enum ConnectedComponents {
                             let a = Int(a0p[i]), b = Int(a1p[i])
                             var root = Int32(truncatingIfNeeded: i)
                             if tree {
+                                // A covering run is the one at a: it alone is joined there.
                                 let cUp = up && covers(r - 1, a, b)
-                                if up { root = linkRun(root, a, b, r - 1, 1, idUp) }
+                                if cUp { root = union(root, idUp[a + 1]) } else if up { root = linkRun(root, a, b, r - 1, 1, idUp) }
                                 if prev {
                                     let cPrev = covers(p, a, b)
-                                    if !cUp { root = linkRun(root, a, b, p, 1, idPrev) }
+                                    if !cUp { root = cPrev ? union(root, idPrev[a + 1]) : linkRun(root, a, b, p, 1, idPrev) }
                                     if up && !cUp && !cPrev { root = linkRun(root, a, b, p - 1, 1, idPrevUp) }
                                     if y < ny - 1 && !cPrev { root = linkRun(root, a, b, p + 1, 1, idPrevDown) }
                                 }
