@@ -101,9 +101,10 @@ public enum ConnectedComponents {
 
     /// Run-based union–find, fused with the run scan: each maximal run of equal keys along x is
     /// one provisional label; as each row's runs are found they join the runs of the earlier rows
-    /// they touch (same plane y−1; previous plane y−1, y, y+1) by a merge walk of the two sorted
-    /// run lists, with the overlap widened by one voxel where the connectivity includes diagonal
-    /// steps. Slabs of rows are labelled in parallel and merged at their seams. Run ids grow in
+    /// they touch (same plane y−1; previous plane y−1, y, y+1), with the overlap widened by one
+    /// voxel where the connectivity includes diagonal steps: masks look the touched runs up from
+    /// the rows' bits and per-element run ids, multi-label maps by a merge walk of the two sorted
+    /// run lists. Slabs of rows are labelled in parallel and merged at their seams. Run ids grow in
     /// raster order (each slab owns a fixed stretch of the run buffers, so slabs need no
     /// renumbering) and every set keeps its smallest run as root, so final labels follow the
     /// raster order of each component's first voxel.
