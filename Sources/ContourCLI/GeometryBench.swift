@@ -117,7 +117,7 @@ struct GeometryBench: ParsableCommand {
                 let mask = try Self.blobs(shape, coarse: 2, threshold: 0.2)
                 let p = try save(mask, row)
                 let connectivity: Connectivity = row == "cc3d" ? .twentySix : .eight
-                try compare(row, shape, ref: "cc3d", label: "cc3d.connected_components(connectivity=\(connectivity.rawValue))",
+                try compare(row, shape, ref: "cc3d", label: "cc3d.connected_components(connectivity=\(connectivity.rawValue)), single-threaded",
                             args: ["input": p, "connectivity": connectivity.rawValue],
                             contour: { try ConnectedComponents.label(mask, connectivity: connectivity) }) { ours, count in
                     let labels = ours as! ComponentLabeling

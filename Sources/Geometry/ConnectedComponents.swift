@@ -101,9 +101,10 @@ public enum ConnectedComponents {
 
     /// Run-based union–find, fused with the run scan: each maximal run of equal keys along x is
     /// one provisional label; as each row's runs are found they join the runs of the earlier rows
-    /// they touch (same plane y−1; previous plane y−1, y, y+1) by a merge walk of the two sorted
-    /// run lists, with the overlap widened by one voxel where the connectivity includes diagonal
-    /// steps. Slabs of rows are labelled in parallel and merged at their seams. Run ids grow in
+    /// they touch (same plane y−1; previous plane y−1, y, y+1), with the overlap widened by one
+    /// voxel where the connectivity includes diagonal steps: masks look the touched runs up from
+    /// the rows' bits and per-element run ids, multi-label maps by a merge walk of the two sorted
+    /// run lists. Slabs of rows are labelled in parallel and merged at their seams. Run ids grow in
     /// raster order (each slab owns a fixed stretch of the run buffers, so slabs need no
     /// renumbering) and every set keeps its smallest run as root, so final labels follow the
     /// raster order of each component's first voxel.
@@ -138,7 +139,7 @@ public enum ConnectedComponents {
         let x0 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let x1 = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         let parent = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        adviseHugePages(x0, capacity); adviseHugePages(x1, capacity); adviseHugePages(parent, capacity)
+        // Run buffers stay on 4 KiB pages: each slab touches only the start of its stretch.
         let rowStart = UnsafeMutablePointer<Int>.allocate(capacity: rows)
         let rowEnd = UnsafeMutablePointer<Int>.allocate(capacity: rows)
         defer { x0.deallocate(); x1.deallocate(); parent.deallocate(); rowStart.deallocate(); rowEnd.deallocate() }
@@ -252,8 +253,205 @@ public enum ConnectedComponents {
             return out
         }
 
+        // Masks: every row is also kept as bits (bit x + 1 for element x, so that a window one
+        // wider than a run never leaves the row) and, for the rows a run can reach, as run ids
+        // per element in a ring. A run then finds the runs of a neighbour row it touches from the
+        // first and last set bit in its widened window: they are that stretch of ids, one union
+        // each, without walking the row. In 26-connectivity a run covered by a run of the row
+        // above (same plane) or of the same row in the previous plane skips the rows that run
+        // has already reached (a decision tree on runs, as cc3d's on voxels).
+        let words = (nx + 2 + 63) / 64
+        let bits = isBool ? UnsafeMutablePointer<UInt64>.allocate(capacity: rows * words + 1) : nil
+        defer { bits?.deallocate() }
+        bits?[rows * words] = 0
+        let bp = bits.map(SharedPointer.init)
+        let ringRows = nz > 1 ? ny + 2 : 2
+        let stride = (nx + 2 + 7 + 15) & ~15
+
+        /// Writes run [a, b)'s id on its elements (shifted by one), eight at a time: the overshoot
+        /// lands on later elements, rewritten by later runs or never read.
+        @inline(__always) func writeIds(_ ids: UnsafeMutablePointer<Int32>, _ a: Int, _ b: Int, _ id: Int32) {
+            let v8 = SIMD8<Int32>(repeating: id)
+            var x = a + 1
+            repeat { UnsafeMutableRawPointer(ids + x).storeBytes(of: v8, as: SIMD8<Int32>.self); x += 8 } while x <= b
+        }
+        /// Packs row r's booleans into bits (shifted by one) and writes its runs, their parents
+        /// and their ids per element; returns the end id.
+        @inline(__always) func scanBits(_ r: Int, _ start: Int, _ ids: UnsafeMutablePointer<Int32>) -> Int {
+            let base = r * nx
+            let row = bp!.base + r * words
+            let bytes = UnsafeRawPointer(kp)
+            var carry: UInt64 = 0
+            for k in 0..<words {
+                let from = k * 64
+                var u: UInt64 = 0
+                if from < nx {
+                    let full = min(64, nx - from)
+                    var c = 0
+                    // 0/1 bytes to bits: the multiply gathers byte i's low bit into bit 56 + i.
+                    if full == 64 {
+                        for c in Swift.stride(from: 0, to: 64, by: 8) {
+                            let w = bytes.loadUnaligned(fromByteOffset: base + from + c, as: UInt64.self)
+                            u |= ((w &* 0x0102_0408_1020_4080) >> 56) << UInt64(c)
+                        }
+                        c = 64
+                    }
+                    while c + 8 <= full {
+                        let w = bytes.loadUnaligned(fromByteOffset: base + from + c, as: UInt64.self)
+                        u |= ((w &* 0x0102_0408_1020_4080) >> 56) << UInt64(c)
+                        c += 8
+                    }
+                    while c < full {
+                        if bytes.load(fromByteOffset: base + from + c, as: UInt8.self) != 0 { u |= 1 << UInt64(c) }
+                        c += 1
+                    }
+                }
+                row[k] = (u << 1) | carry
+                carry = u >> 63
+            }
+            var out = start
+            var inRun = false
+            var runStart = 0
+            carry = 0
+            for k in 0..<words {
+                let v = row[k]
+                var d = v ^ ((v << 1) | carry)
+                carry = v >> 63
+                while d != 0 {
+                    let edge = k * 64 + d.trailingZeroBitCount - 1
+                    d &= d - 1
+                    if inRun {
+                        a0p[out] = Int32(truncatingIfNeeded: runStart); a1p[out] = Int32(truncatingIfNeeded: edge)
+                        let id = Int32(truncatingIfNeeded: out)
+                        pp[out] = id
+                        writeIds(ids, runStart, edge, id)
+                        out += 1
+                    } else {
+                        runStart = edge
+                    }
+                    inRun.toggle()
+                }
+            }
+            return out
+        }
+        /// 57 bits of row q from bit x on (x shifted), by one unaligned load.
+        @inline(__always) func bitsAt(_ q: Int, _ x: Int) -> UInt64 {
+            UnsafeRawPointer(bp!.base + q * words).loadUnaligned(fromByteOffset: x >> 3, as: UInt64.self) >> UInt64(x & 7)
+        }
+        /// Whether row q's elements cover run [a, b) entirely.
+        @inline(__always) func covers(_ q: Int, _ a: Int, _ b: Int) -> Bool {
+            let n = b - a
+            if n <= 56 {
+                let m: UInt64 = (1 << UInt64(n)) &- 1
+                return bitsAt(q, a + 1) & m == m
+            }
+            let row = bp!.base + q * words
+            var x = a + 1
+            let end = b + 1
+            while x < end {
+                let k = x >> 6, o = x & 63
+                let n = min(64 - o, end - x)
+                let m: UInt64 = n == 64 ? ~0 : ((1 << UInt64(n)) - 1)
+                if (row[k] >> UInt64(o)) & m != m { return false }
+                x += n
+            }
+            return true
+        }
+        /// Unions run i (root `root`) with every run of row q touching [a − w, b + w); returns the new root.
+        @inline(__always) func linkRun(_ root: Int32, _ a: Int, _ b: Int, _ q: Int, _ w: Int,
+                                       _ qIds: UnsafeMutablePointer<Int32>) -> Int32 {
+            let lo = a + 1 - w, hi = b + w   // inclusive, shifted
+            let xf: Int, xl: Int
+            if hi - lo < 56 {
+                let m = bitsAt(q, lo) & ((2 << UInt64(hi - lo)) &- 1)
+                if m == 0 { return root }
+                xf = lo + m.trailingZeroBitCount
+                xl = lo + 63 - m.leadingZeroBitCount
+            } else {
+            let row = bp!.base + q * words
+            var k = lo >> 6
+            var m = row[k] & (~0 << UInt64(lo & 63))
+            let kHi = hi >> 6
+            while m == 0 {
+                k += 1
+                if k > kHi { return root }
+                m = row[k]
+            }
+            xf = k * 64 + m.trailingZeroBitCount
+            if xf > hi { return root }
+            k = kHi
+            m = row[k] & (~0 >> UInt64(63 - (hi & 63)))
+            while m == 0 { k -= 1; m = row[k] }
+            xl = k * 64 + 63 - m.leadingZeroBitCount
+            }
+            var root = root
+            var j = qIds[xf]
+            let jl = qIds[xl]
+            while true {
+                root = union(root, j)
+                if j == jl { return root }
+                j += 1
+            }
+        }
+        /// Joins run j's set to the set of root `root`; returns the joint root (the smaller).
+        @inline(__always) func union(_ root: Int32, _ j: Int32) -> Int32 {
+            let rj = find(j)
+            if rj < root { pp[Int(root)] = rj; return rj }
+            if root < rj { pp[Int(rj)] = root }
+            return root
+        }
+
         // Scan and link each slab's rows in order (a row's neighbours come before it), slabs in
         // parallel: unions inside a slab touch only its runs.
+        if isBool {
+            let tree = l1 == 3 && nz > 1
+            let wSame = Int(sameY), wPrev = Int(prevPlaneSameY), wOther = prevPlaneOtherY.map(Int.init)
+            Parallel.forRanges(slabCount) { range in
+                let ring = UnsafeMutablePointer<Int32>.allocate(capacity: ringRows * stride)
+                defer { ring.deallocate() }
+                @inline(__always) func idRow(_ r: Int) -> UnsafeMutablePointer<Int32> { ring + (r % ringRows) * stride }
+                for s in range {
+                    let rr = slabRows(s)
+                    let firstPlane = rr.lowerBound / ny
+                    var next = rr.lowerBound * perRow
+                    for r in rr {
+                        rsp[r] = next
+                        next = scanBits(r, next, idRow(r))
+                        rep[r] = next
+                        let z = r / ny, y = r % ny
+                        let up = y > 0 && r > rr.lowerBound, prev = nz > 1 && z > firstPlane   // seams link the slab's first unit
+                        let p = r - ny
+                        // Id rows of the neighbours (ring slots; unused ones point anywhere valid).
+                        let idUp = idRow(max(r - 1, 0)), idPrev = idRow(max(p, 0))
+                        let idPrevUp = idRow(max(p - 1, 0)), idPrevDown = idRow(max(p + 1, 0))
+                        for i in rsp[r]..<next {
+                            let a = Int(a0p[i]), b = Int(a1p[i])
+                            var root = Int32(truncatingIfNeeded: i)
+                            if tree {
+                                // A covering run is the one at a: it alone is joined there.
+                                let cUp = up && covers(r - 1, a, b)
+                                if cUp { root = union(root, idUp[a + 1]) } else if up { root = linkRun(root, a, b, r - 1, 1, idUp) }
+                                if prev {
+                                    let cPrev = covers(p, a, b)
+                                    if !cUp { root = cPrev ? union(root, idPrev[a + 1]) : linkRun(root, a, b, p, 1, idPrev) }
+                                    if up && !cUp && !cPrev { root = linkRun(root, a, b, p - 1, 1, idPrevUp) }
+                                    if y < ny - 1 && !cPrev { root = linkRun(root, a, b, p + 1, 1, idPrevDown) }
+                                }
+                            } else {
+                                if up { root = linkRun(root, a, b, r - 1, wSame, idUp) }
+                                if prev {
+                                    root = linkRun(root, a, b, p, wPrev, idPrev)
+                                    if let w = wOther {
+                                        if up { root = linkRun(root, a, b, p - 1, w, idPrevUp) }
+                                        if y < ny - 1 { root = linkRun(root, a, b, p + 1, w, idPrevDown) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
         Parallel.forRanges(slabCount) { range in
             for s in range {
                 let rr = slabRows(s)
@@ -266,11 +464,43 @@ public enum ConnectedComponents {
                 }
             }
         }
+        }
         func idRange(_ s: Int) -> Range<Int> { let rr = slabRows(s); return rsp[rr.lowerBound]..<rep[rr.upperBound - 1] }
-        // Seams, sequentially: the first unit of each slab against the slab before.
+        // Seams, sequentially: the first unit of each slab against the slab before (masks: from
+        // the earlier unit's ids, rebuilt from its runs).
+        if isBool {
+            let prevRows = nz > 1 ? ny : 1
+            let seamIds = UnsafeMutablePointer<Int32>.allocate(capacity: prevRows * stride)
+            defer { seamIds.deallocate() }
+            let wSame = Int(sameY), wPrev = Int(prevPlaneSameY), wOther = prevPlaneOtherY.map(Int.init)
+            for s in 1..<max(1, slabCount) {
+                let first = slabRows(s).lowerBound, lo = first - prevRows
+                for q in lo..<first {
+                    for i in rsp[q]..<rep[q] { writeIds(seamIds + (q - lo) * stride, Int(a0p[i]), Int(a1p[i]), Int32(truncatingIfNeeded: i)) }
+                }
+                for r in first..<(first + unitRows) {
+                    let y = r % ny
+                    for i in rsp[r]..<rep[r] {
+                        let a = Int(a0p[i]), b = Int(a1p[i])
+                        var root = find(Int32(truncatingIfNeeded: i))
+                        if nz > 1 {
+                            let p = r - ny
+                            root = linkRun(root, a, b, p, wPrev, seamIds + (p - lo) * stride)
+                            if let w = wOther {
+                                if y > 0 { root = linkRun(root, a, b, p - 1, w, seamIds + (p - 1 - lo) * stride) }
+                                if y < ny - 1 { root = linkRun(root, a, b, p + 1, w, seamIds + (p + 1 - lo) * stride) }
+                            }
+                        } else {
+                            root = linkRun(root, a, b, r - 1, wSame, seamIds)
+                        }
+                    }
+                }
+            }
+        } else {
         for s in 1..<max(1, slabCount) {
             let rr = slabRows(s), prev = slabRows(s - 1)
             for r in rr.lowerBound..<(rr.lowerBound + unitRows) { linkRow(r, within: prev) }
+        }
         }
         // Final ids in run order, slabs in parallel. Roots are the smallest runs of their sets
         // and a non-root points below itself, so in one pass over a slab's runs in order each
@@ -341,6 +571,11 @@ public enum ConnectedComponents {
                 // Each stretch is filled eight at a time, overshooting into the next stretch
                 // (rewritten after) but never past the row's end.
                 @inline(__always) func fill(_ row: UnsafeMutableRawPointer, _ from: Int, _ to: Int, _ v: Int32) {
+                    // Most stretches are short: one 16-wide store away from the row's end.
+                    if to &- from <= 16 && from &+ 16 <= nx {
+                        row.storeBytes(of: SIMD16<Int32>(repeating: v), toByteOffset: from * 4, as: SIMD16<Int32>.self)
+                        return
+                    }
                     var x = from
                     let v8 = SIMD8<Int32>(repeating: v)
                     while x + 8 <= nx && x < to { row.storeBytes(of: v8, toByteOffset: x * 4, as: SIMD8<Int32>.self); x += 8 }

@@ -94,6 +94,76 @@ final class ConnectedComponentsTests: XCTestCase {
         }
     }
 
+    /// Labels, count and sizes of `mask` against the flood fill, for every connectivity of its rank.
+    func checkMask(_ mask: Grid<Bool>, _ what: String) throws {
+        for connectivity in Connectivity.allCases where (try? connectivity.validate(rank: mask.rank)) != nil {
+            let got = try ConnectedComponents.label(mask, connectivity: connectivity)
+            let want = Self.floodFill(mask.storage.map { $0 ? 1 : 0 }, shape: mask.shape, connectivity: connectivity)
+            let w = "\(what) shape \(mask.shape) connectivity \(connectivity.rawValue)"
+            XCTAssertEqual(got.labels.storage, want.labels, w)
+            XCTAssertEqual(got.sizes, want.sizes, w)
+            XCTAssertEqual(try ConnectedComponents.count(mask, connectivity: connectivity), want.sizes.count, w)
+        }
+    }
+
+    /// Masks run through a bit-packed row scan (64-bit words, windows read 57 bits at a time, a
+    /// longer path past that) and 26-connected runs skip rows a covering run already reached:
+    /// widths around the word and window sizes, runs longer than 56, empty and full volumes,
+    /// single voxels, and 20–34 planes so that slab seams (planes 0, 2, 4, … here) fall inside.
+    func testMaskRowBitsAndCoveringRunsMatchFloodFill() throws {
+        var rng = SeededGenerator(seed: 26)
+        for shape in [[20, 3, 55], [20, 4, 56], [18, 3, 57], [17, 3, 63], [20, 2, 64], [20, 3, 65], [20, 2, 127], [17, 2, 130], [3, 2, 200],
+                      [70, 129], [40, 190]] {
+            let n = shape.reduce(1, *)
+            try checkMask(Grid(shape: shape, repeating: false), "empty")
+            try checkMask(Grid(shape: shape, repeating: true), "full")
+            for density in [0.03, 0.35, 0.9, 0.97] {
+                try checkMask(Grid(shape: shape, storage: (0..<n).map { _ in Double.random(in: 0..<1, using: &rng) < density }),
+                              "density \(density)")
+            }
+            // Rows that are all set but for one hole, so windows span most of the row.
+            try checkMask(Grid(shape: shape, storage: (0..<n).map { i in i % shape.last! != (i / shape.last!) * 7 % shape.last! }), "holes")
+            // One voxel, at a corner and inside.
+            var one = Grid(shape: shape, repeating: false)
+            one.storage[n - 1] = true
+            one.storage[n / 2] = true
+            try checkMask(one, "single voxels")
+        }
+    }
+
+    /// Components that meet only through an edge or a corner, across every plane (so across
+    /// every slab seam), and components touching the volume's faces.
+    func testDiagonalContactsAcrossSeamsAndFaces() throws {
+        let (nz, ny, nx) = (34, 5, 70)
+        // Staircases through all planes: (z, z mod ny, x0 + z) meet by corners, (z, 2, x0 + z)
+        // by edges in (z, x), (z, z mod ny, 3) by edges in (z, y); with and without 2-voxel stems.
+        for (dyStep, dxStep, stem) in [(1, 1, 0), (0, 1, 0), (1, 0, 0), (1, 1, 2), (1, -1, 1)] {
+            var m = Grid(shape: [nz, ny, nx], repeating: false)
+            for z in 0..<nz {
+                let y = dyStep == 0 ? 2 : z % ny
+                let x = (dxStep < 0 ? 40 : 30) + dxStep * z
+                for k in 0...stem { m[z, y, x + k] = true }
+            }
+            try checkMask(m, "staircase dy \(dyStep) dx \(dxStep) stem \(stem)")
+            let got = try ConnectedComponents.label(m, connectivity: .twentySix)
+            // Every step lands on a row that wraps (y back to 0) or one row down: all one component.
+            if dyStep == 1 && stem == 0 { XCTAssertEqual(got.count, 1 + nz / ny - (nz % ny == 0 ? 1 : 0)) }
+        }
+        // Faces: every voxel on the volume's boundary, plus random voxels inside.
+        var rng = SeededGenerator(seed: 6)
+        var f = Grid(shape: [nz, ny, nx], repeating: false)
+        for z in 0..<nz { for y in 0..<ny { for x in 0..<nx {
+            let face = z == 0 || z == nz - 1 || y == 0 || y == ny - 1 || x == 0 || x == nx - 1
+            f[z, y, x] = face || Double.random(in: 0..<1, using: &rng) < 0.2
+        } } }
+        try checkMask(f, "faces")
+        // Alternate planes full and empty but for single corner voxels linking them.
+        var g = Grid(shape: [nz, ny, nx], repeating: false)
+        for z in Swift.stride(from: 0, to: nz, by: 2) { for y in 0..<ny { for x in 0..<nx { g[z, y, x] = true } } }
+        for z in Swift.stride(from: 1, to: nz, by: 4) { g[z, z % ny, (z * 13) % nx] = true }
+        try checkMask(g, "planes joined by single voxels")
+    }
+
     /// Reference labelling: a breadth-first fill from each unlabelled non-zero voxel in raster
     /// order, joining neighbours of equal value.
     static func floodFill(_ keys: [Int], shape: [Int], connectivity: Connectivity) -> (labels: [Int32], sizes: [Int]) {
