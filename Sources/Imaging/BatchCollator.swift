@@ -12,9 +12,10 @@ import Geometry
 /// `Batch(samples:)` throws naming the case.
 ///
 /// Threading: `register` runs under the caller's lock; `copy` runs unlocked on the addresses
-/// `register` returned, each slot written by one thread only; `batch` runs under the lock after
-/// every slot's `copy` has returned (the lock orders the writes before it). The arrays' storage
-/// is owned here, never resized, and only handed out by `batch`, so those addresses stay valid.
+/// `register` returned, each slot written by one thread only; `batch` runs once every slot's
+/// `copy` has returned (the caller counts them under its lock, which orders the writes before
+/// it). The arrays' storage is owned here, never resized, and only handed out by `batch`, so
+/// those addresses stay valid.
 final class BatchCollator: @unchecked Sendable {
     let count: Int
     private(set) var spatial: [Int] = []
@@ -87,7 +88,7 @@ final class BatchCollator: @unchecked Sendable {
         }
     }
 
-    /// The batch, once every slot is copied (under the lock).
+    /// The batch, once every slot's copy has returned (the caller counted the last one under its lock).
     func batch(epoch: Int, index: Int, landmarkNames: [String]) -> Batch {
         Batch(epoch: epoch, index: index, imageShape: [count, channels] + spatial, images: images.array!,
               labels: maps[0].array, unaugmentedLabels: maps[1].array, pseudoLabels: maps[2].array,
