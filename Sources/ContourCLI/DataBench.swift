@@ -153,13 +153,14 @@ struct DataBench: ParsableCommand {
         let config = DataLoaderConfiguration(batchSize: batchSize, patchSize: size, augmentation: augmentation, workers: workers, prefetchBatches: 4, seed: 1)
         let loader = try DataLoader(preprocessed: data, configuration: config)
         var r = SeededGenerator(seed: 1)
-        var epoch = 0, loaded = 0, cpu: [Double] = []
+        var epoch = 0, loaded = 0, cpu: [Double] = [], consumer: [Double] = []
         let arms: [(String, Int, () throws -> Void)] = [
             ("\(cache == "memory" ? "in-memory" : "mapped") loader (\(workers) workers, batch \(batchSize))", pairs, {
-                let c0 = Self.cpuMilliseconds()
+                let c0 = Self.cpuMilliseconds(), t0 = Self.cpuMilliseconds(thread: true)
                 loaded = try drain(loader.batches(epoch: epoch))
                 epoch += 1
                 cpu.append((Self.cpuMilliseconds() - c0) / Double(loaded))
+                consumer.append((Self.cpuMilliseconds(thread: true) - t0) / Double((loaded + batchSize - 1) / batchSize))
             }),
             ("patch read, 1 thread", 16, {
                 for i in 0..<16 {
@@ -179,7 +180,8 @@ struct DataBench: ParsableCommand {
         let shapeText = "\(shape.map(String.init).joined(separator: "×")) cases, \(size.map(String.init).joined(separator: "×")) patches, ms per sample"
         return arms.enumerated().map { k, arm in
             let perSample = times[k].map { $0 / Double(k == 0 ? loaded : arm.1) }
-            let note = k == 0 ? String(format: "%.1f samples/s; ", 1e3 / Descriptive.median(perSample)) + Self.cpuNote(cpu) : nil
+            let note = k == 0 ? String(format: "%.1f samples/s; ", 1e3 / Descriptive.median(perSample)) + Self.cpuNote(cpu)
+                + String(format: "; consumer thread %.3f CPU ms per batch", Descriptive.median(consumer)) : nil
             return method.record(bench: "data", name: arm.0, size: shapeText, contour: perSample, reference: nil,
                                  referenceName: "none (throughput)", threads: k == 0 ? workers : 1, note: note)
         }
@@ -214,9 +216,11 @@ struct DataBench: ParsableCommand {
 
     /// CPU time of the process (all threads, user + system) in ms: the loader's cost per sample
     /// whatever share of the cores a loaded machine gives it.
-    static func cpuMilliseconds() -> Double {
+    /// `thread`: the calling thread's alone (the consumer's share: taking batches and releasing them).
+    static func cpuMilliseconds(thread: Bool = false) -> Double {
         var u = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &u)
+        // 1: RUSAGE_THREAD (Linux), which Swift's Glibc module does not export.
+        getrusage(thread ? 1 : RUSAGE_SELF.rawValue, &u)
         return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3
     }
 

@@ -50,12 +50,8 @@ public struct Batch: Sendable {
             }
             try s.validate()
         }
-        self.epoch = epoch
-        self.index = index
-        ids = samples.map(\.id)
-        imageShape = [samples.count, channels] + spatial
         // Every element is copied once (no zero fill first).
-        images = [Float](unsafeUninitializedCapacity: samples.count * channels * voxels) { dst, initialised in
+        let images = [Float](unsafeUninitializedCapacity: samples.count * channels * voxels) { dst, initialised in
             for (b, s) in samples.enumerated() {
                 for (c, grid) in s.image.enumerated() {
                     grid.storage.withUnsafeBufferPointer { src in
@@ -65,18 +61,50 @@ public struct Batch: Sendable {
             }
             initialised = samples.count * channels * voxels
         }
-        labels = Self.collate(samples.map(\.labels), voxels: voxels)
-        unaugmentedLabels = Self.collate(samples.map(\.unaugmentedLabels), voxels: voxels)
-        hasLabels = samples.map { $0.labels != nil }
-        pseudoClasses = samples.map { $0.pseudoLabels == nil ? [] : $0.pseudoClasses }
-        pseudoLabels = Self.collate(samples.map(\.pseudoLabels), voxels: voxels)
-        tasks = samples.map(\.tasks)
-        landmarks = samples.map { $0.landmarks ?? [:] }
+        self.init(epoch: epoch, index: index, imageShape: [samples.count, channels] + spatial, images: images,
+                  labels: Self.collate(samples.map(\.labels), voxels: voxels),
+                  unaugmentedLabels: Self.collate(samples.map(\.unaugmentedLabels), voxels: voxels),
+                  pseudoLabels: Self.collate(samples.map(\.pseudoLabels), voxels: voxels),
+                  infos: samples.map(SampleInfo.init), landmarkNames: landmarkNames)
+    }
+
+    /// What a batch keeps of a sample besides its pixels.
+    struct SampleInfo {
+        var id: String
+        var hasLabels: Bool
+        var pseudoClasses: Set<Int>
+        var tasks: TaskAvailability
+        var landmarks: [String: [Double]]?
+        init(_ s: Sample) {
+            id = s.id
+            hasLabels = s.labels != nil
+            pseudoClasses = s.pseudoLabels == nil ? [] : s.pseudoClasses
+            tasks = s.tasks
+            landmarks = s.landmarks
+        }
+    }
+
+    /// A batch of collated pixels ([B, C, spatial…] images, [B, spatial…] maps) and its samples' metadata.
+    init(epoch: Int, index: Int, imageShape: [Int], images: [Float], labels: [UInt8]?, unaugmentedLabels: [UInt8]?,
+         pseudoLabels: [UInt8]?, infos: [SampleInfo], landmarkNames: [String]) {
+        self.epoch = epoch
+        self.index = index
+        self.imageShape = imageShape
+        self.images = images
+        self.labels = labels
+        self.unaugmentedLabels = unaugmentedLabels
+        self.pseudoLabels = pseudoLabels
+        ids = infos.map(\.id)
+        hasLabels = infos.map(\.hasLabels)
+        pseudoClasses = infos.map(\.pseudoClasses)
+        tasks = infos.map(\.tasks)
+        landmarks = infos.map { $0.landmarks ?? [:] }
         self.landmarkNames = landmarkNames
+        let spatial = Array(imageShape.dropFirst(2))
         let rank = spatial.count, k = landmarkNames.count
-        var coordinates = [Double](repeating: 0, count: samples.count * k * rank)
-        var mask = [Bool](repeating: false, count: samples.count * k)
-        for (b, s) in samples.enumerated() {
+        var coordinates = [Double](repeating: 0, count: infos.count * k * rank)
+        var mask = [Bool](repeating: false, count: infos.count * k)
+        for (b, s) in infos.enumerated() {
             for (j, name) in landmarkNames.enumerated() {
                 // A landmark outside the patch (cropped away) is left out, so landmark terms skip it.
                 guard let p = s.landmarks?[name], s.tasks.landmarks.contains(name), p.count == rank,

@@ -307,7 +307,8 @@ public final class BatchIterator: @unchecked Sendable {
     // Guarded by `monitor`.
     var nextPosition: Int
     var nextBatch: Int
-    var pending: [Int: [Sample?]] = [:]
+    /// Batches under way: each sample is copied into its slot as soon as it is made.
+    var pending: [Int: BatchCollator] = [:]
     var remaining: [Int: Int] = [:]
     var failures: [Int: (position: Int, error: Error)] = [:]
     var ready: [Int: Result<Batch, Error>] = [:]
@@ -319,6 +320,7 @@ public final class BatchIterator: @unchecked Sendable {
     var synchronous = false
 
     init(loader: DataLoader, epoch: Int, order: [Int], startBatch: Int) {
+        _ = AllocatorTuning.applied
         self.loader = loader
         self.epoch = epoch
         self.order = order
@@ -403,7 +405,7 @@ public final class BatchIterator: @unchecked Sendable {
             if b >= nextBatch + ahead { monitor.wait(); continue }
             nextPosition += 1
             if pending[b] == nil {
-                pending[b] = Array(repeating: nil, count: range.count)
+                pending[b] = BatchCollator(count: range.count)
                 remaining[b] = range.count
             }
             monitor.unlock()
@@ -411,21 +413,30 @@ public final class BatchIterator: @unchecked Sendable {
             let result = Result { try loader.sample(epoch: epoch, index: order[position], slot: position - range.lowerBound, batchSeed: seed) }
             monitor.lock()
             switch result {
-            case .success(let s): pending[b]![position - range.lowerBound] = s
+            case .success(let s):
+                if let slot = pending[b]!.register(s, slot: position - range.lowerBound) {
+                    monitor.unlock()
+                    BatchCollator.copy(s, into: slot)
+                    monitor.lock()
+                }
             case .failure(let e):
                 if failures[b] == nil || failures[b]!.position > position { failures[b] = (position, e) }
             }
             remaining[b]! -= 1
             if remaining[b] == 0 {
-                let samples = pending.removeValue(forKey: b)!
+                // Every slot's copy has returned (each was counted under the lock after it).
+                let collator = pending.removeValue(forKey: b)!
                 let failure = failures.removeValue(forKey: b)
                 remaining[b] = nil
                 monitor.unlock()
                 let batch: Result<Batch, Error>
                 if let failure {
                     batch = .failure(failure.error)
+                } else if collator.misfit {
+                    // A sample of another shape or an invalid one: the batch made again as one piece, whose collation names the case.
+                    batch = Result { try loader.batch(epoch: epoch, index: b, order: order) }
                 } else {
-                    batch = Result { try Batch(samples: samples.map { $0! }, epoch: epoch, index: b, landmarkNames: loader.configuration.landmarkNames) }
+                    batch = .success(collator.batch(epoch: epoch, index: b, landmarkNames: loader.configuration.landmarkNames))
                 }
                 monitor.lock()
                 ready[b] = batch

@@ -169,4 +169,27 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertThrowsError(try it.next()) { e in XCTAssertTrue("\(e)".contains("c2_0000.png"), "\(e)") }
         XCTAssertNil(try it.next())
     }
+    /// Workers collate into slots; a batch mixing samples with and without label maps, or of
+    /// samples that cannot be batched, comes out as the synchronous `Batch(samples:)` does.
+    func testMixedLabelsAndMismatchedShapesMatchTheSynchronousBatch() throws {
+        let data = Self.samples()
+        let config = DataLoaderConfiguration(batchSize: 4, patchSize: [8, 8], augmentation: AugmentationPreset.nnunetDefault.augmentation(rank: 2),
+                                             workers: 3, prefetchBatches: 2, seed: 3, landmarkNames: ["tip"])
+        let mixed = try DataLoader(count: 10, configuration: config) { i in
+            var s = data[i]
+            if i % 2 == 0 { s.labels = nil }
+            return s
+        }
+        let batches = try collect(mixed.batches(epoch: 2))
+        assertSame(batches, try (0..<3).map { try mixed.batch(epoch: 2, index: $0) })
+        XCTAssertEqual(batches.flatMap(\.hasLabels), mixed.order(epoch: 2).map { $0 % 2 == 1 })
+        // Whole samples of two shapes: the batch's error names the case, as the synchronous one's.
+        var plain = config
+        plain.patchSize = nil
+        let shapes = try DataLoader(count: 4, configuration: plain) { i in
+            i == 2 ? Sample(id: "odd", image: [Grid(shape: [9, 12], repeating: 1)]) : data[i]
+        }
+        let it = shapes.batches(epoch: 0)
+        XCTAssertThrowsError(try it.next()) { e in XCTAssertTrue("\(e)".contains("cannot be batched"), "\(e)") }
+    }
 }

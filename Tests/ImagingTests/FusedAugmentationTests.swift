@@ -178,4 +178,101 @@ final class FusedAugmentationTests: XCTestCase {
             XCTAssertEqual(p, b.landmarks?[name] ?? [], "\(what): landmark \(name)", file: file, line: line)
         }
     }
+    /// Collation into slots as samples finish (`BatchCollator`, the loader's workers) equals
+    /// `Batch(samples:)` field for field, whatever the order the slots are placed and copied in:
+    /// samples without labels (zeros, also when a map first appears after unlabelled slots were
+    /// placed), unaugmented and pseudo labels in some samples only, landmarks in and out of the patch.
+    func testSlotCollationEqualsBatchOfSamples() throws {
+        var rng = SeededGenerator(seed: 5)
+        let shape = [5, 7], n = 35
+        func map() -> Grid<UInt8> { try! Grid(shape: shape, storage: (0..<n).map { _ in UInt8.random(in: 0...3, using: &rng) }) }
+        let samples: [Sample] = (0..<6).map { i in
+            let image = (0..<2).map { _ in try! Grid(shape: shape, storage: (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }) }
+            var s = Sample(id: "c\(i)", image: image, labels: i % 3 == 0 ? nil : map(), landmarks: ["tip": [Double(i) - 1, 2]],
+                           tasks: TaskAvailability(labels: i % 3 == 0 ? [] : [1], landmarks: ["tip"]))
+            if i % 2 == 1 { s.unaugmentedLabels = map() }
+            if i == 4 {
+                s.pseudoLabels = map()
+                s.pseudoClasses = [2, 3]
+            }
+            return s
+        }
+        let reference = try Batch(samples: samples, epoch: 1, index: 2, landmarkNames: ["tip"])
+        for (order, copyReversed) in [(Array(0..<6), false), ([3, 0, 5, 1, 4, 2], false), ([0, 3, 1, 2, 5, 4], true), ([4, 1, 0, 2, 3, 5], true)] {
+            let c = BatchCollator(count: 6)
+            var slots: [(Int, BatchCollator.Slot)] = []
+            for k in order {
+                let slot = try XCTUnwrap(c.register(samples[k], slot: k))
+                // Copied at once, or every copy after all registrations (maps appearing in between).
+                if copyReversed { slots.append((k, slot)) } else { BatchCollator.copy(samples[k], into: slot) }
+            }
+            for (k, slot) in slots.reversed() { BatchCollator.copy(samples[k], into: slot) }
+            XCTAssertFalse(c.misfit)
+            let b = c.batch(epoch: 1, index: 2, landmarkNames: ["tip"])
+            XCTAssertEqual(b.imageShape, reference.imageShape)
+            XCTAssertEqual(b.images, reference.images, "\(order)")
+            XCTAssertEqual(b.labels, reference.labels, "\(order)")
+            XCTAssertEqual(b.unaugmentedLabels, reference.unaugmentedLabels, "\(order)")
+            XCTAssertEqual(b.pseudoLabels, reference.pseudoLabels, "\(order)")
+            XCTAssertEqual(b.ids, reference.ids)
+            XCTAssertEqual(b.hasLabels, reference.hasLabels)
+            XCTAssertEqual(b.tasks, reference.tasks)
+            XCTAssertEqual(b.pseudoClasses, reference.pseudoClasses)
+            XCTAssertEqual(b.landmarks, reference.landmarks)
+            XCTAssertEqual(b.landmarkCoordinates, reference.landmarkCoordinates)
+            XCTAssertEqual(b.landmarkMask, reference.landmarkMask)
+            XCTAssertEqual(b.epoch, 1)
+            XCTAssertEqual(b.index, 2)
+        }
+        XCTAssertEqual(reference.labels?.prefix(n), ArraySlice(repeating: 0, count: n))  // slot 0 has no labels
+        // Another shape or channel count does not fit (the loader then collates the batch anew, which names the case).
+        let c = BatchCollator(count: 2)
+        XCTAssertNotNil(c.register(samples[0], slot: 0))
+        XCTAssertNil(c.register(Sample(id: "other", image: [Grid(shape: [7, 5], repeating: 0)]), slot: 1))
+        XCTAssertTrue(c.misfit)
+    }
+    /// The vectorised noise (`GaussianNoise`, Box–Muller by polynomials): its cosine/sine and
+    /// radius against libm within the documented bound, and 2^18 + 1 draws (an odd count: the
+    /// last block's halves differ) with N(0, σ²)'s moments and distribution (Kolmogorov–Smirnov),
+    /// the two halves of a block uncorrelated.
+    func testVectorisedGaussianNoise() {
+        var worst = 0.0
+        for i in 0..<100_000 {
+            let x = Float(i) / 100_000, (c, s) = GaussianNoise.cosSin2Pi(x)
+            worst = max(worst, abs(Double(c) - cos(2 * .pi * Double(x))), abs(Double(s) - sin(2 * .pi * Double(x))))
+        }
+        XCTAssertLessThan(worst, 1e-6)
+        var radial = 0.0
+        for i in Array(stride(from: 1, through: 1 << 24, by: 997)) + [(1 << 24) - 1, 1 << 24] {
+            let u = Float(i) / Float(1 << 24), exact = (-2 * log(Double(u))).squareRoot()
+            radial = max(radial, abs(Double(GaussianNoise.radius(u)) - exact) / (1 + exact))
+        }
+        XCTAssertLessThan(radial, 1e-6)
+        var rng = SeededGenerator(seed: 11)
+        let sigma: Float = 0.3, n = (1 << 18) + 1
+        var x = [Float](repeating: 2, count: n)
+        x.withUnsafeMutableBufferPointer { GaussianNoise.add(to: $0, sigma: sigma, using: &rng) }
+        let z = x.map { Double(($0 - 2) / sigma) }
+        let mean = z.reduce(0, +) / Double(n)
+        let variance = z.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+        let kurtosis = z.reduce(0) { $0 + pow($1 - mean, 4) } / Double(n) / (variance * variance)
+        XCTAssertEqual(mean, 0, accuracy: 5 / Double(n).squareRoot())
+        XCTAssertEqual(variance, 1, accuracy: 5 * (2 / Double(n)).squareRoot())
+        XCTAssertEqual(kurtosis, 3, accuracy: 5 * (24 / Double(n)).squareRoot())
+        let sorted = z.sorted()
+        var d = 0.0
+        for (k, v) in sorted.enumerated() {
+            let cdf = 0.5 * erfc(-v / 2.0.squareRoot())
+            d = max(d, abs(cdf - Double(k) / Double(n)), abs(cdf - Double(k + 1) / Double(n)))
+        }
+        XCTAssertLessThan(d, 1.95 / Double(n).squareRoot())  // KS at p ≈ 0.001
+        XCTAssertNotEqual(x[n - 1], 2)
+        // Cosine half against sine half of every full block.
+        let b = GaussianNoise.block
+        var products = 0.0, pairs = 0
+        for start in stride(from: 0, to: n - 2 * b + 1, by: 2 * b) {
+            for k in 0..<b { products += z[start + k] * z[start + b + k]; pairs += 1 }
+        }
+        XCTAssertEqual(products / Double(pairs), 0, accuracy: 5 / Double(pairs).squareRoot())
+    }
 }

@@ -6,7 +6,7 @@ import Geometry
 /// Intensity augmentations (nnU-Net's set). Each applies to a sample with its `probability`;
 /// parameters are drawn from the given ranges with the sample's generator.
 public enum IntensityTransform: Sendable, Equatable {
-    /// Adds N(0, σ²) noise with σ² drawn from `variance`.
+    /// Adds N(0, σ²) noise with σ² drawn from `variance` (`GaussianNoise`: vectorised Box–Muller).
     case gaussianNoise(probability: Double, variance: ClosedRange<Double>)
     /// Gaussian blur with σ (voxels) drawn per channel (and axis) from `sigma`; each channel is
     /// blurred with `perChannelProbability`.
@@ -37,7 +37,7 @@ public enum IntensityTransform: Sendable, Equatable {
         case .gaussianNoise(_, let variance):
             let sigma = Float(Double.random(in: variance, using: &rng).squareRoot())
             for c in sample.image.indices {
-                sample.image[c].storage.withUnsafeMutableBufferPointer { p in rng.addGaussian(to: p, sigma: sigma) }
+                sample.image[c].storage.withUnsafeMutableBufferPointer { p in GaussianNoise.add(to: p, sigma: sigma, using: &rng) }
             }
         case .gaussianBlur(_, let sigma, let perChannel):
             for c in sample.image.indices {
@@ -161,7 +161,8 @@ extension SeededGenerator {
     /// Uniform in [0, 1) with 24 bits, for per-voxel draws.
     @inline(__always) mutating func unitFloat() -> Float { Float(next() >> 40) * (1 / Float(1 << 24)) }
 
-    /// Adds N(0, σ²) to every element (Marsaglia's polar method, both outputs used).
+    /// Adds N(0, σ²) to every element (Marsaglia's polar method, both outputs used): the demo
+    /// data's noise; augmentation uses the vectorised `GaussianNoise`.
     mutating func addGaussian(to p: UnsafeMutableBufferPointer<Float>, sigma: Float) {
         var i = 0
         while i < p.count {
