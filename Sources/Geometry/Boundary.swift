@@ -28,6 +28,7 @@ public enum Boundary {
         let total = nz * ny * nx
         guard total > 0 else { return mask }
         let edge: UInt8 = borderValue ? 1 : 0
+        let flat = mask.rank == 2
         let storage = [Bool](unsafeUninitializedCapacity: total) { o, initialized in
             let border = [UInt8](repeating: edge, count: nx)
             mask.storage.withUnsafeBufferPointer { mb in
@@ -40,8 +41,8 @@ public enum Boundary {
                             let z = r / ny, y = r % ny
                             let c = m + r * nx, o = out.base + r * nx
                             let up = y > 0 ? c - nx : off, down = y < ny - 1 ? c + nx : off
-                            let front = nz == 1 ? c : (z > 0 ? c - ny * nx : off)
-                            let back = nz == 1 ? c : (z < nz - 1 ? c + ny * nx : off)
+                            let front = flat ? c : (z > 0 ? c - ny * nx : off)
+                            let back = flat ? c : (z < nz - 1 ? c + ny * nx : off)
                             if nx == 1 {
                                 o[0] = c[0] & ~(edge & edge & up[0] & down[0] & front[0] & back[0]) & 1
                                 continue

@@ -1,18 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Squared EDT values at a sparse set of query elements (surface distances need them only on a
-/// surface, not the whole transform), for 2D and 3D grids. Same arithmetic, term by term, as
-/// `DistanceTransform.envelopeTransform`, so the values are bit-identical to the full transform.
+/// surface, not the whole transform), for 2D and 3D grids. The same per-axis terms and summation
+/// order as `DistanceTransform.envelopeTransform`; the outward searches return the exact minimum
+/// of that expression, so values equal the full transform's up to its envelope's rounding (last
+/// bit, anisotropic spacing only).
 ///
-/// 3D: each z-plane gets its 2D transform (row pass, then column pass: outward searches, or
-/// the envelope on columns far from targets) while the plane is in cache, straight from the mask, so the volume is written once and read once (the z pass); the
-/// z pass gathers only columns through queries, skips planes without targets, and writes only
-/// the queries. 2D: the row pass reads the mask directly; the column pass runs only on columns
-/// through queries. The last pass evaluates each query by an outward search along its column
-/// (cost ∝ its distance) instead of building the column's envelope. Each slice's queries are then copied out in
-/// raster order in parallel.
+/// 3D: each z-plane gets its 2D transform straight from the mask while it is in cache (row
+/// sweeps, then per column outward searches, or the envelope where they run long), so the volume
+/// is written once; the z pass gathers only column blocks through queries, skips planes without
+/// targets and searches outward from each query (cost ∝ its distance) instead of building the
+/// column's envelope; the queries are then copied out plane by plane. 2D: the row pass reads the
+/// mask; each query is searched along its column straight from the transform, in raster order.
 enum QueriedDistanceTransform {
     /// Squared distances at the true elements of `queries` (raster order) to the elements where
     /// `mask == isTarget`; nil when there is no target. Rank 2 or 3 only.
@@ -101,7 +98,7 @@ enum QueriedDistanceTransform {
         let (n, inner, s2) = rank == 3 ? (nz, plane, sz2) : (ny, nx, sy2)
         var offsets = [Int](repeating: 0, count: slices + 1)
         for s in 0..<slices { offsets[s + 1] = offsets[s] + sliceQueries[s] }
-        if rank == 2 || directSearch3D {
+        if rank == 2 {
             // The last pass straight from the transform, query by query in raster order: the rows
             // (planes) a search visits stay near the query's, so they are still in cache.
             return [Double](unsafeUninitializedCapacity: nQueries) { o, initialized in
@@ -114,8 +111,9 @@ enum QueriedDistanceTransform {
                                 Parallel.forRanges(slices, grain: max(1, 16384 / max(1, sliceSize))) { range in
                                     for s in range {
                                         var k = off[s]
+                                        let base = fp + s * sliceSize
                                         forEachTrue(qp + s * sliceSize, sliceSize) { i in
-                                            op[k] = nearest(fp + i, stride: inner, has: has, n: n, at: s, s2: s2)
+                                            op[k] = nearest(base + i, stride: inner, has: has, n: n, at: s, s2: s2)
                                             k += 1
                                         }
                                     }
@@ -235,9 +233,6 @@ enum QueriedDistanceTransform {
         }
         while i < n { if p[i] { body(i) }; i += 1 }
     }
-
-    /// Experiment switch (temporary): the direct last pass in 3D too.
-    static let directSearch3D: Bool = getenv("CONTOUR_DIRECT3D") != nil
 
     /// The 1D pass along a contiguous row, straight from the mask: squared distances (d·s)² to
     /// the row's nearest target, +inf when it has none (returns whether it has one).
