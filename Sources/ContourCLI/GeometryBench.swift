@@ -24,6 +24,8 @@ struct GeometryBench: ParsableCommand {
     @Option(help: "Untimed warm-up rounds.") var warmup = 1
     @Option(help: "Comma-separated rows to run (default all): edt2d,edt3d,cc3d,cc2d,hd95_2d,hd95_3d,betti2d.") var only: String?
     @Option(help: "Folder for the generated inputs (default: a fresh temporary folder, removed after).") var work: String?
+    @Option(help: "How the HD95 rows find surface distances: automatic, distanceTransform or nearestPoint.")
+    var hd95Method: String = SurfaceDistances.Method.automatic.rawValue
     @Flag(help: "Small sizes (the `bench all` set).") var quick = false
     @Flag(help: "Print JSON (an array of rows, the schema of every bench).") var json = false
 
@@ -54,6 +56,9 @@ struct GeometryBench: ParsableCommand {
 
     func measure(progress: Bool = false) throws -> [BenchRecord] {
         let method = try BenchMethod(warmup: warmup, rounds: rounds)
+        guard let surfaceMethod = SurfaceDistances.Method(rawValue: hd95Method) else {
+            throw ValidationError("--hd95-method: unknown '\(hd95Method)'; expected one of \(SurfaceDistances.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let selected = only.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? Self.rows
         for r in selected where !Self.rows.contains(r) {
             throw ValidationError("--only: unknown row '\(r)'; expected some of \(Self.rows.joined(separator: ","))")
@@ -133,7 +138,7 @@ struct GeometryBench: ParsableCommand {
                                            "threads": threads]
                 let label = "monai compute_hausdorff_distance(percentile=95), CPU"
                 try compare(row, shape, ref: "monai.hd95", label: label, args: args, contour: {
-                    try SurfaceDistances(prediction: prediction, truth: truth, method: .automatic).hausdorff(percentile: 95)
+                    try SurfaceDistances(prediction: prediction, truth: truth, method: surfaceMethod).hausdorff(percentile: 95)
                 }) { close($0 as! Double, $1, 1e-4) }
             case "betti2d":
                 let mask = try Self.blobs(shape, coarse: 4)

@@ -39,9 +39,9 @@ public enum DistanceTransform {
     }
 
     /// Squared Euclidean distances at the true elements of `queries` only (raster order), equal
-    /// to `squaredEuclidean(mask, …)` there; +inf when there is no target. The last pass builds
-    /// envelopes only on lines through queries and evaluates them only at the queries (surface
-    /// distances need a thin band of the image, not the whole transform).
+    /// to `squaredEuclidean(mask, …)` there; +inf when there is no target. In 2D and 3D see
+    /// `QueriedDistanceTransform`; other ranks build the last pass's envelopes only on lines
+    /// through queries and evaluate them only at the queries.
     public static func squaredEuclidean(_ mask: Grid<Bool>, spacing: [Double]? = nil, to target: Target = .background,
                                         at queries: Grid<Bool>) throws -> [Double] {
         guard queries.shape == mask.shape else {
@@ -49,6 +49,10 @@ public enum DistanceTransform {
         }
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
         let isTarget = target == .background ? false : true
+        if mask.rank == 2 || mask.rank == 3 {
+            if let d = QueriedDistanceTransform.squaredDistances(mask, isTarget: isTarget, spacing: sp, at: queries) { return d }
+            return [Double](repeating: .infinity, count: queries.storage.reduce(0) { $0 + ($1 ? 1 : 0) })
+        }
         var f = [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
             if let base = o.baseAddress { adviseHugePages(base, mask.count) }
             mask.storage.withUnsafeBufferPointer { m in

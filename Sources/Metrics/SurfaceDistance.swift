@@ -48,31 +48,28 @@ public struct SurfaceDistances: Sendable {
         guard sp.count == truth.rank, sp.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw GeometryError.invalidSpacing("spacing \(sp) must have \(truth.rank) positive finite values")
         }
-        var union = prediction
-        union.storage.withUnsafeMutableBufferPointer { u in
-            truth.storage.withUnsafeBufferPointer { t in
-                for i in 0..<u.count where t[i] { u[i] = true }
-            }
-        }
-        guard let box = BoundingBox(union)?.expanded(by: 1, within: truth.shape) else {
+        let boxes = [BoundingBox(prediction), BoundingBox(truth)].compactMap { $0 }
+        guard let first = boxes.first else {
             self.init(predictionToTruth: [], truthToPrediction: [])
             return
         }
+        let union = boxes.dropFirst().reduce(first) { b, c in
+            BoundingBox(lower: zip(b.lower, c.lower).map { min($0, $1) }, upper: zip(b.upper, c.upper).map { max($0, $1) })
+        }
+        let box = union.expanded(by: 1, within: truth.shape)
         let a = prediction.cropped(to: box), g = truth.cropped(to: box)
         let sa = try Boundary.inner(a), sg = try Boundary.inner(g)
-        let ap = sa.storage.contains(true), gp = sg.storage.contains(true)
+        let na = Self.countTrue(sa.storage), ng = Self.countTrue(sg.storage)
         // MONAI: an empty side makes every distance from (and to) the other side +inf.
-        if !ap || !gp {
-            let n = ap ? sa.storage.filter { $0 }.count : sg.storage.filter { $0 }.count
-            let infs = [Double](repeating: .infinity, count: n)
+        if na == 0 || ng == 0 {
+            let infs = [Double](repeating: .infinity, count: max(na, ng))
             self.init(predictionToTruth: infs, truthToPrediction: infs)
             return
         }
         func directed(from: Grid<Bool>, to: Grid<Bool>) throws -> [Double] {
             // Measured (bench geometry, loaded 2-core machine): the search wins in 2D at 4 % surface
             // density (3.2×) but loses in 3D at 11 % (0.78×); its cost grows with the surface, the EDT's with the box.
-            let surface = from.storage.reduce(0) { $0 + ($1 ? 1 : 0) } + to.storage.reduce(0) { $0 + ($1 ? 1 : 0) }
-            let dense = Double(surface) > 2 * (to.rank == 3 ? 0.05 : 0.10) * Double(to.count)
+            let dense = Double(na + ng) > 2 * (to.rank == 3 ? 0.05 : 0.10) * Double(to.count)
             if (method == .nearestPoint || (method == .automatic && !dense)) && (to.rank == 2 || to.rank == 3) {
                 // Budget: a few visits per box element, roughly what the EDT's passes cost.
                 let budget = method == .nearestPoint ? Int.max : 2 * to.rank * to.count
@@ -85,6 +82,18 @@ public struct SurfaceDistances: Sendable {
             return d
         }
         self.init(predictionToTruth: try directed(from: sa, to: sg), truthToPrediction: try directed(from: sg, to: sa))
+    }
+
+    /// The number of true elements (bytes summed, no per-element branch).
+    static func countTrue(_ b: [Bool]) -> Int {
+        b.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return 0 }
+            return base.withMemoryRebound(to: UInt8.self, capacity: p.count) { u in
+                var c = 0
+                for i in 0..<p.count { c &+= Int(u[i]) }
+                return c
+            }
+        }
     }
 
     public var isEmpty: Bool { predictionToTruth.isEmpty && truthToPrediction.isEmpty }

@@ -96,7 +96,14 @@ final class DistanceTransformTests: XCTestCase {
                         return
                     }
                     let sampled = try DistanceTransform.squaredEuclidean(m, spacing: spacing, to: target, at: queries)
-                    XCTAssertEqual(sampled, queries.storage.indices.filter { queries.storage[$0] }.map { full.storage[$0] })
+                    // The query path's last pass is an exact outward search; the full one's envelope may
+                    // differ in the last bit with anisotropic spacing.
+                    let atQueries = queries.storage.indices.filter { queries.storage[$0] }.map { full.storage[$0] }
+                    XCTAssertEqual(sampled.count, atQueries.count)
+                    for (u, v) in zip(sampled, atQueries) where !(u == v || abs(u - v) <= 1e-12 * v) {
+                        XCTFail("shape \(shape) spacing \(spacing) \(target): at queries \(u) vs full \(v)")
+                        return
+                    }
                 }
             }
         }

@@ -47,32 +47,7 @@ final class SurfaceDistanceMethodTests: XCTestCase {
     }
 
     func assertSame(_ p: Grid<Bool>, _ g: Grid<Bool>, spacing: [Double], file: StaticString = #filePath, line: UInt = #line) throws {
-        let edt = try SurfaceDistances(prediction: p, truth: g, spacing: spacing, method: .distanceTransform)
-        for method in [SurfaceDistances.Method.nearestPoint, .automatic] {
-            let nn = try SurfaceDistances(prediction: p, truth: g, spacing: spacing, method: method)
-            for (x, y) in [(nn.predictionToTruth, edt.predictionToTruth), (nn.truthToPrediction, edt.truthToPrediction)] {
-                XCTAssertEqual(x.count, y.count, file: file, line: line)
-                for (u, v) in zip(x, y) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
-                    XCTFail("\(method): \(u) vs EDT \(v)", file: file, line: line)
-                    return
-                }
-            }
-        }
-        // Independent check on the surfaces themselves (crop-free: the box only adds background).
-        guard p.storage.contains(true) && g.storage.contains(true) else { return }
-        let sa = try Boundary.inner(p), sg = try Boundary.inner(g)
-        let brute = Self.bruteForce(from: sa, to: sg, spacing: spacing)
-        let nn = try SurfaceDistances(prediction: p, truth: g, spacing: spacing, method: .nearestPoint)
-        XCTAssertEqual(brute.count, nn.predictionToTruth.count, file: file, line: line)
-        for (u, v) in zip(nn.predictionToTruth, brute) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
-            XCTFail("nearest point \(u) vs brute force \(v)", file: file, line: line)
-            return
-        }
-        // The EDT path (query-only last pass) against the brute force too.
-        for (u, v) in zip(edt.predictionToTruth, brute) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
-            XCTFail("distance transform \(u) vs brute force \(v)", file: file, line: line)
-            return
-        }
+        try assertSurfaceDistancesAgree(p, g, spacing: spacing, file: file, line: line)
     }
 
     func testRandom2D() throws {
@@ -125,5 +100,37 @@ final class SurfaceDistanceMethodTests: XCTestCase {
         XCTAssertNil(try search.squaredDistances(from: sa, workBudget: 6 * sg.count))
         XCTAssertNotNil(try search.squaredDistances(from: sa))
         try assertSame(p, g, spacing: [1, 1, 1])
+    }
+}
+
+extension XCTestCase {
+    /// Every method against the EDT path, and the nearest-point and EDT paths against a brute force.
+    func assertSurfaceDistancesAgree(_ p: Grid<Bool>, _ g: Grid<Bool>, spacing: [Double], file: StaticString = #filePath, line: UInt = #line) throws {
+        let edt = try SurfaceDistances(prediction: p, truth: g, spacing: spacing, method: .distanceTransform)
+        for method in [SurfaceDistances.Method.nearestPoint, .automatic] {
+            let nn = try SurfaceDistances(prediction: p, truth: g, spacing: spacing, method: method)
+            for (x, y) in [(nn.predictionToTruth, edt.predictionToTruth), (nn.truthToPrediction, edt.truthToPrediction)] {
+                XCTAssertEqual(x.count, y.count, file: file, line: line)
+                for (u, v) in zip(x, y) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
+                    XCTFail("\(method): \(u) vs EDT \(v)", file: file, line: line)
+                    return
+                }
+            }
+        }
+        // Independent check on the surfaces themselves (crop-free: the box only adds background).
+        guard p.storage.contains(true) && g.storage.contains(true) else { return }
+        let sa = try Boundary.inner(p), sg = try Boundary.inner(g)
+        let brute = SurfaceDistanceMethodTests.bruteForce(from: sa, to: sg, spacing: spacing)
+        let nn = try SurfaceDistances(prediction: p, truth: g, spacing: spacing, method: .nearestPoint)
+        XCTAssertEqual(brute.count, nn.predictionToTruth.count, file: file, line: line)
+        for (u, v) in zip(nn.predictionToTruth, brute) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
+            XCTFail("nearest point \(u) vs brute force \(v)", file: file, line: line)
+            return
+        }
+        // The EDT path (query-only last pass) against the brute force too.
+        for (u, v) in zip(edt.predictionToTruth, brute) where !(u == v || abs(u - v) <= 1e-12 * abs(v)) {
+            XCTFail("distance transform \(u) vs brute force \(v)", file: file, line: line)
+            return
+        }
     }
 }

@@ -1,0 +1,265 @@
+/// Squared EDT values at a sparse set of query elements (surface distances need them only on a
+/// surface, not the whole transform), for 2D and 3D grids. The same per-axis terms and summation
+/// order as `DistanceTransform.envelopeTransform`; the outward searches return the exact minimum
+/// of that expression, so values equal the full transform's up to its envelope's rounding (last
+/// bit, anisotropic spacing only).
+///
+/// 3D: each z-plane gets its 2D transform straight from the mask while it is in cache (row
+/// sweeps, then per column outward searches, or the envelope where they run long), so the volume
+/// is written once; the z pass gathers only column blocks through queries, skips planes without
+/// targets and searches outward from each query (cost ∝ its distance) instead of building the
+/// column's envelope; the queries are then copied out plane by plane. 2D: the row pass reads the
+/// mask; each query is searched along its column straight from the transform, in raster order.
+enum QueriedDistanceTransform {
+    /// Squared distances at the true elements of `queries` (raster order) to the elements where
+    /// `mask == isTarget`; nil when there is no target. Rank 2 or 3 only.
+    static func squaredDistances(_ mask: Grid<Bool>, isTarget: Bool, spacing sp: [Double], at queries: Grid<Bool>) -> [Double]? {
+        let rank = mask.rank
+        let (nz, ny, nx) = rank == 3 ? (mask.shape[0], mask.shape[1], mask.shape[2]) : (1, mask.shape[0], mask.shape[1])
+        let sx = sp[rank - 1], sy2 = sp[rank - 2] * sp[rank - 2], sz2 = rank == 3 ? sp[0] * sp[0] : 0
+        let plane = ny * nx, total = nz * plane
+        guard total > 0 else { return [] }
+        // Slices whose queries are copied out together: planes in 3D, rows in 2D.
+        let slices = rank == 3 ? nz : ny, sliceSize = rank == 3 ? plane : nx
+        var sliceQueries = [Int](repeating: 0, count: slices)
+        var sliceHasTarget = [Bool](repeating: false, count: slices)
+        var f = [Double](unsafeUninitializedCapacity: total) { o, initialized in
+            adviseHugePages(o.baseAddress!, total)
+            initialized = total
+        }
+        f.withUnsafeMutableBufferPointer { fb in
+            mask.storage.withUnsafeBufferPointer { mb in
+                queries.storage.withUnsafeBufferPointer { qb in
+                    sliceQueries.withUnsafeMutableBufferPointer { cb in
+                        sliceHasTarget.withUnsafeMutableBufferPointer { hb in
+                            let fp = SharedPointer(fb.baseAddress!), m = mb.baseAddress!, qp = qb.baseAddress!
+                            let counts = SharedPointer(cb.baseAddress!), has = SharedPointer(hb.baseAddress!)
+                            if rank == 3 {
+                                Parallel.forRanges(nz, grain: 1) { zs in
+                                    let block = min(nx, 64)
+                                    let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * ny)
+                                    let obuf = UnsafeMutablePointer<Double>.allocate(capacity: block * ny)
+                                    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (ny + 1))
+                                    defer { buf.deallocate(); obuf.deallocate(); scratch.deallocate() }
+                                    for z in zs {
+                                        let p = fp.base + z * plane, mp = m + z * plane
+                                        counts[z] = countTrue(qp + z * plane, plane)
+                                        var any = false
+                                        for y in 0..<ny where rowPass(mp + y * nx, isTarget, p + y * nx, nx, sx) { any = true }
+                                        has[z] = any
+                                        guard any else { continue }
+                                        // Column pass inside the plane (cache-resident), `block` columns at a time.
+                                        var x0 = 0
+                                        while x0 < nx {
+                                            let width = min(block, nx - x0)
+                                            for y in 0..<ny {
+                                                let row = p + y * nx + x0
+                                                for b in 0..<width { buf[b &* ny &+ y] = row[b] }
+                                            }
+                                            // Outward searches (cheap near the plane's targets); a column whose
+                                            // searches run long (targets far away) takes the envelope instead.
+                                            for b in 0..<width {
+                                                let line = buf + b * ny, out = obuf + b * ny
+                                                var work = 0
+                                                var y = 0
+                                                while y < ny && work <= 8 * ny {
+                                                    out[y] = nearest(line, n: ny, at: y, s2: sy2, work: &work)
+                                                    y += 1
+                                                }
+                                                if y < ny {
+                                                    DistanceTransform.envelopeLine(line, n: ny, s2: sy2, scratch: scratch)
+                                                    out.update(from: line, count: ny)
+                                                }
+                                            }
+                                            for y in 0..<ny {
+                                                let row = p + y * nx + x0
+                                                for b in 0..<width { row[b] = obuf[b &* ny &+ y] }
+                                            }
+                                            x0 += width
+                                        }
+                                    }
+                                }
+                            } else {
+                                Parallel.forRanges(ny, grain: max(1, 16384 / max(1, nx))) { ys in
+                                    for y in ys {
+                                        counts[y] = countTrue(qp + y * nx, nx)
+                                        has[y] = rowPass(m + y * nx, isTarget, fp.base + y * nx, nx, sx)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard sliceHasTarget.contains(true) else { return nil }
+        let nQueries = sliceQueries.reduce(0, +)
+        guard nQueries > 0 else { return [] }
+        let (n, inner, s2) = rank == 3 ? (nz, plane, sz2) : (ny, nx, sy2)
+        var offsets = [Int](repeating: 0, count: slices + 1)
+        for s in 0..<slices { offsets[s + 1] = offsets[s] + sliceQueries[s] }
+        if rank == 2 {
+            // The last pass straight from the transform, query by query in raster order: the rows
+            // (planes) a search visits stay near the query's, so they are still in cache.
+            return [Double](unsafeUninitializedCapacity: nQueries) { o, initialized in
+                let op = SharedPointer(o.baseAddress!)
+                f.withUnsafeBufferPointer { fb in
+                    queries.storage.withUnsafeBufferPointer { qb in
+                        offsets.withUnsafeBufferPointer { ob in
+                            sliceHasTarget.withUnsafeBufferPointer { hb in
+                                let fp = fb.baseAddress!, qp = qb.baseAddress!, off = ob.baseAddress!, has = hb.baseAddress!
+                                Parallel.forRanges(slices, grain: max(1, 16384 / max(1, sliceSize))) { range in
+                                    for s in range {
+                                        var k = off[s]
+                                        let base = fp + s * sliceSize
+                                        forEachTrue(qp + s * sliceSize, sliceSize) { i in
+                                            op[k] = nearest(base + i, stride: inner, has: has, n: n, at: s, s2: s2)
+                                            k += 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                initialized = nQueries
+            }
+        }
+        // Last pass along the slowest axis, on columns through queries only.
+        f.withUnsafeMutableBufferPointer { fb in
+            queries.storage.withUnsafeBufferPointer { qb in
+                sliceHasTarget.withUnsafeBufferPointer { hb in
+                    let fp = SharedPointer(fb.baseAddress!), qp = qb.baseAddress!, has = hb.baseAddress!
+                    let block = min(inner, max(8, min(64, 32768 / n)))
+                    let blocks = (inner + block - 1) / block
+                    Parallel.forRanges(blocks, grain: max(1, 32768 / (n * block))) { range in
+                        let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
+                        defer { buf.deallocate() }
+                        var work = 0
+                        for item in range {
+                            let i0 = item * block, width = min(block, inner - i0)
+                            var anyHit = false
+                            for q in 0..<n where !anyHit {
+                                let row = qp + q * inner + i0
+                                for b in 0..<width where row[b] { anyHit = true; break }
+                            }
+                            guard anyHit else { continue }
+                            for q in 0..<n {
+                                if has[q] {
+                                    let row = fp.base + q * inner + i0
+                                    for b in 0..<width { buf[b &* n &+ q] = row[b] }
+                                } else {
+                                    for b in 0..<width { buf[b &* n &+ q] = .infinity }
+                                }
+                            }
+                            for q in 0..<n {
+                                let row = fp.base + q * inner + i0, qrow = qp + q * inner + i0
+                                for b in 0..<width where qrow[b] { row[b] = nearest(buf + b * n, n: n, at: q, s2: s2, work: &work) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Copy the queries out in raster order, slice by slice.
+        return [Double](unsafeUninitializedCapacity: nQueries) { o, initialized in
+            let op = SharedPointer(o.baseAddress!)
+            f.withUnsafeBufferPointer { fb in
+                queries.storage.withUnsafeBufferPointer { qb in
+                    offsets.withUnsafeBufferPointer { ob in
+                        let fp = fb.baseAddress!, qp = qb.baseAddress!, off = ob.baseAddress!
+                        Parallel.forRanges(slices, grain: max(1, 65536 / max(1, sliceSize))) { range in
+                            for s in range {
+                                var k = off[s]
+                                let base = s * sliceSize
+                                for i in base..<(base + sliceSize) where qp[i] { op[k] = fp[i]; k += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = nQueries
+        }
+    }
+
+    /// The last pass at one query: min over the line of s²·k·k + g(q ± k), searched outward from
+    /// q until s²·k² alone reaches the best value (the envelope's expression, so the same value;
+    /// the cost follows the query's distance, not the line's length).
+    @inline(__always)
+    static func nearest(_ g: UnsafePointer<Double>, n: Int, at q: Int, s2: Double, work: inout Int) -> Double {
+        var best = g[q]
+        var k = 1
+        while true {
+            work &+= 1
+            let dk = Double(k)
+            let t = s2 * dk * dk
+            if !(t < best) { return best }
+            let lo = q - k, hi = q + k
+            if lo < 0 && hi >= n { return best }
+            if lo >= 0 { let v = t + g[lo]; if v < best { best = v } }
+            if hi < n { let v = t + g[hi]; if v < best { best = v } }
+            k += 1
+        }
+    }
+
+    /// `nearest` along a strided line of the transform (`g` at the query's element); lines whose
+    /// slice has no target are +inf and not read.
+    @inline(__always)
+    static func nearest(_ g: UnsafePointer<Double>, stride: Int, has: UnsafePointer<Bool>, n: Int, at q: Int, s2: Double) -> Double {
+        var best = has[q] ? g[0] : .infinity
+        var k = 1
+        while true {
+            let dk = Double(k)
+            let t = s2 * dk * dk
+            if !(t < best) { return best }
+            let lo = q - k, hi = q + k
+            if lo < 0 && hi >= n { return best }
+            if lo >= 0 && has[lo] { let v = t + g[-k * stride]; if v < best { best = v } }
+            if hi < n && has[hi] { let v = t + g[k * stride]; if v < best { best = v } }
+            k += 1
+        }
+    }
+
+    /// Calls `body` with the index of each true element, skipping eight false ones at a time.
+    @inline(__always)
+    static func forEachTrue(_ p: UnsafePointer<Bool>, _ n: Int, _ body: (Int) -> Void) {
+        let raw = UnsafeRawPointer(p)
+        var i = 0
+        while i + 8 <= n {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 {
+                for j in i..<(i + 8) where p[j] { body(j) }
+            }
+            i += 8
+        }
+        while i < n { if p[i] { body(i) }; i += 1 }
+    }
+
+    /// The 1D pass along a contiguous row, straight from the mask: squared distances (d·s)² to
+    /// the row's nearest target, +inf when it has none (returns whether it has one).
+    @inline(__always)
+    static func rowPass(_ m: UnsafePointer<Bool>, _ isTarget: Bool, _ f: UnsafeMutablePointer<Double>, _ n: Int, _ s: Double) -> Bool {
+        var d = Double.infinity
+        var any = false
+        for q in 0..<n {
+            if m[q] == isTarget { d = 0; any = true } else { d += 1 }
+            f[q] = d
+        }
+        guard any else { return false }
+        d = .infinity
+        for q in stride(from: n - 1, through: 0, by: -1) {
+            d = f[q] == 0 ? 0 : min(d + 1, f[q])
+            let v = d * s
+            f[q] = v * v
+        }
+        return true
+    }
+
+    @inline(__always)
+    static func countTrue(_ p: UnsafePointer<Bool>, _ n: Int) -> Int {
+        var c = 0
+        p.withMemoryRebound(to: UInt8.self, capacity: n) { b in
+            for i in 0..<n { c &+= Int(b[i]) }
+        }
+        return c
+    }
+}
