@@ -328,6 +328,34 @@ final class AugmentationTests: XCTestCase {
         XCTAssertEqual(s.image[0].storage, Array(repeating: 3, count: 400))
     }
 
+    /// nnU-Net v2 draws brightness, contrast and gamma per channel (`synchronize_channels=False`):
+    /// each channel gets its own factor, drawn in channel order; one channel draws as before.
+    func testBrightnessContrastAndGammaDrawPerChannel() throws {
+        var rng = SeededGenerator(seed: 4)
+        let base = try Grid(shape: [40, 40], storage: (0..<1600).map { _ in Float(rng.gaussian()) + 5 })
+        let transforms: [IntensityTransform] = [.brightness(probability: 1, range: 0.5...1.5),
+                                                .contrast(probability: 1, range: 0.5...1.5, preserveRange: false),
+                                                .gamma(probability: 1, range: 0.7...1.5, invert: false, retainStats: false)]
+        for t in transforms {
+            var two = Sample(id: "two", image: [base, base])
+            var one = Sample(id: "one", image: [base])
+            var r2 = SeededGenerator(seed: 11), r1 = SeededGenerator(seed: 11)
+            t.apply(to: &two, using: &r2)
+            t.apply(to: &one, using: &r1)
+            XCTAssertEqual(two.image[0].storage, one.image[0].storage, "\(t): the first channel draws as a one-channel sample")
+            XCTAssertNotEqual(two.image[0].storage, two.image[1].storage, "\(t): equal channels got one factor")
+        }
+        // Brightness: each channel is its input times one factor of its own, inside the range.
+        var s = Sample(id: "b", image: [base, base])
+        var r = SeededGenerator(seed: 3)
+        IntensityTransform.brightness(probability: 1, range: 0.5...1.5).apply(to: &s, using: &r)
+        let factors = s.image.map { $0.storage[0] / base.storage[0] }
+        for (c, f) in factors.enumerated() {
+            XCTAssertTrue((0.5...1.5).contains(f))
+            for (a, b) in zip(s.image[c].storage, base.storage) { XCTAssertEqual(a, b * f, accuracy: 1e-4) }
+        }
+    }
+
     func testColorJitterGrayscaleAndHue() {
         let r = Grid<Float>(shape: [2, 2], repeating: 0.9), g = Grid<Float>(shape: [2, 2], repeating: 0.2), b = Grid<Float>(shape: [2, 2], repeating: 0.1)
         var s = Sample(id: "rgb", image: [r, g, b])

@@ -4,20 +4,22 @@ import Glibc
 import Geometry
 
 /// Intensity augmentations (nnU-Net's set). Each applies to a sample with its `probability`;
-/// parameters are drawn from the given ranges with the sample's generator.
+/// parameters are drawn from the given ranges with the sample's generator — per channel where
+/// nnU-Net v2 draws per channel (`synchronize_channels=False`: brightness, contrast, gamma, blur,
+/// low resolution), once per sample for the noise's variance.
 public enum IntensityTransform: Sendable, Equatable {
     /// Adds N(0, σ²) noise with σ² drawn from `variance` (`GaussianNoise`: vectorised Box–Muller).
     case gaussianNoise(probability: Double, variance: ClosedRange<Double>)
     /// Gaussian blur with σ (voxels) drawn per channel (and axis) from `sigma`; each channel is
     /// blurred with `perChannelProbability`.
     case gaussianBlur(probability: Double, sigma: ClosedRange<Double>, perChannelProbability: Double)
-    /// Multiplies every channel by a factor from `range`.
+    /// Multiplies each channel by its own factor from `range`.
     case brightness(probability: Double, range: ClosedRange<Double>)
-    /// Scales deviations from the channel mean by a factor from `range`; `preserveRange`
+    /// Scales deviations from the channel mean by the channel's own factor from `range`; `preserveRange`
     /// clips back to the channel's former min/max.
     case contrast(probability: Double, range: ClosedRange<Double>, preserveRange: Bool)
-    /// x ↦ min + (max−min)·((x−min)/(max−min))^γ, γ from `range` (half the time below 1 when the
-    /// range straddles 1); `invert` works on −x; `retainStats` restores mean and std.
+    /// x ↦ min + (max−min)·((x−min)/(max−min))^γ, γ drawn per channel from `range` (half the time
+    /// below 1 when the range straddles 1); `invert` works on −x; `retainStats` restores mean and std.
     case gamma(probability: Double, range: ClosedRange<Double>, invert: Bool, retainStats: Bool)
     /// Nearest-neighbour downsampling by a zoom from `zoom`, then linear upsampling back.
     case lowResolution(probability: Double, zoom: ClosedRange<Double>, perChannelProbability: Double)
@@ -47,11 +49,13 @@ public enum IntensityTransform: Sendable, Equatable {
                 sample.image[c].storage.withUnsafeMutableBufferPointer { GaussianSmoothing.smooth($0, shape: shape, sigma: s) }
             }
         case .brightness(_, let range):
-            let f = Float(Double.random(in: range, using: &rng))
-            for c in sample.image.indices { Normalization.map(&sample.image[c].storage) { $0 * f } }
-        case .contrast(_, let range, let preserve):
-            let f = Float(Double.random(in: range, using: &rng))
             for c in sample.image.indices {
+                let f = Float(Double.random(in: range, using: &rng))
+                Normalization.map(&sample.image[c].storage) { $0 * f }
+            }
+        case .contrast(_, let range, let preserve):
+            for c in sample.image.indices {
+                let f = Float(Double.random(in: range, using: &rng))
                 let (mean, _) = Normalization.meanStd(sample.image[c].storage)
                 let m = Float(mean)
                 let (lo, hi) = Self.extrema(sample.image[c].storage)
@@ -62,14 +66,14 @@ public enum IntensityTransform: Sendable, Equatable {
                 }
             }
         case .gamma(_, let range, let invert, let retain):
-            let g: Double
-            if range.lowerBound < 1 && range.upperBound > 1 && Double.random(in: 0..<1, using: &rng) < 0.5 {
-                g = Double.random(in: range.lowerBound...1, using: &rng)
-            } else {
-                g = Double.random(in: Swift.max(range.lowerBound, 1)...range.upperBound, using: &rng)
-            }
-            let gamma = Float(g)
             for c in sample.image.indices {
+                let g: Double
+                if range.lowerBound < 1 && range.upperBound > 1 && Double.random(in: 0..<1, using: &rng) < 0.5 {
+                    g = Double.random(in: range.lowerBound...1, using: &rng)
+                } else {
+                    g = Double.random(in: Swift.max(range.lowerBound, 1)...range.upperBound, using: &rng)
+                }
+                let gamma = Float(g)
                 let sign: Float = invert ? -1 : 1
                 let (mean, std) = Normalization.meanStd(sample.image[c].storage)
                 let (a, b) = Self.extrema(sample.image[c].storage)
