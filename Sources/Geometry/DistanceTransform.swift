@@ -51,7 +51,7 @@ public enum DistanceTransform {
         let isTarget = target == .background ? false : true
         if mask.rank == 2 || mask.rank == 3 {
             if let d = QueriedDistanceTransform.squaredDistances(mask, isTarget: isTarget, spacing: sp, at: queries) { return d }
-            return [Double](repeating: .infinity, count: queries.storage.reduce(0) { $0 + ($1 ? 1 : 0) })
+            return [Double](repeating: .infinity, count: queries.trueCount)
         }
         var f = [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
             if let base = o.baseAddress { adviseHugePages(base, mask.count) }

@@ -80,6 +80,13 @@ public struct Grid<Element>: Sendable where Element: Sendable {
 
 extension Grid: Equatable where Element: Equatable {}
 
+extension Grid where Element == Bool {
+    /// The number of true elements (bytes summed, no per-element branch).
+    public var trueCount: Int {
+        storage.withUnsafeBufferPointer { p in p.baseAddress.map { QueriedDistanceTransform.countTrue($0, p.count) } ?? 0 }
+    }
+}
+
 public enum GeometryError: Error, CustomStringConvertible, Equatable {
     case invalidShape(String)
     case invalidSpacing(String)

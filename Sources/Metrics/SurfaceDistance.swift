@@ -59,7 +59,7 @@ public struct SurfaceDistances: Sendable {
         let box = union.expanded(by: 1, within: truth.shape)
         let a = prediction.cropped(to: box), g = truth.cropped(to: box)
         let sa = try Boundary.inner(a), sg = try Boundary.inner(g)
-        let na = Self.countTrue(sa.storage), ng = Self.countTrue(sg.storage)
+        let na = sa.trueCount, ng = sg.trueCount
         // MONAI: an empty side makes every distance from (and to) the other side +inf.
         if na == 0 || ng == 0 {
             let infs = [Double](repeating: .infinity, count: max(na, ng))
@@ -84,18 +84,6 @@ public struct SurfaceDistances: Sendable {
             return d
         }
         self.init(predictionToTruth: try directed(from: sa, to: sg), truthToPrediction: try directed(from: sg, to: sa))
-    }
-
-    /// The number of true elements (bytes summed, no per-element branch).
-    static func countTrue(_ b: [Bool]) -> Int {
-        b.withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress else { return 0 }
-            return base.withMemoryRebound(to: UInt8.self, capacity: p.count) { u in
-                var c = 0
-                for i in 0..<p.count { c &+= Int(u[i]) }
-                return c
-            }
-        }
     }
 
     public var isEmpty: Bool { predictionToTruth.isEmpty && truthToPrediction.isEmpty }

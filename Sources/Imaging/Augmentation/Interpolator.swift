@@ -54,24 +54,11 @@ enum Interpolator {
                 coords.withUnsafeBufferPointer { c in
                     if g.rank == 2 {
                         let h = g.shape[0], w = g.shape[1]
-                        @inline(__always) func at(_ y: Int, _ x: Int) -> Float {
-                            (y >= 0 && y < h && x >= 0 && x < w) ? src[y &* w &+ x] : 0
-                        }
                         for i in 0..<n {
                             let py = c[i], px = c[n &+ i]
-                            let y0 = floorInt(py), x0 = floorInt(px), ty = py - Float(y0), tx = px - Float(x0)
-                            if y0 >= 0 && y0 &+ 1 < h && x0 >= 0 && x0 &+ 1 < w {
-                                let p = y0 &* w &+ x0
-                                let top = src[p] + (src[p &+ 1] - src[p]) * tx
-                                let bottom = src[p &+ w] + (src[p &+ w &+ 1] - src[p &+ w]) * tx
-                                dst[i] = top + (bottom - top) * ty
-                            } else if y0 >= -1 && y0 < h && x0 >= -1 && x0 < w {
-                                let top = at(y0, x0) * (1 - tx) + at(y0, x0 &+ 1) * tx
-                                let bottom = at(y0 &+ 1, x0) * (1 - tx) + at(y0 &+ 1, x0 &+ 1) * tx
-                                dst[i] = top * (1 - ty) + bottom * ty
-                            } else {
-                                dst[i] = 0
-                            }
+                            let y0 = floorInt(py), x0 = floorInt(px)
+                            dst[i] = bilinear(src, h: h, w: w, y0: y0, x0: x0, ty: py - Float(y0), tx: px - Float(x0),
+                                              rowInside: y0 >= 0 && y0 &+ 1 < h)
                         }
                     } else {
                         let d = g.shape[0], h = g.shape[1], w = g.shape[2]
@@ -184,25 +171,29 @@ enum Interpolator {
     @inline(__always) private static func linearRow2D(_ src: UnsafeBufferPointer<Float>, h: Int, w: Int, y0: Int, ty: Float,
                                                       x0s: UnsafeBufferPointer<Int>, txs: UnsafeBufferPointer<Float>,
                                                       into dst: UnsafeMutablePointer<Float>) {
+        let rowInside = y0 >= 0 && y0 + 1 < h
+        for k in 0..<x0s.count {
+            dst[k] = bilinear(src, h: h, w: w, y0: y0, x0: x0s[k], ty: ty, tx: txs[k], rowInside: rowInside)
+        }
+    }
+
+    /// One bilinear sample of a 2D grid at (y0 + ty, x0 + tx), zeros outside; `rowInside` says
+    /// rows y0 and y0 + 1 both exist (the interior path then needs only the column test).
+    @inline(__always) private static func bilinear(_ src: UnsafeBufferPointer<Float>, h: Int, w: Int, y0: Int, x0: Int,
+                                                   ty: Float, tx: Float, rowInside: Bool) -> Float {
+        if rowInside && x0 >= 0 && x0 &+ 1 < w {
+            let p = y0 &* w &+ x0
+            let top = src[p] + (src[p &+ 1] - src[p]) * tx
+            let bottom = src[p &+ w] + (src[p &+ w &+ 1] - src[p &+ w]) * tx
+            return top + (bottom - top) * ty
+        }
+        guard y0 >= -1 && y0 < h && x0 >= -1 && x0 < w else { return 0 }
         @inline(__always) func at(_ y: Int, _ x: Int) -> Float {
             (y >= 0 && y < h && x >= 0 && x < w) ? src[y &* w &+ x] : 0
         }
-        let rowInside = y0 >= 0 && y0 + 1 < h
-        for k in 0..<x0s.count {
-            let x0 = x0s[k], tx = txs[k]
-            if rowInside && x0 >= 0 && x0 + 1 < w {
-                let p = y0 * w + x0
-                let top = src[p] + (src[p + 1] - src[p]) * tx
-                let bottom = src[p + w] + (src[p + w + 1] - src[p + w]) * tx
-                dst[k] = top + (bottom - top) * ty
-            } else if y0 >= -1 && y0 < h && x0 >= -1 && x0 < w {
-                let top = at(y0, x0) * (1 - tx) + at(y0, x0 &+ 1) * tx
-                let bottom = at(y0 &+ 1, x0) * (1 - tx) + at(y0 &+ 1, x0 &+ 1) * tx
-                dst[k] = top * (1 - ty) + bottom * ty
-            } else {
-                dst[k] = 0
-            }
-        }
+        let top = at(y0, x0) * (1 - tx) + at(y0, x0 &+ 1) * tx
+        let bottom = at(y0 &+ 1, x0) * (1 - tx) + at(y0 &+ 1, x0 &+ 1) * tx
+        return top * (1 - ty) + bottom * ty
     }
 
     /// Keys' cubic convolution (a = −0.5, Catmull–Rom), 4 taps per axis.
