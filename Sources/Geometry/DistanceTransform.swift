@@ -79,22 +79,31 @@ public enum DistanceTransform {
                           squareRoot: Bool) throws -> Grid<Double> {
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
         let isTarget = target == .background ? false : true
+        let rank = mask.rank, count = mask.count
+        // Written once, from the mask (no zero fill first), on huge pages where the OS allows. In
+        // 2D and 3D the contiguous axis's pass (3D: each plane's 2D transform) reads the mask
+        // directly, so the volume is not swept once more per axis.
+        let planar = rank == 2 || rank == 3
         var anyTarget = false
-        // Written once, from the mask (no zero fill first), on huge pages where the OS allows.
-        var out = Grid<Double>(unchecked: mask.shape, spacing: sp, storage: [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
-            if let base = o.baseAddress { adviseHugePages(base, mask.count) }
+        var out = Grid<Double>(unchecked: mask.shape, spacing: sp, storage: [Double](unsafeUninitializedCapacity: count) { o, initialized in
+            guard let base = o.baseAddress else { initialized = 0; return }
+            adviseHugePages(base, count)
             mask.storage.withUnsafeBufferPointer { m in
-                for i in 0..<m.count {
-                    if m[i] == isTarget { o[i] = 0; anyTarget = true } else { o[i] = .infinity }
+                if planar {
+                    anyTarget = planePasses(m.baseAddress!, isTarget: isTarget, into: base, shape: mask.shape, spacing: sp)
+                } else {
+                    for i in 0..<count {
+                        if m[i] == isTarget { o[i] = 0; anyTarget = true } else { o[i] = .infinity }
+                    }
                 }
             }
-            initialized = mask.count
+            initialized = count
         })
-        guard mask.count > 0 else { return out }
+        guard count > 0 else { return out }
         if !anyTarget {
             switch noTarget {
             case .infinity:
-                break // already +inf everywhere
+                if planar { out.storage.withUnsafeMutableBufferPointer { $0.update(repeating: .infinity) } }
             case .scipyParity:
                 fillVirtualIndexDistance(&out, spacing: sp)
                 if squareRoot { out.storage = out.storage.map { $0.squareRoot() } }
@@ -102,9 +111,43 @@ public enum DistanceTransform {
             return out
         }
         out.storage.withUnsafeMutableBufferPointer { o in
-            envelopeTransform(SharedPointer(o.baseAddress!), shape: mask.shape, spacing: sp, squareRoot: squareRoot)
+            let f = SharedPointer(o.baseAddress!)
+            if planar {
+                stridedPass(f, shape: mask.shape, spacing: sp, axis: 0, squareRoot: squareRoot)
+            } else {
+                envelopeTransform(f, shape: mask.shape, spacing: sp, squareRoot: squareRoot)
+            }
         }
         return out
+    }
+
+    /// The passes along every axis but the first of a 2D/3D grid, straight from the mask: rows in
+    /// 2D, whole planes in 3D (`PlaneDistanceTransform`). Returns whether there is a target.
+    static func planePasses(_ m: UnsafePointer<Bool>, isTarget: Bool, into o: UnsafeMutablePointer<Double>,
+                            shape: [Int], spacing sp: [Double]) -> Bool {
+        let f = SharedPointer(o)
+        let nx = shape[shape.count - 1], sx = sp[shape.count - 1]
+        let slices = shape[0], sliceSize = shape.count == 2 ? nx : shape[1] * nx
+        var has = [Bool](repeating: false, count: slices)
+        has.withUnsafeMutableBufferPointer { hb in
+            let h = SharedPointer(hb.baseAddress!)
+            if shape.count == 2 {
+                Parallel.forRanges(slices, grain: max(1, 16384 / max(1, nx))) { rows in
+                    for y in rows { h[y] = PlaneDistanceTransform.rowPass(m + y * nx, isTarget, f.base + y * nx, nx, sx) }
+                }
+            } else {
+                let ny = shape[1], sy2 = sp[1] * sp[1]
+                Parallel.forRanges(slices, grain: 1) { zs in
+                    let w = PlaneDistanceTransform.Workspace(ny: ny, nx: nx)
+                    defer { w.deallocate() }
+                    for z in zs {
+                        h[z] = PlaneDistanceTransform.transform(m + z * sliceSize, isTarget: isTarget, into: f.base + z * sliceSize,
+                                                                ny: ny, nx: nx, sx: sx, sy2: sy2, workspace: w)
+                    }
+                }
+            }
+        }
+        return has.contains(true)
     }
 
     /// Signed distance φ = edt(¬M)·¬M − (edt(M) − insideOffset)·M: positive outside, negative
@@ -227,56 +270,68 @@ public enum DistanceTransform {
         }
         if shape.count == 1 { return }
         for axis in (0..<(shape.count - 1)).reversed() {
-            let finalPass = axis == 0 && squareRoot
-            let n = shape[axis]
-            let inner = shape[(axis + 1)...].reduce(1, *)
-            let outer = total / (n * inner)
-            let s2 = spacing[axis] * spacing[axis]
-            // Lines along a strided axis are processed `block` at a time so that gathering reads
-            // contiguous runs of memory (up to 512 bytes: one TLB page holds a row's whole run),
-            // with the block's buffer kept within a core's L2.
-            let block = inner == 1 ? 1 : min(inner, max(8, min(64, 32768 / n)))
-            let blocksPerOuter = (inner + block - 1) / block
-            let items = outer * blocksPerOuter
-            let lineQueries = axis == 0 ? queries : nil
-            Parallel.forRanges(items, grain: max(1, 32768 / (n * block))) { range in
-                let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
-                let qbuf = UnsafeMutablePointer<Bool>.allocate(capacity: lineQueries == nil ? 0 : block * n)
-                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (n + 1))
-                defer { buf.deallocate(); qbuf.deallocate(); scratch.deallocate() }
-                for item in range {
-                    let o = item / blocksPerOuter
-                    let i0 = (item % blocksPerOuter) * block
-                    let width = min(block, inner - i0)
-                    let base = o * n * inner + i0
+            stridedPass(f, shape: shape, spacing: spacing, axis: axis, squareRoot: axis == 0 && squareRoot,
+                        queries: axis == 0 ? queries : nil)
+        }
+    }
+
+    /// One envelope pass along a strided `axis` (all axes after it done), square roots taken on
+    /// the way out when `squareRoot`; with `queries`, only lines through a query are transformed.
+    static func stridedPass(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], axis: Int, squareRoot finalPass: Bool,
+                            queries lineQueries: UnsafePointer<Bool>? = nil) {
+        let total = shape.reduce(1, *)
+        let n = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = total / (n * inner)
+        let s2 = spacing[axis] * spacing[axis]
+        // Lines along a strided axis are processed `block` at a time so that gathering reads
+        // contiguous runs of memory (up to 512 bytes: one TLB page holds a row's whole run),
+        // with the block's buffer kept within a core's L2.
+        let block = inner == 1 ? 1 : min(inner, max(8, min(64, 32768 / n)))
+        let blocksPerOuter = (inner + block - 1) / block
+        let items = outer * blocksPerOuter
+        Parallel.forRanges(items, grain: max(1, 32768 / (n * block))) { range in
+            let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
+            let qbuf = UnsafeMutablePointer<Bool>.allocate(capacity: lineQueries == nil ? 0 : block * n)
+            let obuf = UnsafeMutablePointer<Double>.allocate(capacity: lineQueries == nil ? block * n : 0)
+            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (n + 1))
+            defer { buf.deallocate(); obuf.deallocate(); qbuf.deallocate(); scratch.deallocate() }
+            let result = lineQueries == nil ? obuf : buf
+            var wait = 0
+            for item in range {
+                let o = item / blocksPerOuter
+                let i0 = (item % blocksPerOuter) * block
+                let width = min(block, inner - i0)
+                let base = o * n * inner + i0
+                for q in 0..<n {
+                    let row = base &+ q &* inner
+                    for b in 0..<width { buf[b &* n &+ q] = f[row &+ b] }
+                }
+                if let lq = lineQueries {
+                    var hit = [Bool](repeating: false, count: width)
                     for q in 0..<n {
                         let row = base &+ q &* inner
-                        for b in 0..<width { buf[b &* n &+ q] = f[row &+ b] }
+                        for b in 0..<width {
+                            let isQuery = lq[row &+ b]
+                            qbuf[b &* n &+ q] = isQuery
+                            if isQuery { hit[b] = true }
+                        }
                     }
-                    if let lq = lineQueries {
-                        var hit = [Bool](repeating: false, count: width)
-                        for q in 0..<n {
-                            let row = base &+ q &* inner
-                            for b in 0..<width {
-                                let isQuery = lq[row &+ b]
-                                qbuf[b &* n &+ q] = isQuery
-                                if isQuery { hit[b] = true }
-                            }
-                        }
-                        for b in 0..<width where hit[b] {
-                            envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch, queries: qbuf + b * n)
-                        }
+                    for b in 0..<width where hit[b] {
+                        envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch, queries: qbuf + b * n)
+                    }
+                } else {
+                    for b in 0..<width {
+                        PlaneDistanceTransform.linePass(buf + b * n, n: n, s2: s2, into: obuf + b * n, scratch: scratch, wait: &wait)
+                    }
+                }
+                // Scatter row by row, `width` contiguous elements at a time (cache and TLB friendly).
+                for q in 0..<n {
+                    let row = base &+ q &* inner
+                    if finalPass {
+                        for b in 0..<width { f[row &+ b] = result[b &* n &+ q].squareRoot() }
                     } else {
-                        for b in 0..<width { envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch) }
-                    }
-                    // Scatter row by row, `width` contiguous elements at a time (cache and TLB friendly).
-                    for q in 0..<n {
-                        let row = base &+ q &* inner
-                        if finalPass {
-                            for b in 0..<width { f[row &+ b] = buf[b &* n &+ q].squareRoot() }
-                        } else {
-                            for b in 0..<width { f[row &+ b] = buf[b &* n &+ q] }
-                        }
+                        for b in 0..<width { f[row &+ b] = result[b &* n &+ q] }
                     }
                 }
             }

@@ -4,9 +4,8 @@
 /// of that expression, so values equal the full transform's up to its envelope's rounding (last
 /// bit, anisotropic spacing only).
 ///
-/// 3D: each z-plane gets its 2D transform straight from the mask while it is in cache (row
-/// sweeps, then per column outward searches, or the envelope where they run long), so the volume
-/// is written once; the z pass gathers only column blocks through queries, skips planes without
+/// 3D: each z-plane gets its 2D transform straight from the mask while it is in cache
+/// (`PlaneDistanceTransform`), so the volume is written once; the z pass gathers only column blocks through queries, skips planes without
 /// targets and searches outward from each query (cost ∝ its distance) instead of building the
 /// column's envelope; the queries are then copied out plane by plane. 2D: the row pass reads the
 /// mask; each query is searched along its column straight from the transform, in raster order.
@@ -36,54 +35,19 @@ enum QueriedDistanceTransform {
                             let counts = SharedPointer(cb.baseAddress!), has = SharedPointer(hb.baseAddress!)
                             if rank == 3 {
                                 Parallel.forRanges(nz, grain: 1) { zs in
-                                    let block = min(nx, 64)
-                                    let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * ny)
-                                    let obuf = UnsafeMutablePointer<Double>.allocate(capacity: block * ny)
-                                    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (ny + 1))
-                                    defer { buf.deallocate(); obuf.deallocate(); scratch.deallocate() }
+                                    let w = PlaneDistanceTransform.Workspace(ny: ny, nx: nx)
+                                    defer { w.deallocate() }
                                     for z in zs {
-                                        let p = fp.base + z * plane, mp = m + z * plane
                                         counts[z] = countTrue(qp + z * plane, plane)
-                                        var any = false
-                                        for y in 0..<ny where rowPass(mp + y * nx, isTarget, p + y * nx, nx, sx) { any = true }
-                                        has[z] = any
-                                        guard any else { continue }
-                                        // Column pass inside the plane (cache-resident), `block` columns at a time.
-                                        var x0 = 0
-                                        while x0 < nx {
-                                            let width = min(block, nx - x0)
-                                            for y in 0..<ny {
-                                                let row = p + y * nx + x0
-                                                for b in 0..<width { buf[b &* ny &+ y] = row[b] }
-                                            }
-                                            // Outward searches (cheap near the plane's targets); a column whose
-                                            // searches run long (targets far away) takes the envelope instead.
-                                            for b in 0..<width {
-                                                let line = buf + b * ny, out = obuf + b * ny
-                                                var work = 0
-                                                var y = 0
-                                                while y < ny && work <= 8 * ny {
-                                                    out[y] = nearest(line, n: ny, at: y, s2: sy2, work: &work)
-                                                    y += 1
-                                                }
-                                                if y < ny {
-                                                    DistanceTransform.envelopeLine(line, n: ny, s2: sy2, scratch: scratch)
-                                                    out.update(from: line, count: ny)
-                                                }
-                                            }
-                                            for y in 0..<ny {
-                                                let row = p + y * nx + x0
-                                                for b in 0..<width { row[b] = obuf[b &* ny &+ y] }
-                                            }
-                                            x0 += width
-                                        }
+                                        has[z] = PlaneDistanceTransform.transform(m + z * plane, isTarget: isTarget, into: fp.base + z * plane,
+                                                                                  ny: ny, nx: nx, sx: sx, sy2: sy2, workspace: w)
                                     }
                                 }
                             } else {
                                 Parallel.forRanges(ny, grain: max(1, 16384 / max(1, nx))) { ys in
                                     for y in ys {
                                         counts[y] = countTrue(qp + y * nx, nx)
-                                        has[y] = rowPass(m + y * nx, isTarget, fp.base + y * nx, nx, sx)
+                                        has[y] = PlaneDistanceTransform.rowPass(m + y * nx, isTarget, fp.base + y * nx, nx, sx)
                                     }
                                 }
                             }
@@ -154,7 +118,7 @@ enum QueriedDistanceTransform {
                             }
                             for q in 0..<n {
                                 let row = fp.base + q * inner + i0, qrow = qp + q * inner + i0
-                                for b in 0..<width where qrow[b] { row[b] = nearest(buf + b * n, n: n, at: q, s2: s2, work: &work) }
+                                for b in 0..<width where qrow[b] { row[b] = PlaneDistanceTransform.nearest(buf + b * n, n: n, at: q, s2: s2, work: &work) }
                             }
                         }
                     }
@@ -179,26 +143,6 @@ enum QueriedDistanceTransform {
                 }
             }
             initialized = nQueries
-        }
-    }
-
-    /// The last pass at one query: min over the line of s²·k·k + g(q ± k), searched outward from
-    /// q until s²·k² alone reaches the best value (the envelope's expression, so the same value;
-    /// the cost follows the query's distance, not the line's length).
-    @inline(__always)
-    static func nearest(_ g: UnsafePointer<Double>, n: Int, at q: Int, s2: Double, work: inout Int) -> Double {
-        var best = g[q]
-        var k = 1
-        while true {
-            work &+= 1
-            let dk = Double(k)
-            let t = s2 * dk * dk
-            if !(t < best) { return best }
-            let lo = q - k, hi = q + k
-            if lo < 0 && hi >= n { return best }
-            if lo >= 0 { let v = t + g[lo]; if v < best { best = v } }
-            if hi < n { let v = t + g[hi]; if v < best { best = v } }
-            k += 1
         }
     }
 
@@ -232,26 +176,6 @@ enum QueriedDistanceTransform {
             i += 8
         }
         while i < n { if p[i] { body(i) }; i += 1 }
-    }
-
-    /// The 1D pass along a contiguous row, straight from the mask: squared distances (d·s)² to
-    /// the row's nearest target, +inf when it has none (returns whether it has one).
-    @inline(__always)
-    static func rowPass(_ m: UnsafePointer<Bool>, _ isTarget: Bool, _ f: UnsafeMutablePointer<Double>, _ n: Int, _ s: Double) -> Bool {
-        var d = Double.infinity
-        var any = false
-        for q in 0..<n {
-            if m[q] == isTarget { d = 0; any = true } else { d += 1 }
-            f[q] = d
-        }
-        guard any else { return false }
-        d = .infinity
-        for q in stride(from: n - 1, through: 0, by: -1) {
-            d = f[q] == 0 ? 0 : min(d + 1, f[q])
-            let v = d * s
-            f[q] = v * v
-        }
-        return true
     }
 
     @inline(__always)

@@ -110,4 +110,53 @@ final class DistanceTransformTests: XCTestCase {
         XCTAssertThrowsError(try DistanceTransform.squaredEuclidean(Grid(shape: [2, 2], repeating: true),
                                                                     at: Grid(shape: [2, 3], repeating: true)))
     }
+
+    /// Separable exact reference: per axis (last first), each element takes the minimum over its
+    /// whole line of s²·d·d + g, by brute force (no envelope, no search).
+    static func separableSquared(_ m: Grid<Bool>, spacing sp: [Double], targetValue: Bool) -> [Double] {
+        let shape = m.shape, strides = m.strides
+        var g = m.storage.map { $0 == targetValue ? 0.0 : .infinity }
+        for axis in stride(from: m.rank - 1, through: 0, by: -1) {
+            let n = shape[axis], st = strides[axis], s2 = sp[axis] * sp[axis]
+            var out = g
+            for start in 0..<g.count where (start / st) % n == 0 {
+                for q in 0..<n {
+                    var best = Double.infinity
+                    for k in 0..<n {
+                        let d = Double(abs(q - k))
+                        let v = axis == m.rank - 1 ? (g[start + k * st] == 0 ? (d * sp[axis]) * (d * sp[axis]) : .infinity)
+                                                   : s2 * d * d + g[start + k * st]
+                        best = min(best, v)
+                    }
+                    out[start + q * st] = best
+                }
+            }
+            g = out
+        }
+        return g
+    }
+
+    /// Grids large enough that a thread's lines switch between outward searches (dense targets)
+    /// and the envelope (sparse targets: searches run long), and retry searching after a while:
+    /// every element still equals the separable minimum.
+    func testLinePassesSwitchingBetweenSearchAndEnvelopeStayExact() throws {
+        var rng = SeededGenerator(seed: 7)
+        for (shape, spacing) in [([100, 400], [1.0, 1.0]), ([70, 300], [0.7, 1.9]), ([3, 110, 180], [2.5, 1.0, 0.8])] {
+            let count = shape.reduce(1, *), nx = shape[shape.count - 1]
+            // Targets dense at both ends of the last axis (and in 3D in the first half of the first
+            // axis), very sparse elsewhere.
+            let m = try Grid(shape: shape, storage: (0..<count).map { i in
+                let x = i % nx, dense = shape.count == 3 && i / (count / shape[0]) < shape[0] / 2
+                let p = (x < nx / 3 || x > 5 * nx / 6 || dense) ? 0.3 : 0.0005
+                return Double.random(in: 0..<1, using: &rng) >= p
+            })
+            let reference = Self.separableSquared(m, spacing: spacing, targetValue: false)
+            let ours = try DistanceTransform.squaredEuclidean(m, spacing: spacing)
+            var worst = 0.0
+            for i in 0..<count where reference[i].isFinite { worst = max(worst, abs(ours.storage[i] - reference[i]) / max(1, reference[i])) }
+            XCTAssertLessThanOrEqual(worst, 1e-12, "shape \(shape) spacing \(spacing)")
+            XCTAssertEqual(ours.storage.filter(\.isInfinite).count, reference.filter(\.isInfinite).count)
+            XCTAssertGreaterThan(reference.max()!, 25, "the sparse region must have far elements (shape \(shape))")
+        }
+    }
 }
