@@ -68,7 +68,7 @@ enum PlaneDistanceTransform {
         out.update(from: line, count: n)
     }
 
-    static let searchBudget = 4, retryAfter = 64
+    static let searchBudget = 8, retryAfter = 64
 
     /// The 1D pass along a contiguous row, straight from the mask: squared distances (d·s)² to
     /// the row's nearest target, +inf when it has none (returns whether it has one).
