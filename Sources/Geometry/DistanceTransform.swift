@@ -1,8 +1,11 @@
 /// Exact distance transforms on 2D/3D grids (SciPy `ndimage` semantics).
 ///
-/// Euclidean: Felzenszwalb–Huttenlocher lower envelopes of parabolas, one separable pass per
-/// axis with the axis spacing, so anisotropic spacing is exact. Chessboard / taxicab: the
-/// two-pass chamfer of `distance_transform_cdt` (exact for those metrics).
+/// Euclidean: one separable pass per axis with the axis spacing, so anisotropic spacing is exact;
+/// each line's pass is the minimum over the line of s²·d² + g, found by outward searches where
+/// targets are near and by Felzenszwalb–Huttenlocher lower envelopes of parabolas where they are
+/// not (`PlaneDistanceTransform.linePass`). In 2D/3D the contiguous axis's pass (3D: each plane's
+/// 2D transform, in cache) reads the mask directly. Chessboard / taxicab: the two-pass chamfer of
+/// `distance_transform_cdt` (exact for those metrics).
 public enum DistanceTransform {
     /// Which elements distances are measured to.
     public enum Target: Sendable {
