@@ -278,7 +278,8 @@ public enum DistanceTransform {
         }
     }
 
-    /// One envelope pass along a strided `axis` (all axes after it done), square roots taken on
+    /// One pass along a strided `axis` (all axes after it done; `PlaneDistanceTransform.linePass`
+    /// per line, the envelope alone where only queries count), square roots taken on
     /// the way out when `squareRoot`; with `queries`, only lines through a query are transformed.
     static func stridedPass(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], axis: Int, squareRoot finalPass: Bool,
                             queries lineQueries: UnsafePointer<Bool>? = nil) {
