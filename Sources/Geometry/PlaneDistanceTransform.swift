@@ -68,6 +68,8 @@ enum PlaneDistanceTransform {
         out.update(from: line, count: n)
     }
 
+    /// Search steps per element before a line takes the envelope (HD95's queried transform ran 20 %
+    /// slower at 4), and the lines a thread then gives the envelope before searching again.
     static let searchBudget = 8, retryAfter = 64
 
     /// The 1D pass along a contiguous row, straight from the mask: squared distances (d·s)² to
