@@ -106,7 +106,7 @@ public enum DistanceTransform {
         if !anyTarget {
             switch noTarget {
             case .infinity:
-                if planar { out.storage.withUnsafeMutableBufferPointer { $0.update(repeating: .infinity) } }
+                break // already +inf everywhere (a row pass without a target writes +inf)
             case .scipyParity:
                 fillVirtualIndexDistance(&out, spacing: sp)
                 if squareRoot { out.storage = out.storage.map { $0.squareRoot() } }
