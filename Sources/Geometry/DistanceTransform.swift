@@ -42,9 +42,8 @@ public enum DistanceTransform {
     }
 
     /// Squared Euclidean distances at the true elements of `queries` only (raster order), equal
-    /// to `squaredEuclidean(mask, …)` there; +inf when there is no target. In 2D and 3D see
-    /// `QueriedDistanceTransform`; other ranks build the last pass's envelopes only on lines
-    /// through queries and evaluate them only at the queries.
+    /// to `squaredEuclidean(mask, …)` there; +inf when there is no target (see
+    /// `QueriedDistanceTransform`).
     public static func squaredEuclidean(_ mask: Grid<Bool>, spacing: [Double]? = nil, to target: Target = .background,
                                         at queries: Grid<Bool>) throws -> [Double] {
         guard queries.shape == mask.shape else {
@@ -52,53 +51,24 @@ public enum DistanceTransform {
         }
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
         let isTarget = target == .background ? false : true
-        if mask.rank == 2 || mask.rank == 3 {
-            if let d = QueriedDistanceTransform.squaredDistances(mask, isTarget: isTarget, spacing: sp, at: queries) { return d }
-            return [Double](repeating: .infinity, count: queries.trueCount)
-        }
-        var f = [Double](unsafeUninitializedCapacity: mask.count) { o, initialized in
-            if let base = o.baseAddress { adviseHugePages(base, mask.count) }
-            mask.storage.withUnsafeBufferPointer { m in
-                for i in 0..<m.count { o[i] = m[i] == isTarget ? 0 : .infinity }
-            }
-            initialized = mask.count
-        }
-        var out: [Double] = []
-        out.reserveCapacity(queries.storage.count / 8)
-        guard f.contains(0) else {
-            for q in queries.storage where q { out.append(.infinity) }
-            return out
-        }
-        queries.storage.withUnsafeBufferPointer { qb in
-            f.withUnsafeMutableBufferPointer { o in
-                envelopeTransform(SharedPointer(o.baseAddress!), shape: mask.shape, spacing: sp, queries: qb.baseAddress!)
-                for i in 0..<qb.count where qb[i] { out.append(o[i]) }
-            }
-        }
-        return out
+        return QueriedDistanceTransform.squaredDistances(mask, isTarget: isTarget, spacing: sp, at: queries)
+            ?? [Double](repeating: .infinity, count: queries.trueCount)
     }
 
     static func transform(_ mask: Grid<Bool>, spacing: [Double]?, to target: Target, noTarget: NoTargetPolicy,
                           squareRoot: Bool) throws -> Grid<Double> {
         let sp = try validatedSpacing(spacing ?? mask.spacing, rank: mask.rank)
         let isTarget = target == .background ? false : true
-        let rank = mask.rank, count = mask.count
-        // Written once, from the mask (no zero fill first), on huge pages where the OS allows. In
-        // 2D and 3D the contiguous axis's pass (3D: each plane's 2D transform) reads the mask
-        // directly, so the volume is not swept once more per axis.
-        let planar = rank == 2 || rank == 3
+        let count = mask.count
+        // Written once, from the mask (no zero fill first), on huge pages where the OS allows. The
+        // contiguous axis's pass (3D: each plane's 2D transform) reads the mask directly, so the
+        // volume is not swept once more per axis.
         var anyTarget = false
         var out = Grid<Double>(unchecked: mask.shape, spacing: sp, storage: [Double](unsafeUninitializedCapacity: count) { o, initialized in
             guard let base = o.baseAddress else { initialized = 0; return }
             adviseHugePages(base, count)
-            mask.storage.withUnsafeBufferPointer { m in
-                if planar {
-                    anyTarget = planePasses(m.baseAddress!, isTarget: isTarget, into: base, shape: mask.shape, spacing: sp)
-                } else {
-                    for i in 0..<count {
-                        if m[i] == isTarget { o[i] = 0; anyTarget = true } else { o[i] = .infinity }
-                    }
-                }
+            anyTarget = mask.storage.withUnsafeBufferPointer { m in
+                planePasses(m.baseAddress!, isTarget: isTarget, into: base, shape: mask.shape, spacing: sp)
             }
             initialized = count
         })
@@ -114,12 +84,7 @@ public enum DistanceTransform {
             return out
         }
         out.storage.withUnsafeMutableBufferPointer { o in
-            let f = SharedPointer(o.baseAddress!)
-            if planar {
-                stridedPass(f, shape: mask.shape, spacing: sp, axis: 0, squareRoot: squareRoot)
-            } else {
-                envelopeTransform(f, shape: mask.shape, spacing: sp, squareRoot: squareRoot)
-            }
+            stridedPass(SharedPointer(o.baseAddress!), shape: mask.shape, spacing: sp, axis: 0, squareRoot: squareRoot)
         }
         return out
     }
@@ -247,42 +212,9 @@ public enum DistanceTransform {
         }
     }
 
-    /// In-place squared EDT of `f` (0 at targets, +inf elsewhere), one envelope pass per axis.
-    /// With `queries` (rank ≥ 2), only the elements where it is true are exact afterwards.
-    static func envelopeTransform(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], squareRoot: Bool = false,
-                                  queries: UnsafePointer<Bool>? = nil) {
-        let total = shape.reduce(1, *)
-        guard total > 0 else { return }
-        // First pass (contiguous last axis): f is still 0/+inf, so two sweeps give the 1D distances.
-        let nLast = shape[shape.count - 1], sLast = spacing[shape.count - 1]
-        Parallel.forRanges(total / nLast, grain: max(1, 16384 / nLast)) { lines in
-            for line in lines {
-                let base = line * nLast
-                var d = Double.infinity
-                for q in 0..<nLast {
-                    d = f[base + q] == 0 ? 0 : d + 1
-                    f[base + q] = d
-                }
-                d = .infinity
-                for q in stride(from: nLast - 1, through: 0, by: -1) {
-                    d = f[base + q] == 0 ? 0 : min(d + 1, f[base + q])
-                    let v = d * sLast
-                    f[base + q] = v * v
-                }
-            }
-        }
-        if shape.count == 1 { return }
-        for axis in (0..<(shape.count - 1)).reversed() {
-            stridedPass(f, shape: shape, spacing: spacing, axis: axis, squareRoot: axis == 0 && squareRoot,
-                        queries: axis == 0 ? queries : nil)
-        }
-    }
-
     /// One pass along a strided `axis` (all axes after it done; `PlaneDistanceTransform.linePass`
-    /// per line, the envelope alone where only queries count), square roots taken on
-    /// the way out when `squareRoot`; with `queries`, only lines through a query are transformed.
-    static func stridedPass(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], axis: Int, squareRoot finalPass: Bool,
-                            queries lineQueries: UnsafePointer<Bool>? = nil) {
+    /// per line), square roots taken on the way out when `squareRoot`.
+    static func stridedPass(_ f: SharedPointer<Double>, shape: [Int], spacing: [Double], axis: Int, squareRoot finalPass: Bool) {
         let total = shape.reduce(1, *)
         let n = shape[axis]
         let inner = shape[(axis + 1)...].reduce(1, *)
@@ -296,11 +228,9 @@ public enum DistanceTransform {
         let items = outer * blocksPerOuter
         Parallel.forRanges(items, grain: max(1, 32768 / (n * block))) { range in
             let buf = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
-            let qbuf = UnsafeMutablePointer<Bool>.allocate(capacity: lineQueries == nil ? 0 : block * n)
-            let obuf = UnsafeMutablePointer<Double>.allocate(capacity: lineQueries == nil ? block * n : 0)
+            let result = UnsafeMutablePointer<Double>.allocate(capacity: block * n)
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (n + 1))
-            defer { buf.deallocate(); obuf.deallocate(); qbuf.deallocate(); scratch.deallocate() }
-            let result = lineQueries == nil ? obuf : buf
+            defer { buf.deallocate(); result.deallocate(); scratch.deallocate() }
             var wait = 0
             for item in range {
                 let o = item / blocksPerOuter
@@ -311,23 +241,8 @@ public enum DistanceTransform {
                     let row = base &+ q &* inner
                     for b in 0..<width { buf[b &* n &+ q] = f[row &+ b] }
                 }
-                if let lq = lineQueries {
-                    var hit = [Bool](repeating: false, count: width)
-                    for q in 0..<n {
-                        let row = base &+ q &* inner
-                        for b in 0..<width {
-                            let isQuery = lq[row &+ b]
-                            qbuf[b &* n &+ q] = isQuery
-                            if isQuery { hit[b] = true }
-                        }
-                    }
-                    for b in 0..<width where hit[b] {
-                        envelopeLine(buf + b * n, n: n, s2: s2, scratch: scratch, queries: qbuf + b * n)
-                    }
-                } else {
-                    for b in 0..<width {
-                        PlaneDistanceTransform.linePass(buf + b * n, n: n, s2: s2, into: obuf + b * n, scratch: scratch, wait: &wait)
-                    }
+                for b in 0..<width {
+                    PlaneDistanceTransform.linePass(buf + b * n, n: n, s2: s2, into: result + b * n, scratch: scratch, wait: &wait)
                 }
                 // Scatter row by row, `width` contiguous elements at a time (cache and TLB friendly).
                 for q in 0..<n {
@@ -347,8 +262,7 @@ public enum DistanceTransform {
     /// two bounding zeros (any parabola beyond a zero is above that zero's at every point of the
     /// run), so each run is an independent, short envelope (as seung-lab `edt` segments lines).
     @inline(__always)
-    static func envelopeLine(_ g: UnsafeMutablePointer<Double>, n: Int, s2: Double,
-                             scratch: UnsafeMutablePointer<Double>, queries: UnsafePointer<Bool>? = nil) {
+    static func envelopeLine(_ g: UnsafeMutablePointer<Double>, n: Int, s2: Double, scratch: UnsafeMutablePointer<Double>) {
         let vd = scratch, fv = scratch + (n + 1), gv = scratch + 2 * (n + 1)
         let twoS2 = 2 * s2
         var a = 0
@@ -384,20 +298,11 @@ public enum DistanceTransform {
             // The envelope passes from v[j] to v[j+1] before q when F(v[j+1]) − F(v[j]) < 2s²·q·(v[j+1] − v[j]).
             if k >= 0 {
                 var j = 0
-                if let queries {
-                    for q in a..<b where queries[q] {
-                        let dq = Double(q)
-                        while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
-                        let off = dq - vd[j]
-                        g[q] = s2 * off * off + gv[j]
-                    }
-                } else {
-                    for q in a..<b {
-                        let dq = Double(q)
-                        while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
-                        let off = dq - vd[j]
-                        g[q] = s2 * off * off + gv[j]
-                    }
+                for q in a..<b {
+                    let dq = Double(q)
+                    while j < k && fv[j + 1] - fv[j] < twoS2 * dq * (vd[j + 1] - vd[j]) { j += 1 }
+                    let off = dq - vd[j]
+                    g[q] = s2 * off * off + gv[j]
                 }
             }
             a = b

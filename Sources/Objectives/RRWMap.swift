@@ -22,7 +22,7 @@ public enum RRWMap {
         var out = [Double](repeating: 1, count: classes * n)
         for c in 0..<classes {
             let mask = labels.map { $0 == Int32(c) }
-            let count = mask.storage.reduce(0) { $0 + ($1 ? 1 : 0) }
+            let count = mask.trueCount
             let base = c * n
             if count == 0 { continue }  // absent: +1 everywhere
             if count == n && fullClass == .clean {

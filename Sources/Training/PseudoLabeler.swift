@@ -95,7 +95,7 @@ public struct PseudoLabeler {
                 }
                 mask = try ConvexHull(points: points).rasterize(shape: shape)
             }
-            let count = mask.storage.reduce(0) { $0 + ($1 ? 1 : 0) }
+            let count = mask.trueCount
             if count == 0 {
                 warnings.append("warning: \(what): the mask is empty (landmarks outside the image?); skipped")
                 continue
