@@ -13,7 +13,7 @@ struct ConfigSource {
         guard let path = ConfigPath(parsing: key) else { return name }
         if let o = overrides.last(where: { $0.path.contains(path) }) { return "--set \(o.item)" }
         // Composed only when a message needs a line: parsing already succeeded once.
-        if let text, let node = try? Yams.compose(yaml: text), let line = path.line(in: node) {
+        if let text, let node = try? Yams.compose(yaml: ExperimentConfig.withoutByteOrderMark(text)), let line = path.line(in: node) {
             return "\(name):\(line)"
         }
         return name

@@ -229,7 +229,14 @@ public struct ExperimentConfig: Sendable, Equatable {
         return try ExperimentConfig(tree: tree, name: "command line", locate: source.locate)
     }
 
-    static func parse(yaml: String, name: String) throws -> [String: ConfigValue] {
+    /// Without a leading byte-order mark (Windows editors write one): Yams would count it as the
+    /// first line's column 0, so the next top-level key would no longer line up with the first.
+    static func withoutByteOrderMark(_ text: String) -> String {
+        text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+    }
+
+    static func parse(yaml text: String, name: String) throws -> [String: ConfigValue] {
+        let yaml = withoutByteOrderMark(text)
         try YAMLBounds.check(yaml, name: name)
         let any: Any?
         do { any = try Yams.load(yaml: yaml) } catch {

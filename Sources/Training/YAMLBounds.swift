@@ -15,6 +15,10 @@ enum YAMLBounds {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { return }
         defer { yaml_parser_delete(&parser) }
+        // Set as Yams sets it. Left to detect it, libyaml drops a leading BOM and counts columns
+        // from the next character; with it set, the BOM takes column 0. The same text would then
+        // nest differently here and in Yams (a key there seen as a value here, so unchecked).
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
         let bytes = Array(text.utf8)
         // Per open collection: its anchor, its node count, and (mappings) whether the next node is a key.
         var open: [(anchor: String?, nodes: Int, expectsKey: Bool?)] = [(nil, 0, nil)]

@@ -246,4 +246,22 @@ final class ConfigTests: XCTestCase {
         let bad = message { try ExperimentConfig.load(yaml: "data: {dataset: d}\nobjectives: [{name: hadwiger, options: {prior: area}}]", name: "run.yaml") }
         XCTAssertTrue(bad.hasPrefix("run.yaml:") && bad.contains("unknown key 'prior' in objectives[0].options"), bad)
     }
+
+    /// A byte-order mark (Windows editors write one) is not part of the configuration: with it, Yams
+    /// shifted the first line one column right and rejected the next top-level key.
+    func testAByteOrderMarkIsIgnored() throws {
+        let file = "data: {dataset: d, batchSize: 3}\nrun:\n  epochs: 7\n"
+        let plain = try ExperimentConfig.load(yaml: file, name: "run.yaml")
+        let marked = try ExperimentConfig.load(yaml: "\u{FEFF}" + file, name: "run.yaml")
+        XCTAssertEqual(marked.data.batchSize, 3)
+        XCTAssertEqual(marked.run.epochs, 7)
+        XCTAssertEqual(try marked.yaml(), try plain.yaml())
+        XCTAssertEqual(message { try ExperimentConfig.load(yaml: "\u{FEFF}data: {dataset: d}\nrun:\n  epochs: 0\n", name: "run.yaml") },
+                       "run.yaml:3: run.epochs must be ≥ 1, got 0")
+        // The bounds check reads the text as Yams does, BOM included: there, this second line is
+        // a mapping used as a key of the root mapping (a crash in Yams), not a syntax error.
+        XCTAssertThrowsError(try YAMLBounds.check("\u{FEFF}a: 4\n ? b: c\n", name: "x.yaml")) { error in
+            XCTAssertEqual("\(error)", "x.yaml:2: a mapping key must be a plain value, not a list, mapping or alias")
+        }
+    }
 }
