@@ -112,7 +112,7 @@ public enum LandmarkReport {
                 + zip(s.radii, e.sdr).map { "\"\(sdrName($0))\":\(MetricsReport.jsonNumber($1))" }.joined(separator: ",") + "}"
         }
         return "{\"radii\":[" + s.radii.map { MetricsReport.jsonNumber($0) }.joined(separator: ",") + "]," + fields(s.overall)
-            + ",\"landmarks\":[" + s.landmarks.map { "{\"name\":\(MetricsReport.jsonString($0.name)),\(fields($0))}" }.joined(separator: ",") + "]}"
+            + ",\"landmarks\":[" + s.landmarks.map { "{\"name\":\(JSONString.quoted($0.name)),\(fields($0))}" }.joined(separator: ",") + "]}"
     }
 
     /// Console lines: one per landmark and the overall mean.

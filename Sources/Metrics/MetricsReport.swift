@@ -1,3 +1,5 @@
+import Geometry
+
 /// Text forms of evaluation rows: the `contour metrics --json` document and CSV.
 public enum MetricsReport {
     /// The columns of `--json`, in order (the issue's fixed schema).
@@ -18,8 +20,8 @@ public enum MetricsReport {
         }
         var out = "{\"cases\":["
         out += rows.map { row in
-            var fields = ["\"case\":\(jsonString(row.caseName))", "\"label\":\(row.label)",
-                          "\"label_name\":\(jsonString(names.name(of: row.label)))"]
+            var fields = ["\"case\":\(JSONString.quoted(row.caseName))", "\"label\":\(row.label)",
+                          "\"label_name\":\(JSONString.quoted(names.name(of: row.label)))"]
             for c in columns { fields.append("\"\(c.name)\":\(jsonNumber(row[keyPath: c.value]))") }
             return "{" + fields.joined(separator: ",") + "}"
         }.joined(separator: ",")
@@ -28,7 +30,7 @@ public enum MetricsReport {
         let labels = LabelSummary.perLabel(rows, names: names)
         out += "},\"labels\":["
         out += labels.map { l in
-            "{\"name\":\(jsonString(l.name)),\"value\":\(l.label),\"metrics\":{"
+            "{\"name\":\(JSONString.quoted(l.name)),\"value\":\(l.label),\"metrics\":{"
                 + columns.map { c in "\"\(c.name)\":" + summaryObject(l[c.name]!) }.joined(separator: ",") + "}}"
         }.joined(separator: ",")
         let foreground = Dictionary(uniqueKeysWithValues: LabelSummary.foregroundMean(labels).map { ($0.name, $0.mean) })
@@ -117,27 +119,6 @@ public enum MetricsReport {
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
         return String(v)
-    }
-
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 
     static func csvField(_ s: String) -> String {

@@ -24,7 +24,7 @@ public enum Safetensors {
         var entries: [String] = []
         var payload: [UInt8] = []
         if !metadata.isEmpty {
-            let items = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            let items = metadata.sorted { $0.key < $1.key }.map { "\(JSONString.quoted($0.key)):\(JSONString.quoted($0.value))" }
             entries.append("\"__metadata__\":{\(items.joined(separator: ","))}")
         }
         for (name, tensor) in tensors {
@@ -35,7 +35,7 @@ public enum Safetensors {
             let begin = payload.count
             payload += bytes
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append("\(jsonString(name)):{\"dtype\":\"\(code)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(payload.count)]}")
+            entries.append("\(JSONString.quoted(name)):{\"dtype\":\"\(code)\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(payload.count)]}")
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)
         while header.count % 8 != 0 { header.append(0x20) }  // align data to 8 bytes, as the reference writer does
@@ -117,23 +117,5 @@ public enum Safetensors {
                 }
             }
         }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }
