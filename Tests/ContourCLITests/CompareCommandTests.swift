@@ -15,16 +15,10 @@ final class CompareCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    func binary() throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("no contour binary at \(url.path)") }
-        return url
-    }
-
     /// Runs `contour ARGS`; (exit status, stdout, stderr).
     func contour(_ args: [String]) throws -> (Int32, String, String) {
         let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = try binary()
+        p.executableURL = try contourBinary()
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["OMP_NUM_THREADS"] = "1"
@@ -51,7 +45,7 @@ final class CompareCommandTests: XCTestCase {
     }
 
     func testCompareRunsResumesKeepsFinishedAndReportsAFailedVariant() throws {
-        _ = try binary()
+        _ = try contourBinary()
         let base = try writeBase()
         let out = "\(dir!)/cmp"
         let args = ["compare", "--config", base, "--vary", "objectives=cedice|ce|heatmap-mse", "--folds", "0,1", "--seeds", "0",
@@ -130,7 +124,7 @@ final class CompareCommandTests: XCTestCase {
     }
 
     func testAVaryKeyThatIsNotAFieldStopsBeforeAnythingRuns() throws {
-        _ = try binary()
+        _ = try contourBinary()
         let base = try writeBase()
         let (status, _, stderr) = try contour(["compare", "--config", base, "--vary", "modle.name=unet2d|unet++", "--output", "\(dir!)/cmp"])
         XCTAssertNotEqual(status, 0)

@@ -14,12 +14,6 @@ final class ConsoleOutputTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    func binary() throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("no contour binary at \(url.path)") }
-        return url
-    }
-
     func config(epochs: Int, validationInterval: Int) throws -> String {
         try DemoData.write(kind: .tubular, to: "\(dir!)/data", trainCount: 5, testCount: 0, seed: 2)
         let path = "\(dir!)/run.yaml"
@@ -35,7 +29,7 @@ final class ConsoleOutputTests: XCTestCase {
 
     func testResultsGoToStdoutProgressToStderrWithoutRedraws() throws {
         let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = try binary()
+        p.executableURL = try contourBinary()
         p.arguments = ["train", "--config", try config(epochs: 2, validationInterval: 1)]
         p.standardOutput = out
         p.standardError = err
@@ -71,7 +65,7 @@ final class ConsoleOutputTests: XCTestCase {
     /// epoch lines stay under a 4 KB block, so block buffering would deliver them all at exit.
     func testEachEpochLineArrivesWhileTraining() throws {
         let p = Process(), out = Pipe()
-        p.executableURL = try binary()
+        p.executableURL = try contourBinary()
         p.arguments = ["train", "--config", try config(epochs: 40, validationInterval: 1000)]
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

@@ -19,12 +19,6 @@ final class DistributedTrainingTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    func binary() throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("no contour binary at \(url.path)") }
-        return url
-    }
-
     /// An InstanceNorm U-Net with augmentation and random crops (so the samples' own random draws matter).
     func config(batch: Int, epochs: Int = 1, iterations: Int = 5, output: String, norm: String = "instance",
                 objectives: String = "[cedice]") throws -> String {
@@ -48,7 +42,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     func run(_ arguments: [String], environment: [String: String] = [:], whileRunning: ((Process, () -> String) -> Void)? = nil) throws -> Finished {
         let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = try binary()
+        p.executableURL = try contourBinary()
         p.arguments = arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         p.standardOutput = out
@@ -156,7 +150,7 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(one.status, 0, one.stdout + one.stderr)
         let p = Process(), out = Pipe()
         p.executableURL = URL(fileURLWithPath: torchrun)
-        p.arguments = ["--nproc-per-node", "2", "--no-python", try binary().path, "train", "--config", try config(batch: 2, output: "torchrun")]
+        p.arguments = ["--nproc-per-node", "2", "--no-python", try contourBinary().path, "train", "--config", try config(batch: 2, output: "torchrun")]
         p.standardOutput = out
         p.standardError = out
         try p.run()

@@ -94,8 +94,7 @@ final class ExtendingContourTests: XCTestCase {
 
     /// The `contour` executable (beside the test binary) still runs the async root command.
     func testTheExecutableRuns() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no contour binary at \(binary.path)") }
+        let binary = try contourBinary()
         for args in [["--help"], ["train", "--help"]] {
             let p = Process(), out = Pipe()
             p.executableURL = binary

@@ -17,12 +17,6 @@ final class InterruptCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    func binary() throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("no contour binary at \(url.path)") }
-        return url
-    }
-
     func arguments(run: String, epochs: Int = 2, iterations: Int = 400, width: Int = 2, patch: Int = 32) -> [String] {
         ["train", "--dataset", "\(dir!)/data", "--patch-size", "\(patch),\(patch)", "--batch-size", "2", "--epochs", "\(epochs)",
          "--iterations", "\(iterations)", "--threads", "1", "--output", run, "--set", "model.options={stages: 2, baseWidth: \(width)}",
@@ -38,7 +32,7 @@ final class InterruptCommandTests: XCTestCase {
     /// Starts `contour` with `arguments`, calls `whileRunning` once training has begun, waits.
     func run(_ arguments: [String], run folder: String, whileRunning: ((Process, () -> String) throws -> Void)? = nil) throws -> Finished {
         let p = Process(), err = Pipe()
-        p.executableURL = try binary()
+        p.executableURL = try contourBinary()
         p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = err

@@ -24,8 +24,7 @@ final class PerLabelSummaryCommandTests: XCTestCase {
 
     /// Runs the built binary; stdout and the exit status.
     func runBinary(_ args: [String]) throws -> (String, Int32) {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contour")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no contour binary at \(binary.path)") }
+        let binary = try contourBinary()
         let p = Process(), out = Pipe()
         p.executableURL = binary
         p.arguments = args
