@@ -247,8 +247,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(bad.hasPrefix("run.yaml:") && bad.contains("unknown key 'prior' in objectives[0].options"), bad)
     }
 
-    /// A byte-order mark (Windows editors write one) is not part of the configuration: with it, Yams
-    /// shifted the first line one column right and rejected the next top-level key.
+    /// A byte-order mark (Windows editors write one; reading a file drops it, text from elsewhere may
+    /// keep it) is not part of the configuration: with it, Yams shifted the first line one column
+    /// right and rejected the next top-level key.
     func testAByteOrderMarkIsIgnored() throws {
         let file = "data: {dataset: d, batchSize: 3}\nrun:\n  epochs: 7\n"
         let plain = try ExperimentConfig.load(yaml: file, name: "run.yaml")
