@@ -196,6 +196,49 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(unicode.hasPrefix("\(path):1:30: invalid JSON: expected ',' or '}'"), unicode)
     }
 
+    /// Every value's line and column (characters, as Python's json counts) across a long file with
+    /// multi-byte text, nesting and blank lines: positions are counted on from the previous value.
+    func testJSONValuePositionsAcrossALongFile() throws {
+        var text = "\u{FEFF}[\n"
+        for k in 0..<300 {
+            text += k % 7 == 0 ? "\n" : ""
+            text += "  {\"ä\(k)\": [\"v\(k)a\", {\"ß\": \"v\(k)b\"}],\t\"k\": \"v\(k)c\"}" + (k < 299 ? ",\n" : "\n")
+        }
+        text += "]"
+        let root = try JSONDocument.parse(Array(text.utf8), path: "x.json")
+        // Where `"token"` starts in the text, by an independent count over its lines.
+        func expected(_ token: String) -> (Int, Int) {
+            let lines = text.components(separatedBy: "\n")
+            for (n, line) in lines.enumerated() {
+                if let r = line.range(of: "\"\(token)\"") {
+                    return (n + 1, line[..<r.lowerBound].unicodeScalars.count + 1)
+                }
+            }
+            return (0, 0)
+        }
+        var checked = 0
+        func walk(_ v: JSONValue) {
+            switch v.kind {
+            case .string(let s):
+                let (line, column) = expected(s)
+                XCTAssertEqual([v.line, v.column], [line, column], s)
+                checked += 1
+            case .object(let members): members.forEach { walk($0.value) }
+            case .array(let elements): elements.forEach(walk)
+            default: break
+            }
+        }
+        walk(root)
+        XCTAssertEqual(checked, 900)
+        XCTAssertEqual([root.line, root.column], [1, 1]) // the byte-order mark is not a column (Python's utf-8-sig)
+        // An error after many values still counts from the start of the file.
+        let broken = text.replacingOccurrences(of: "\"v250c\"}", with: "\"v250c\",}")
+        XCTAssertThrowsError(try JSONDocument.parse(Array(broken.utf8), path: "x.json")) { error in
+            let (line, column) = expected("v250c")
+            XCTAssertTrue("\(error)".hasPrefix("x.json:\(line):\(column + 7): invalid JSON: trailing comma"), "\(error)")
+        }
+    }
+
     func testDatasetJSONKeyAndTypeErrorsAreInUserTerms() throws {
         let path = "\(root!)/dataset.json"
         let valid = "\"channel_names\": {\"0\": \"CT\"}, \"numTraining\": 2, \"file_ending\": \".png\""
