@@ -68,8 +68,8 @@ public enum DistanceTransform {
             guard let base = o.baseAddress else { initialized = 0; return }
             adviseHugePages(base, count)
             anyTarget = mask.storage.withUnsafeBufferPointer { m in
-                planePasses(m.baseAddress!, isTarget: isTarget, into: base, shape: mask.shape, spacing: sp)
-            }
+                PlaneDistanceTransform.slicePasses(m.baseAddress!, isTarget: isTarget, into: base, shape: mask.shape, spacing: sp)
+            }.contains(true)
             initialized = count
         })
         guard count > 0 else { return out }
@@ -87,35 +87,6 @@ public enum DistanceTransform {
             stridedPass(SharedPointer(o.baseAddress!), shape: mask.shape, spacing: sp, axis: 0, squareRoot: squareRoot)
         }
         return out
-    }
-
-    /// The passes along every axis but the first of a 2D/3D grid, straight from the mask: rows in
-    /// 2D, whole planes in 3D (`PlaneDistanceTransform`). Returns whether there is a target.
-    static func planePasses(_ m: UnsafePointer<Bool>, isTarget: Bool, into o: UnsafeMutablePointer<Double>,
-                            shape: [Int], spacing sp: [Double]) -> Bool {
-        let f = SharedPointer(o)
-        let nx = shape[shape.count - 1], sx = sp[shape.count - 1]
-        let slices = shape[0], sliceSize = shape.count == 2 ? nx : shape[1] * nx
-        var has = [Bool](repeating: false, count: slices)
-        has.withUnsafeMutableBufferPointer { hb in
-            let h = SharedPointer(hb.baseAddress!)
-            if shape.count == 2 {
-                Parallel.forRanges(slices, grain: max(1, 16384 / max(1, nx))) { rows in
-                    for y in rows { h[y] = PlaneDistanceTransform.rowPass(m + y * nx, isTarget, f.base + y * nx, nx, sx) }
-                }
-            } else {
-                let ny = shape[1], sy2 = sp[1] * sp[1]
-                Parallel.forRanges(slices, grain: 1) { zs in
-                    let w = PlaneDistanceTransform.Workspace(ny: ny, nx: nx)
-                    defer { w.deallocate() }
-                    for z in zs {
-                        h[z] = PlaneDistanceTransform.transform(m + z * sliceSize, isTarget: isTarget, into: f.base + z * sliceSize,
-                                                                ny: ny, nx: nx, sx: sx, sy2: sy2, workspace: w)
-                    }
-                }
-            }
-        }
-        return has.contains(true)
     }
 
     /// Signed distance φ = edt(¬M)·¬M − (edt(M) − insideOffset)·M: positive outside, negative

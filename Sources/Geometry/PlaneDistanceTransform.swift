@@ -3,6 +3,40 @@
 /// transform straight from the mask, row sweeps then column passes, while the plane is in cache
 /// (the volume is written once instead of once per axis).
 enum PlaneDistanceTransform {
+    /// The passes along every axis but the first of a 2D/3D grid, straight from the mask into
+    /// `o`: rows in 2D, whole planes in 3D. Per slice (row or plane), whether it has a target.
+    /// `alongside(slice)` runs right after each slice's passes, on the same thread.
+    static func slicePasses(_ m: UnsafePointer<Bool>, isTarget: Bool, into o: UnsafeMutablePointer<Double>,
+                            shape: [Int], spacing sp: [Double], alongside: (Int) -> Void = { _ in }) -> [Bool] {
+        let f = SharedPointer(o)
+        let nx = shape[shape.count - 1], sx = sp[shape.count - 1]
+        let slices = shape[0], sliceSize = shape.count == 2 ? nx : shape[1] * nx
+        var has = [Bool](repeating: false, count: slices)
+        has.withUnsafeMutableBufferPointer { hb in
+            let h = SharedPointer(hb.baseAddress!)
+            if shape.count == 2 {
+                Parallel.forRanges(slices, grain: max(1, 16384 / max(1, nx))) { rows in
+                    for y in rows {
+                        h[y] = rowPass(m + y * nx, isTarget, f.base + y * nx, nx, sx)
+                        alongside(y)
+                    }
+                }
+            } else {
+                let ny = shape[1], sy2 = sp[1] * sp[1]
+                Parallel.forRanges(slices, grain: 1) { zs in
+                    let w = Workspace(ny: ny, nx: nx)
+                    defer { w.deallocate() }
+                    for z in zs {
+                        h[z] = transform(m + z * sliceSize, isTarget: isTarget, into: f.base + z * sliceSize,
+                                         ny: ny, nx: nx, sx: sx, sy2: sy2, workspace: w)
+                        alongside(z)
+                    }
+                }
+            }
+        }
+        return has
+    }
+
     /// One thread's buffers for `transform` (columns are processed `block` at a time).
     struct Workspace {
         let block: Int, ny: Int

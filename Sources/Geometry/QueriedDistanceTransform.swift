@@ -1,27 +1,28 @@
 /// Squared EDT values at a sparse set of query elements (surface distances need them only on a
 /// surface, not the whole transform), for 2D and 3D grids. The same per-axis terms and summation
-/// order as `DistanceTransform.envelopeTransform`; the outward searches return the exact minimum
+/// order as `DistanceTransform.squaredEuclidean`; the outward searches return the exact minimum
 /// of that expression, so values equal the full transform's up to its envelope's rounding (last
 /// bit, anisotropic spacing only).
 ///
-/// 3D: each z-plane gets its 2D transform straight from the mask while it is in cache
-/// (`PlaneDistanceTransform`), so the volume is written once; the z pass gathers only column blocks through queries, skips planes without
-/// targets and searches outward from each query (cost ∝ its distance) instead of building the
-/// column's envelope; the queries are then copied out plane by plane. 2D: the row pass reads the
-/// mask; each query is searched along its column straight from the transform, in raster order.
+/// The in-slice passes are the full transform's (`PlaneDistanceTransform.slicePasses`: rows in
+/// 2D, each z-plane's 2D transform while it is in cache in 3D). 3D: the z pass gathers only column
+/// blocks through queries, skips planes without targets and searches outward from each query
+/// (cost ∝ its distance) instead of building the column's envelope; the queries are then copied
+/// out plane by plane. 2D: each query is searched along its column straight from the transform,
+/// in raster order.
 enum QueriedDistanceTransform {
     /// Squared distances at the true elements of `queries` (raster order) to the elements where
     /// `mask == isTarget`; nil when there is no target. Rank 2 or 3 only.
     static func squaredDistances(_ mask: Grid<Bool>, isTarget: Bool, spacing sp: [Double], at queries: Grid<Bool>) -> [Double]? {
         let rank = mask.rank
         let (nz, ny, nx) = rank == 3 ? (mask.shape[0], mask.shape[1], mask.shape[2]) : (1, mask.shape[0], mask.shape[1])
-        let sx = sp[rank - 1], sy2 = sp[rank - 2] * sp[rank - 2], sz2 = rank == 3 ? sp[0] * sp[0] : 0
+        let sy2 = sp[rank - 2] * sp[rank - 2], sz2 = rank == 3 ? sp[0] * sp[0] : 0
         let plane = ny * nx, total = nz * plane
         guard total > 0 else { return [] }
         // Slices whose queries are copied out together: planes in 3D, rows in 2D.
         let slices = rank == 3 ? nz : ny, sliceSize = rank == 3 ? plane : nx
         var sliceQueries = [Int](repeating: 0, count: slices)
-        var sliceHasTarget = [Bool](repeating: false, count: slices)
+        var sliceHasTarget: [Bool] = []
         var f = [Double](unsafeUninitializedCapacity: total) { o, initialized in
             adviseHugePages(o.baseAddress!, total)
             initialized = total
@@ -30,27 +31,10 @@ enum QueriedDistanceTransform {
             mask.storage.withUnsafeBufferPointer { mb in
                 queries.storage.withUnsafeBufferPointer { qb in
                     sliceQueries.withUnsafeMutableBufferPointer { cb in
-                        sliceHasTarget.withUnsafeMutableBufferPointer { hb in
-                            let fp = SharedPointer(fb.baseAddress!), m = mb.baseAddress!, qp = qb.baseAddress!
-                            let counts = SharedPointer(cb.baseAddress!), has = SharedPointer(hb.baseAddress!)
-                            if rank == 3 {
-                                Parallel.forRanges(nz, grain: 1) { zs in
-                                    let w = PlaneDistanceTransform.Workspace(ny: ny, nx: nx)
-                                    defer { w.deallocate() }
-                                    for z in zs {
-                                        counts[z] = countTrue(qp + z * plane, plane)
-                                        has[z] = PlaneDistanceTransform.transform(m + z * plane, isTarget: isTarget, into: fp.base + z * plane,
-                                                                                  ny: ny, nx: nx, sx: sx, sy2: sy2, workspace: w)
-                                    }
-                                }
-                            } else {
-                                Parallel.forRanges(ny, grain: max(1, 16384 / max(1, nx))) { ys in
-                                    for y in ys {
-                                        counts[y] = countTrue(qp + y * nx, nx)
-                                        has[y] = PlaneDistanceTransform.rowPass(m + y * nx, isTarget, fp.base + y * nx, nx, sx)
-                                    }
-                                }
-                            }
+                        let qp = qb.baseAddress!, counts = SharedPointer(cb.baseAddress!)
+                        sliceHasTarget = PlaneDistanceTransform.slicePasses(mb.baseAddress!, isTarget: isTarget, into: fb.baseAddress!,
+                                                                            shape: mask.shape, spacing: sp) { s in
+                            counts[s] = countTrue(qp + s * sliceSize, sliceSize)
                         }
                     }
                 }
